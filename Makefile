@@ -1,0 +1,41 @@
+# taskward developer and CI entry points. `make test` and `make demo` work on a fresh Debian
+# machine with Go: they install what they need first (hack/install-deps.sh).
+SHELL := /bin/bash
+GO ?= go
+GOFLAGS_TEST ?= -race -count=1 -timeout 25m
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/taskward/taskward/internal/version.Version=$(VERSION)
+BIN := bin
+
+.PHONY: all build deps test test-short verify demo bench fuzz clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+# deps installs the system packages and Go tools the tests need (idempotent).
+deps:
+	bash hack/install-deps.sh
+
+test: deps
+	$(GO) test $(GOFLAGS_TEST) ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+verify:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) mod tidy
+	@git diff --exit-code -- go.mod go.sum || { echo "go.mod/go.sum not tidy"; exit 1; }
+	@test -z "$$(git status --porcelain)" || { git status --porcelain; echo "tree is dirty"; exit 1; }
+
+demo: build
+	./hack/demo.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN)

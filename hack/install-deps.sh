@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a Debian machine: runc and busybox-static for the defender's
+# container tests, git for the Git transport tests. Idempotent and quiet when all is present.
+set -euo pipefail
+need=()
+command -v runc >/dev/null || need+=(runc)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v git >/dev/null || need+=(git)
+command -v strace >/dev/null || need+=(strace)
+if [ ${#need[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: need root to install: ${need[*]}" >&2
+		exit 1
+	fi
+	echo "install-deps: installing ${need[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
