@@ -1,0 +1,73 @@
+package policy
+
+// Policy is one runtime policy. Field names are the YAML/JSON keys users write.
+type Policy struct {
+	// Name identifies the policy in events, alerts and errors. Required.
+	Name string `json:"name" yaml:"name"`
+	// Description is free text for people.
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
+	// Match selects the containers this policy protects. A policy without Match is a
+	// fallback: it applies to containers no selective policy matches.
+	Match *Selector `json:"match,omitempty" yaml:"match,omitempty"`
+
+	// Processes lists allowed and denied programs.
+	Processes Processes `json:"processes,omitzero" yaml:"processes,omitempty"`
+	// PackageManagers covers apk, apt, apt-get, dpkg, yum, dnf, rpm, microdnf and the like:
+	// installing tools is the first thing an intruder does in a container.
+	PackageManagers Effect `json:"packageManagers,omitempty" yaml:"packageManagers,omitempty"`
+	// Drift covers programs created or changed after the container started, fileless
+	// programs (memfd) and programs whose file was deleted: none of them came with the image.
+	Drift Effect `json:"drift,omitempty" yaml:"drift,omitempty"`
+	// Loader covers the dynamic loader (ld-linux*.so*, ld-musl-*.so*) run directly on
+	// another file, which runs a program without exec'ing it (noexec and path rules bypass).
+	Loader Effect `json:"loader,omitempty" yaml:"loader,omitempty"`
+	// ReverseShell covers a shell started with its stdin or stdout on a network socket.
+	ReverseShell Effect `json:"reverseShell,omitempty" yaml:"reverseShell,omitempty"`
+
+	// TrustedImages says which images tasks may use; checked when rendering, not at run time.
+	TrustedImages TrustedImages `json:"trustedImages,omitzero" yaml:"trustedImages,omitempty"`
+}
+
+// Processes is the program allow and deny lists. Patterns are globs: one without a slash
+// matches a program's file name (`curl`, `python*`), one with a slash matches its full path
+// (`/tmp/**`, `/usr/bin/*`). `*` and `?` stop at slashes, `**` crosses them.
+type Processes struct {
+	// Effect applies to denied programs (default block).
+	Effect Effect `json:"effect,omitempty" yaml:"effect,omitempty"`
+	// Allow, when not empty, turns on allow-list mode: a program matching no Allow pattern
+	// is denied. Allow is matched against the resolved file only (its real path and file
+	// name, after symlinks), so a symlink named like an allowed program does not pass.
+	Allow []string `json:"allow,omitempty" yaml:"allow,omitempty"`
+	// Deny lists programs that are always denied, even when they also match Allow. Deny is
+	// matched against both the name the program was invoked as and the resolved file, so a
+	// busybox applet (`/bin/wget` -> busybox) can be denied by name.
+	Deny []string `json:"deny,omitempty" yaml:"deny,omitempty"`
+}
+
+// Selector picks containers by task family, container name and image. Each list is a set
+// of globs; an empty list matches everything; all non-empty lists must match.
+type Selector struct {
+	Families   []string `json:"families,omitempty" yaml:"families,omitempty"`
+	Containers []string `json:"containers,omitempty" yaml:"containers,omitempty"`
+	Images     []string `json:"images,omitempty" yaml:"images,omitempty"`
+}
+
+// TrustedImages is the trusted-image rule set. With no rules every image is trusted.
+type TrustedImages struct {
+	// Effect applies to an image no rule trusts (default block).
+	Effect Effect `json:"effect,omitempty" yaml:"effect,omitempty"`
+	// Rules trust an image when every field the rule sets matches.
+	Rules []ImageRule `json:"rules,omitempty" yaml:"rules,omitempty"`
+}
+
+// ImageRule trusts images whose normalized reference matches every field it sets. Fields
+// are globs over the parts of the reference: registry `docker.io`,
+// `*.dkr.ecr.*.amazonaws.com`; repository `library/alpine`, `team/**`; tag `3.*`; digest
+// `sha256:...`. An image written without a registry is on docker.io, a Docker Hub image
+// without a namespace is under `library/`, and an image without tag or digest has tag `latest`.
+type ImageRule struct {
+	Registry   string `json:"registry,omitempty" yaml:"registry,omitempty"`
+	Repository string `json:"repository,omitempty" yaml:"repository,omitempty"`
+	Tag        string `json:"tag,omitempty" yaml:"tag,omitempty"`
+	Digest     string `json:"digest,omitempty" yaml:"digest,omitempty"`
+}
