@@ -106,7 +106,7 @@ func (v *Value) write(b *bytes.Buffer, nl, indent string, depth int) {
 func writeString(b *bytes.Buffer, s string) {
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // cannot fail for a string
+	_ = enc.Encode(s)       // cannot fail for a string
 	b.Truncate(b.Len() - 1) // Encode appends a newline
 }
 

@@ -198,12 +198,14 @@ func (p *parser) tokenErr(err error, off int) error {
 }
 
 // Constructors for building values.
-func NewNull() *Value             { return &Value{Kind: Null, Offset: -1} }
-func NewBool(b bool) *Value       { return &Value{Kind: Bool, Bool: b, Offset: -1} }
-func NewString(s string) *Value   { return &Value{Kind: String, Str: s, Offset: -1} }
-func NewInt(n int64) *Value       { return &Value{Kind: Number, Num: strconv.FormatInt(n, 10), Offset: -1} }
-func NewArray(e ...*Value) *Value { return &Value{Kind: Array, Arr: append([]*Value{}, e...), Offset: -1} }
-func NewObject() *Value           { return &Value{Kind: Object, Obj: []Member{}, Offset: -1} }
+func NewNull() *Value           { return &Value{Kind: Null, Offset: -1} }
+func NewBool(b bool) *Value     { return &Value{Kind: Bool, Bool: b, Offset: -1} }
+func NewString(s string) *Value { return &Value{Kind: String, Str: s, Offset: -1} }
+func NewInt(n int64) *Value     { return &Value{Kind: Number, Num: strconv.FormatInt(n, 10), Offset: -1} }
+func NewArray(e ...*Value) *Value {
+	return &Value{Kind: Array, Arr: append([]*Value{}, e...), Offset: -1}
+}
+func NewObject() *Value { return &Value{Kind: Object, Obj: []Member{}, Offset: -1} }
 
 // NewStrings builds an array of strings.
 func NewStrings(ss []string) *Value {
