@@ -1,0 +1,431 @@
+package ecslocal
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// service is an ECS service as stored. ecslocal converges services at once: when a
+// service is created or updated, tasks of its task definition are started or stopped
+// in the same call until desiredCount are running, and its only deployment is the
+// PRIMARY one with rolloutState COMPLETED (as ECS shows a finished deployment).
+type service struct {
+	ServiceArn                    string            `json:"serviceArn"`
+	ServiceName                   string            `json:"serviceName"`
+	ClusterArn                    string            `json:"clusterArn"`
+	TaskDefinition                string            `json:"taskDefinition"`
+	Status                        string            `json:"status"`
+	DesiredCount                  int32             `json:"desiredCount"`
+	RunningCount                  int32             `json:"runningCount"`
+	PendingCount                  int32             `json:"pendingCount"`
+	LaunchType                    string            `json:"launchType,omitempty"`
+	SchedulingStrategy            string            `json:"schedulingStrategy"`
+	Deployments                   []deployment      `json:"deployments"`
+	DeploymentConfiguration       json.RawMessage   `json:"deploymentConfiguration,omitempty"`
+	NetworkConfiguration          json.RawMessage   `json:"networkConfiguration,omitempty"`
+	LoadBalancers                 []json.RawMessage `json:"loadBalancers"`
+	ServiceRegistries             []json.RawMessage `json:"serviceRegistries"`
+	CapacityProviderStrategy      json.RawMessage   `json:"capacityProviderStrategy,omitempty"`
+	HealthCheckGracePeriodSeconds *int32            `json:"healthCheckGracePeriodSeconds,omitempty"`
+	PropagateTags                 string            `json:"propagateTags,omitempty"`
+	EnableECSManagedTags          bool              `json:"enableECSManagedTags"`
+	EnableExecuteCommand          bool              `json:"enableExecuteCommand"`
+	Events                        []json.RawMessage `json:"events"`
+	CreatedAt                     json.Number       `json:"createdAt"`
+	CreatedBy                     string            `json:"createdBy"`
+	Tags                          []tag             `json:"tags,omitempty"` // only in responses, with include TAGS
+}
+
+type deployment struct {
+	ID                   string          `json:"id"`
+	Status               string          `json:"status"`
+	TaskDefinition       string          `json:"taskDefinition"`
+	DesiredCount         int32           `json:"desiredCount"`
+	PendingCount         int32           `json:"pendingCount"`
+	RunningCount         int32           `json:"runningCount"`
+	FailedTasks          int32           `json:"failedTasks"`
+	LaunchType           string          `json:"launchType,omitempty"`
+	NetworkConfiguration json.RawMessage `json:"networkConfiguration,omitempty"`
+	RolloutState         string          `json:"rolloutState"`
+	RolloutStateReason   string          `json:"rolloutStateReason"`
+	CreatedAt            json.Number     `json:"createdAt"`
+	UpdatedAt            json.Number     `json:"updatedAt"`
+}
+
+// newDeployment starts a new PRIMARY deployment of svc's current task definition.
+func (s *Server) newDeployment(svc *service) {
+	now := epochSeconds(s.cfg.now())
+	svc.Deployments = []deployment{{
+		ID:                   "ecs-svc/" + newID()[:19],
+		Status:               "PRIMARY",
+		TaskDefinition:       svc.TaskDefinition,
+		LaunchType:           svc.LaunchType,
+		NetworkConfiguration: svc.NetworkConfiguration,
+		RolloutState:         "COMPLETED",
+		RolloutStateReason:   "ECS deployment " + svc.ServiceName + " completed.",
+		CreatedAt:            now,
+		UpdatedAt:            now,
+	}}
+}
+
+// converge starts and stops tasks so that exactly desiredCount tasks of the service's
+// task definition run, and updates the counts of the service and its deployment.
+func (s *Server) converge(svc *service, c *cluster) {
+	group := "service:" + svc.ServiceName
+	startedBy := ""
+	if len(svc.Deployments) > 0 {
+		startedBy = svc.Deployments[0].ID
+	}
+	var running []*task
+	for _, arn := range slices.Sorted(maps.Keys(s.st.Tasks)) {
+		t := s.st.Tasks[arn]
+		if t.ClusterArn != svc.ClusterArn || t.Group != group || t.LastStatus != "RUNNING" {
+			continue
+		}
+		if t.TaskDefinitionArn != svc.TaskDefinition || t.StartedBy != startedBy {
+			s.stop(t, "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment "+startedBy+")")
+			continue
+		}
+		running = append(running, t)
+	}
+	for int32(len(running)) > svc.DesiredCount {
+		s.stop(running[len(running)-1], "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment "+startedBy+")")
+		running = running[:len(running)-1]
+	}
+	if td, err := s.lookupTaskDef(svc.TaskDefinition); err == nil {
+		for int32(len(running)) < svc.DesiredCount {
+			running = append(running, s.startTask(c, td, startedBy, group, svc.LaunchType, nil))
+		}
+	}
+	svc.RunningCount = int32(len(running))
+	svc.PendingCount = 0
+	for i := range svc.Deployments {
+		svc.Deployments[i].DesiredCount = svc.DesiredCount
+		svc.Deployments[i].RunningCount = svc.RunningCount
+		svc.Deployments[i].UpdatedAt = epochSeconds(s.cfg.now())
+	}
+}
+
+// findService resolves a service name or ARN in cluster c.
+func (s *Server) findService(c *cluster, ref string) (*service, bool) {
+	arn := ref
+	if !strings.HasPrefix(ref, "arn:") {
+		arn = s.serviceARN(c.ClusterName, ref)
+	}
+	svc, ok := s.st.Services[arn]
+	if !ok || svc.ClusterArn != c.ClusterArn {
+		return nil, false
+	}
+	return svc, true
+}
+
+type createServiceInput struct {
+	Cluster                       string            `json:"cluster"`
+	ServiceName                   string            `json:"serviceName"`
+	TaskDefinition                string            `json:"taskDefinition"`
+	DesiredCount                  *int32            `json:"desiredCount"`
+	LaunchType                    string            `json:"launchType"`
+	SchedulingStrategy            string            `json:"schedulingStrategy"`
+	DeploymentConfiguration       json.RawMessage   `json:"deploymentConfiguration"`
+	NetworkConfiguration          json.RawMessage   `json:"networkConfiguration"`
+	LoadBalancers                 []json.RawMessage `json:"loadBalancers"`
+	ServiceRegistries             []json.RawMessage `json:"serviceRegistries"`
+	CapacityProviderStrategy      json.RawMessage   `json:"capacityProviderStrategy"`
+	HealthCheckGracePeriodSeconds *int32            `json:"healthCheckGracePeriodSeconds"`
+	PropagateTags                 string            `json:"propagateTags"`
+	EnableECSManagedTags          bool              `json:"enableECSManagedTags"`
+	EnableExecuteCommand          bool              `json:"enableExecuteCommand"`
+	Tags                          []tag             `json:"tags"`
+}
+
+// createService creates a REPLICA (default) or DAEMON service. A name already used by
+// an ACTIVE or DRAINING service of the cluster is rejected; an INACTIVE one is replaced.
+func (s *Server) createService(body []byte) (any, error) {
+	var in createServiceInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if !namePattern.MatchString(in.ServiceName) {
+		return nil, invalidParam("Invalid service name %q: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed", in.ServiceName)
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	c, err := s.activeCluster(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if old, ok := s.findService(c, in.ServiceName); ok && old.Status != "INACTIVE" {
+		return nil, invalidParam("Creation of service was not idempotent.")
+	}
+	if in.TaskDefinition == "" {
+		return nil, invalidParam("TaskDefinition must be specified for services using the ECS deployment controller.")
+	}
+	td, err := s.runnableTaskDef(in.TaskDefinition)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLaunch(td, in.LaunchType, in.NetworkConfiguration); err != nil {
+		return nil, err
+	}
+	strategy := in.SchedulingStrategy
+	switch strategy {
+	case "":
+		strategy = "REPLICA"
+	case "REPLICA", "DAEMON":
+	default:
+		return nil, invalidParam("schedulingStrategy must be REPLICA or DAEMON, got %q", strategy)
+	}
+	var desired int32
+	if in.DesiredCount != nil {
+		desired = *in.DesiredCount
+	}
+	if desired < 0 {
+		return nil, invalidParam("desiredCount must not be negative, got %d", desired)
+	}
+	if strategy == "DAEMON" {
+		desired = 0 // one per container instance, and ecslocal has none
+	}
+	tdArn, _ := getString(td, "taskDefinitionArn")
+	svc := &service{
+		ServiceArn:                    s.serviceARN(c.ClusterName, in.ServiceName),
+		ServiceName:                   in.ServiceName,
+		ClusterArn:                    c.ClusterArn,
+		TaskDefinition:                tdArn,
+		Status:                        "ACTIVE",
+		DesiredCount:                  desired,
+		LaunchType:                    in.LaunchType,
+		SchedulingStrategy:            strategy,
+		DeploymentConfiguration:       in.DeploymentConfiguration,
+		NetworkConfiguration:          in.NetworkConfiguration,
+		LoadBalancers:                 nonNil(in.LoadBalancers),
+		ServiceRegistries:             nonNil(in.ServiceRegistries),
+		CapacityProviderStrategy:      in.CapacityProviderStrategy,
+		HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
+		PropagateTags:                 in.PropagateTags,
+		EnableECSManagedTags:          in.EnableECSManagedTags,
+		EnableExecuteCommand:          in.EnableExecuteCommand,
+		Events:                        []json.RawMessage{},
+		CreatedAt:                     epochSeconds(s.cfg.now()),
+		CreatedBy:                     "arn:aws:iam::" + s.cfg.account + ":root",
+	}
+	if svc.DeploymentConfiguration == nil {
+		svc.DeploymentConfiguration = json.RawMessage(`{"deploymentCircuitBreaker":{"enable":false,"rollback":false},"maximumPercent":200,"minimumHealthyPercent":100}`)
+	}
+	s.newDeployment(svc)
+	s.st.Services[svc.ServiceArn] = svc
+	delete(s.st.Tags, svc.ServiceArn)
+	if len(in.Tags) > 0 {
+		s.st.Tags[svc.ServiceArn] = in.Tags
+	}
+	s.converge(svc, c)
+	return map[string]any{"service": *svc}, nil
+}
+
+func nonNil(l []json.RawMessage) []json.RawMessage {
+	if l == nil {
+		return []json.RawMessage{}
+	}
+	return l
+}
+
+type describeServicesInput struct {
+	Cluster  string   `json:"cluster"`
+	Services []string `json:"services"`
+	Include  []string `json:"include"`
+}
+
+// maxDescribeServices is the DescribeServices limit: "You may specify up to 10 services".
+const maxDescribeServices = 10
+
+// describeServices describes up to 10 services of a cluster, INACTIVE ones included (ECS
+// keeps describing deleted services for a while); unknown names are failures with
+// reason MISSING.
+func (s *Server) describeServices(body []byte) (any, error) {
+	var in describeServicesInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if len(in.Services) == 0 {
+		return nil, invalidParam("Services cannot be empty.")
+	}
+	if len(in.Services) > maxDescribeServices {
+		return nil, invalidParam("services can have at most %d items, got %d", maxDescribeServices, len(in.Services))
+	}
+	c, err := s.activeCluster(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	withTags := slices.Contains(in.Include, "TAGS")
+	found := []service{}
+	failures := []failure{}
+	for _, ref := range in.Services {
+		svc, ok := s.findService(c, ref)
+		if !ok {
+			arn := ref
+			if !strings.HasPrefix(ref, "arn:") {
+				arn = s.serviceARN(c.ClusterName, ref)
+			}
+			failures = append(failures, failure{Arn: arn, Reason: "MISSING"})
+			continue
+		}
+		out := *svc
+		if withTags {
+			out.Tags = s.tagsOf(svc.ServiceArn)
+		}
+		found = append(found, out)
+	}
+	return map[string]any{"services": found, "failures": failures}, nil
+}
+
+type listServicesInput struct {
+	Cluster            string  `json:"cluster"`
+	LaunchType         string  `json:"launchType"`
+	SchedulingStrategy string  `json:"schedulingStrategy"`
+	MaxResults         *int32  `json:"maxResults"`
+	NextToken          *string `json:"nextToken"`
+}
+
+// defaultListServices is ListServices' page size when maxResults is absent: 10, unlike
+// the other List operations (100).
+const defaultListServices = 10
+
+// listServices lists the ARNs of a cluster's services that are not INACTIVE.
+func (s *Server) listServices(body []byte) (any, error) {
+	var in listServicesInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	c, err := s.activeCluster(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	arns := []string{}
+	for _, arn := range slices.Sorted(maps.Keys(s.st.Services)) {
+		svc := s.st.Services[arn]
+		if svc.ClusterArn != c.ClusterArn || svc.Status == "INACTIVE" {
+			continue
+		}
+		if in.LaunchType != "" && svc.LaunchType != in.LaunchType {
+			continue
+		}
+		if in.SchedulingStrategy != "" && svc.SchedulingStrategy != in.SchedulingStrategy {
+			continue
+		}
+		arns = append(arns, arn)
+	}
+	page, next, err := paginate("ListServices", arns, in.NextToken, in.MaxResults, defaultListServices)
+	if err != nil {
+		return nil, err
+	}
+	return withNextToken(map[string]any{"serviceArns": page}, next), nil
+}
+
+type updateServiceInput struct {
+	Cluster              string          `json:"cluster"`
+	Service              string          `json:"service"`
+	DesiredCount         *int32          `json:"desiredCount"`
+	TaskDefinition       *string         `json:"taskDefinition"`
+	ForceNewDeployment   bool            `json:"forceNewDeployment"`
+	NetworkConfiguration json.RawMessage `json:"networkConfiguration"`
+}
+
+// updateService changes a service's task definition and desired count. A new task
+// definition, a new network configuration or forceNewDeployment starts a new deployment
+// (its tasks replace the old ones); a change of desiredCount alone scales the current
+// deployment, as in ECS.
+func (s *Server) updateService(body []byte) (any, error) {
+	var in updateServiceInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	c, err := s.activeCluster(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	svc, ok := s.findService(c, in.Service)
+	if !ok {
+		return nil, newError(errServiceNotFound, "Service not found.")
+	}
+	if svc.Status != "ACTIVE" {
+		return nil, newError(errServiceNotActive, "Service was not ACTIVE.")
+	}
+	redeploy := in.ForceNewDeployment
+	if in.TaskDefinition != nil {
+		td, err := s.runnableTaskDef(*in.TaskDefinition)
+		if err != nil {
+			return nil, err
+		}
+		netConf := svc.NetworkConfiguration
+		if in.NetworkConfiguration != nil {
+			netConf = in.NetworkConfiguration
+		}
+		if err := checkLaunch(td, svc.LaunchType, netConf); err != nil {
+			return nil, err
+		}
+		arn, _ := getString(td, "taskDefinitionArn")
+		if arn != svc.TaskDefinition {
+			svc.TaskDefinition = arn
+			redeploy = true
+		}
+	}
+	if in.NetworkConfiguration != nil && !bytes.Equal(in.NetworkConfiguration, svc.NetworkConfiguration) {
+		svc.NetworkConfiguration = in.NetworkConfiguration
+		redeploy = true
+	}
+	if in.DesiredCount != nil {
+		if *in.DesiredCount < 0 {
+			return nil, invalidParam("desiredCount must not be negative, got %d", *in.DesiredCount)
+		}
+		if svc.SchedulingStrategy != "DAEMON" {
+			svc.DesiredCount = *in.DesiredCount
+		}
+	}
+	if redeploy {
+		s.newDeployment(svc)
+	}
+	s.converge(svc, c)
+	return map[string]any{"service": *svc}, nil
+}
+
+type deleteServiceInput struct {
+	Cluster string `json:"cluster"`
+	Service string `json:"service"`
+	Force   bool   `json:"force"`
+}
+
+// deleteService deletes a service scaled to zero (or any, with force). ECS answers with
+// the service DRAINING; here its tasks stop at once, so it is INACTIVE afterwards.
+func (s *Server) deleteService(body []byte) (any, error) {
+	var in deleteServiceInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	c, err := s.activeCluster(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	svc, ok := s.findService(c, in.Service)
+	if !ok {
+		return nil, newError(errServiceNotFound, "Service not found.")
+	}
+	if svc.Status != "ACTIVE" {
+		return nil, newError(errServiceNotActive, "Service was not ACTIVE.")
+	}
+	if svc.DesiredCount > 0 && !in.Force && svc.SchedulingStrategy == "REPLICA" {
+		return nil, invalidParam("The service cannot be stopped while it is scaled above 0.")
+	}
+	svc.DesiredCount = 0
+	s.converge(svc, c)
+	out := *svc
+	out.Status = "DRAINING"
+	out.Deployments = slices.Clone(svc.Deployments)
+	svc.Status = "INACTIVE"
+	for i := range svc.Deployments {
+		svc.Deployments[i].Status = "INACTIVE"
+	}
+	return map[string]any{"service": out}, nil
+}
