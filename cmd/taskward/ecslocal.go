@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/taskward/taskward/ecslocal"
+)
+
+func init() {
+	register(&command{
+		name:    "ecs-local",
+		summary: "run a local Amazon ECS API endpoint (for tests and trying taskward without AWS)",
+		usage:   "",
+		flags: func(fs *pflag.FlagSet) func(ctx context.Context, env *cmdEnv, args []string) int {
+			listen := fs.String("listen", "127.0.0.1:4566", "address to listen on (host:port)")
+			stateFile := fs.String("state", "", "persist state to this JSON file (default: in memory only)")
+			region := fs.String("region", "us-east-1", "region written into ARNs")
+			account := fs.String("account", "000000000000", "account ID written into ARNs")
+			throttle := fs.Float64("throttle", 0, "fraction of calls (0-1) answered with ThrottlingException")
+			latency := fs.Duration("latency", 0, "latency added to every call")
+			return func(ctx context.Context, env *cmdEnv, args []string) int {
+				return runECSLocal(ctx, env, args, ecsLocalFlags{
+					listen: *listen, stateFile: *stateFile, region: *region, account: *account,
+					throttle: *throttle, latency: *latency,
+				})
+			}
+		},
+	})
+}
+
+type ecsLocalFlags struct {
+	listen, stateFile, region, account string
+	throttle                           float64
+	latency                            time.Duration
+}
+
+// runECSLocal serves the endpoint until ctx is cancelled (SIGINT or SIGTERM).
+func runECSLocal(ctx context.Context, env *cmdEnv, args []string, f ecsLocalFlags) int {
+	if len(args) > 0 {
+		fmt.Fprintf(env.stderr, "taskward ecs-local: unexpected arguments %q\n", args)
+		return exitError
+	}
+	if f.throttle < 0 || f.throttle > 1 {
+		fmt.Fprintf(env.stderr, "taskward ecs-local: --throttle must be between 0 and 1, got %g\n", f.throttle)
+		return exitError
+	}
+	if f.latency < 0 {
+		fmt.Fprintf(env.stderr, "taskward ecs-local: --latency must not be negative, got %s\n", f.latency)
+		return exitError
+	}
+	log := slog.New(slog.NewJSONHandler(env.stderr, nil))
+	opts := []ecslocal.Option{ecslocal.WithRegion(f.region), ecslocal.WithAccount(f.account), ecslocal.WithLogger(log)}
+	if f.stateFile != "" {
+		opts = append(opts, ecslocal.WithStateFile(f.stateFile))
+	}
+	r, err := ecslocal.Listen(ctx, f.listen, opts...)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "taskward ecs-local: %v\n", err)
+		return exitError
+	}
+	if f.throttle > 0 || f.latency > 0 {
+		r.Server.SetFaults(ecslocal.Faults{ThrottleFraction: f.throttle, Seed: time.Now().UnixNano(), Latency: f.latency})
+	}
+	log.InfoContext(ctx, "ecs-local listening", "url", r.URL, "region", f.region, "account", f.account,
+		"state", f.stateFile, "throttle", f.throttle, "latency", f.latency)
+	fmt.Fprintf(env.stdout, "ECS endpoint: %s\n\nUse it with any AWS SDK or the AWS CLI (any credentials are accepted):\n"+
+		"  export AWS_ENDPOINT_URL_ECS=%s\n  export AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n"+
+		"  aws ecs list-task-definitions\n\nCall counters: %s/_ecslocal/stats\nStop with Ctrl-C.\n",
+		r.URL, r.URL, f.region, r.URL)
+	<-ctx.Done()
+	if err := r.Close(); err != nil {
+		log.ErrorContext(context.WithoutCancel(ctx), "ecs-local shutdown", "err", err)
+		return exitError
+	}
+	log.InfoContext(context.WithoutCancel(ctx), "ecs-local stopped")
+	return exitOK
+}
