@@ -1,0 +1,273 @@
+package reconcile
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/taskward/taskward/internal/ojson"
+)
+
+// Action is what apply does for one family.
+type Action string
+
+const (
+	ActionNoop          Action = "noop"           // live matches Git, every service runs the latest revision
+	ActionRegister      Action = "register"       // new or changed: register a revision, then move the family's services to it
+	ActionUpdateService Action = "update-service" // live matches Git, but a service runs another revision
+	ActionPrune         Action = "prune"          // taskward-managed family removed from Git: deregister its ACTIVE revisions
+)
+
+// PlanOptions are the decisions Plan leaves to the caller.
+type PlanOptions struct {
+	// Prune deregisters families that ECS has tagged managed-by=taskward and Git no longer
+	// has. Off by default; refused for an empty desired set.
+	Prune bool
+}
+
+// PlanResult is the outcome of [Plan]: one entry per family, sorted by family name.
+type PlanResult struct {
+	Families []FamilyPlan `json:"families"`
+}
+
+// FamilyPlan is the plan for one family.
+type FamilyPlan struct {
+	Family      string   `json:"family"`
+	SourcePath  string   `json:"sourcePath,omitempty"`
+	Action      Action   `json:"action"`
+	ContentHash string   `json:"contentHash,omitempty"` // of the desired definition
+	LatestARN   string   `json:"latestArn,omitempty"`   // latest ACTIVE live revision, if any
+	Reason      string   `json:"reason,omitempty"`
+	Changes     []Change `json:"changes,omitempty"` // desired vs latest live revision
+	// ServiceUpdates move services to the target revision: LatestARN for update-service,
+	// the revision the register creates for register.
+	ServiceUpdates []ServiceUpdate `json:"serviceUpdates,omitempty"`
+	// Deregister lists the ACTIVE revision ARNs a prune deregisters.
+	Deregister []string `json:"deregister,omitempty"`
+	Notes      []string `json:"notes,omitempty"` // things the plan saw but will not act on
+
+	desired *ojson.Value // the rendered definition, for apply
+	diff    *FieldDiff
+}
+
+// ServiceUpdate is one UpdateService call.
+type ServiceUpdate struct {
+	Service string `json:"service"` // name
+	ARN     string `json:"arn"`
+	From    string `json:"from"` // revision ARN it runs now
+	To      string `json:"to,omitempty"`
+}
+
+// Diff returns the field diff behind a register action (nil for the others).
+func (f *FamilyPlan) Diff() *FieldDiff { return f.diff }
+
+// HasChanges reports whether applying the plan would change anything: the command exits 1
+// for a pending plan and 0 for an empty one.
+func (p *PlanResult) HasChanges() bool {
+	for _, f := range p.Families {
+		if f.Action != ActionNoop {
+			return true
+		}
+	}
+	return false
+}
+
+// Count returns the number of families per action.
+func (p *PlanResult) Count() map[Action]int {
+	n := map[Action]int{}
+	for _, f := range p.Families {
+		n[f.Action]++
+	}
+	return n
+}
+
+// ErrPruneEmptyDesired is returned by Plan when pruning is asked for and the desired set is
+// empty: an empty or broken checkout must not deregister everything taskward manages.
+var ErrPruneEmptyDesired = errors.New("refusing to prune: the desired set is empty (empty or broken checkout?)")
+
+// Plan decides, per family, what apply must do to make live match desired. It is pure: it
+// reads its arguments and nothing else, and does not modify them.
+//
+// A family is registered when it has no ACTIVE revision, or when its latest revision
+// differs from desired ([Diff] not empty) and does not carry desired's content hash. The
+// hash check makes apply idempotent across crashes: a revision registered by a run that
+// died before updating services is recognised and reused, not registered again.
+func Plan(desired []Desired, live *Live, opts PlanOptions) (*PlanResult, error) {
+	if opts.Prune && len(desired) == 0 {
+		return nil, ErrPruneEmptyDesired
+	}
+	if live == nil {
+		live = &Live{}
+	}
+	if err := checkDesired(desired); err != nil {
+		return nil, err
+	}
+	servicesByFamily := map[string][]Service{}
+	for _, s := range live.Services {
+		servicesByFamily[s.Family] = append(servicesByFamily[s.Family], s)
+	}
+	p := &PlanResult{}
+	want := map[string]bool{}
+	for _, d := range desired {
+		want[d.Family] = true
+		p.Families = append(p.Families, planFamily(d, live.Families[d.Family], servicesByFamily[d.Family]))
+	}
+	if opts.Prune {
+		for name, lf := range live.Families {
+			if want[name] || !lf.Latest.Managed() {
+				continue
+			}
+			fp := FamilyPlan{
+				Family: name, Action: ActionPrune, LatestARN: lf.Latest.ARN,
+				SourcePath: lf.Latest.Tags[TagSource],
+				Reason:     "managed by taskward, no longer in Git",
+				Deregister: slices.Clone(lf.Active),
+			}
+			if len(fp.Deregister) == 0 {
+				fp.Deregister = []string{lf.Latest.ARN}
+			}
+			for _, s := range servicesByFamily[name] {
+				fp.Notes = append(fp.Notes, fmt.Sprintf("service %s still runs %s; deregistering does not stop it", s.Name, s.TaskDefinition))
+			}
+			p.Families = append(p.Families, fp)
+		}
+	}
+	slices.SortFunc(p.Families, func(a, b FamilyPlan) int { return strings.Compare(a.Family, b.Family) })
+	return p, nil
+}
+
+func checkDesired(desired []Desired) error {
+	seen := map[string]string{}
+	var errs []error
+	for _, d := range desired {
+		switch {
+		case d.Family == "":
+			errs = append(errs, fmt.Errorf("%s: desired definition without a family", d.SourcePath))
+		case d.Definition == nil || d.Definition.Kind != ojson.Object:
+			errs = append(errs, fmt.Errorf("%s: family %s: definition is not a JSON object", d.SourcePath, d.Family))
+		default:
+			if other, dup := seen[d.Family]; dup {
+				errs = append(errs, fmt.Errorf("%s: family %s is also defined in %s", d.SourcePath, d.Family, other))
+				continue
+			}
+			seen[d.Family] = d.SourcePath
+			if f := familyOf(d.Definition); f != d.Family {
+				errs = append(errs, fmt.Errorf("%s: family: definition says %q, expected %q", d.SourcePath, f, d.Family))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// familyOf reads the family of a definition, looking through a describe wrapper.
+func familyOf(def *ojson.Value) string {
+	if inner := def.Get("taskDefinition"); inner != nil && inner.Kind == ojson.Object {
+		def = inner
+	}
+	return def.Get("family").StringOr("")
+}
+
+func planFamily(d Desired, lf *LiveFamily, services []Service) FamilyPlan {
+	reduced := Reduce(d.Definition)
+	fp := FamilyPlan{Family: d.Family, SourcePath: d.SourcePath, ContentHash: hashReduced(reduced), desired: d.Definition}
+	var target string
+	switch {
+	case lf == nil || lf.Latest == nil:
+		fp.Action, fp.Reason = ActionRegister, "no ACTIVE revision in ECS"
+		fp.diff = diffReduced(reduced, nil)
+		fp.Changes = fp.diff.Changes
+	default:
+		latest := lf.Latest
+		fp.LatestARN = latest.ARN
+		lr := latest.reduced
+		if lr == nil {
+			lr = Reduce(latest.Definition)
+		}
+		switch {
+		case latest.hash == fp.ContentHash || (latest.hash == "" && hashReduced(lr) == fp.ContentHash):
+			// Same canonical content: no diff to compute (the steady-state fast path).
+		case latest.Tags[TagContentHash] == fp.ContentHash:
+			fp.Reason = "latest revision carries the desired content hash"
+		default:
+			if diff := diffReduced(reduced, lr); !diff.Empty() {
+				fp.Action, fp.Reason, fp.diff = ActionRegister, "definition changed", diff
+				fp.Changes = diff.Changes
+			}
+		}
+		if fp.Action == "" {
+			target = latest.ARN
+		}
+	}
+	for _, s := range services {
+		if target != "" && s.TaskDefinition == target {
+			continue
+		}
+		if s.DeploymentController != "" && s.DeploymentController != "ECS" {
+			fp.Notes = append(fp.Notes, fmt.Sprintf("service %s uses the %s deployment controller: not updated", s.Name, s.DeploymentController))
+			continue
+		}
+		fp.ServiceUpdates = append(fp.ServiceUpdates, ServiceUpdate{Service: s.Name, ARN: s.ARN, From: s.TaskDefinition, To: target})
+	}
+	slices.SortFunc(fp.ServiceUpdates, func(a, b ServiceUpdate) int { return strings.Compare(a.Service, b.Service) })
+	if fp.Action == "" {
+		fp.Action = ActionNoop
+		if len(fp.ServiceUpdates) > 0 {
+			fp.Action, fp.Reason = ActionUpdateService, "a service runs another revision"
+		}
+	}
+	return fp
+}
+
+// WriteText prints the plan for people: one line per family that changes, and the unified
+// diff of each register (colour when color is set). Noop families are counted, not listed.
+func (p *PlanResult) WriteText(w io.Writer, color bool) error {
+	var b strings.Builder
+	noop := 0
+	for _, f := range p.Families {
+		if f.Action == ActionNoop {
+			noop++
+			continue
+		}
+		fmt.Fprintf(&b, "%s %s", f.Action, f.Family)
+		if f.SourcePath != "" {
+			fmt.Fprintf(&b, " (%s)", f.SourcePath)
+		}
+		if f.Reason != "" {
+			fmt.Fprintf(&b, ": %s", f.Reason)
+		}
+		b.WriteByte('\n')
+		if f.diff != nil {
+			live := "live/" + f.Family
+			if f.LatestARN != "" {
+				live = f.LatestARN
+			}
+			b.WriteString(f.diff.Unified(live, "desired/"+f.SourcePath, color))
+		}
+		for _, s := range f.ServiceUpdates {
+			to := s.To
+			if to == "" {
+				to = "(new revision)"
+			}
+			fmt.Fprintf(&b, "  update-service %s: %s -> %s\n", s.Service, s.From, to)
+		}
+		for _, a := range f.Deregister {
+			fmt.Fprintf(&b, "  deregister %s\n", a)
+		}
+		for _, n := range f.Notes {
+			fmt.Fprintf(&b, "  note: %s\n", n)
+		}
+	}
+	fmt.Fprintf(&b, "%d unchanged, %d to register, %d to update services, %d to prune\n",
+		noop, p.Count()[ActionRegister], p.Count()[ActionUpdateService], p.Count()[ActionPrune])
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// MarshalJSON encodes the plan for machines.
+func (p *PlanResult) MarshalJSON() ([]byte, error) {
+	type plain PlanResult
+	return json.Marshal((*plain)(p))
+}
