@@ -1,0 +1,238 @@
+//go:build linux
+
+package defender
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/taskward/taskward/policy"
+)
+
+// maxScriptDepth is the kernel's limit on nested interpreters (BINPRM_MAX_RECURSION).
+const maxScriptDepth = 4
+
+// maxCmdline bounds the command line compared at PTRACE_EVENT_EXEC.
+const maxCmdline = 4096
+
+// execCall is one execve or execveat as read at its seccomp stop.
+type execCall struct {
+	pid, tid  int
+	dirfd     int // unix.AT_FDCWD for execve
+	path      string
+	flags     int
+	argv      []string
+	truncated bool // argv hit a read bound
+}
+
+// approval is what a tracee was allowed to become: checked at PTRACE_EVENT_EXEC.
+type approval struct {
+	dev, ino uint64 // the file the kernel must map: the program, or its final interpreter
+	cmdline  []byte // the expected /proc/PID/cmdline, at most maxCmdline bytes
+	prefix   bool   // cmdline is only a prefix (argv was truncated when read)
+	path     string
+}
+
+// verdict is the outcome of deciding one exec call.
+type verdict struct {
+	decision policy.Decision
+	exec     *policy.Exec // the exec the decision is about (the script or an interpreter)
+	file     *file
+	approval *approval // nil when the kernel cannot succeed (unresolvable path)
+}
+
+// kernelFilename is bprm->filename: what the kernel names the program internally, which
+// becomes the script's argument when a "#!" interpreter runs it (fs/exec.c, do_execveat_common).
+func (c *execCall) kernelFilename() string {
+	if c.dirfd == unix.AT_FDCWD || strings.HasPrefix(c.path, "/") {
+		return c.path
+	}
+	if c.path == "" {
+		return "/dev/fd/" + strconv.Itoa(c.dirfd)
+	}
+	return "/dev/fd/" + strconv.Itoa(c.dirfd) + "/" + c.path
+}
+
+// decideExec resolves the program of c, follows "#!" interpreters as the kernel will,
+// and decides every level with p. The strongest decision wins.
+func decideExec(p *policy.Policy, c *execCall, start time.Time) verdict {
+	r := newResolver(c.pid, c.tid)
+	f, err := r.execTarget(c.dirfd, c.path, c.flags)
+	if err != nil {
+		// The kernel will fail this exec too (or the file changed under us, which the
+		// EXEC-time check catches): nothing is approved.
+		return verdict{decision: policy.Decision{Effect: policy.Off}}
+	}
+	argv := c.argv
+	name := c.kernelFilename()
+	var socks *[2]bool
+	best := verdict{decision: policy.Decision{Effect: policy.Off}}
+	for depth := 0; ; depth++ {
+		e := &policy.Exec{Path: f.Path, Invoked: f.Invoked, Argv: argv, Drift: driftOf(f, start)}
+		if isShellExec(e) {
+			if socks == nil {
+				socks = &[2]bool{isSocket(c.pid, 0), isSocket(c.pid, 1)}
+			}
+			e.StdinSocket, e.StdoutSocket = socks[0], socks[1]
+		}
+		d := p.Decide(e)
+		if best.exec == nil || rank(d.Effect) > rank(best.decision.Effect) {
+			best.decision, best.exec, best.file = d, e, f
+		}
+		interp, arg, ok := shebang(f.header)
+		if !ok {
+			break
+		}
+		if depth+1 >= maxScriptDepth {
+			return verdict{decision: policy.Decision{Effect: policy.Off}} // the kernel fails with ELOOP
+		}
+		next, err := r.execTarget(unix.AT_FDCWD, interp, 0)
+		if err != nil {
+			return best.withoutApproval()
+		}
+		nargv := []string{interp}
+		if arg != "" {
+			nargv = append(nargv, arg)
+		}
+		nargv = append(nargv, name)
+		if len(argv) > 1 {
+			nargv = append(nargv, argv[1:]...)
+		}
+		argv, name, f = nargv, interp, next
+	}
+	best.approval = &approval{dev: f.Dev, ino: f.Ino, path: f.Path, prefix: c.truncated}
+	best.approval.cmdline = joinCmdline(argv)
+	return best
+}
+
+func (v verdict) withoutApproval() verdict { v.approval = nil; return v }
+
+func rank(e policy.Effect) int {
+	switch e {
+	case policy.Block:
+		return 2
+	case policy.Alert:
+		return 1
+	}
+	return 0
+}
+
+// driftOf classifies a program file that did not come with the image (DESIGN.md decision
+// 5): a memfd, a deleted file, or one whose inode changed (ctime) after the defender started.
+func driftOf(f *file, start time.Time) policy.DriftKind {
+	switch {
+	case strings.HasPrefix(f.Path, "/memfd:"):
+		return policy.Memfd
+	case f.Nlink == 0 || strings.HasSuffix(f.Path, " (deleted)"):
+		return policy.Deleted
+	case f.Ctime.After(start):
+		return policy.Modified
+	}
+	return policy.NoDrift
+}
+
+// isShellExec reports whether any name the policy checks is a shell, so that the sockets
+// of fds 0 and 1 are looked at only when the reverse-shell rule can match.
+func isShellExec(e *policy.Exec) bool {
+	for _, n := range []string{e.Path, e.Invoked, firstArg(e.Argv)} {
+		b := n[strings.LastIndexByte(n, '/')+1:]
+		for _, s := range policy.Shells {
+			if b == s {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func firstArg(argv []string) string {
+	if len(argv) == 0 {
+		return ""
+	}
+	return argv[0]
+}
+
+func isSocket(pid, fd int) bool {
+	t, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(fd))
+	return err == nil && strings.HasPrefix(t, "socket:[")
+}
+
+// shebang parses a "#!" line as fs/binfmt_script.c does: the interpreter is the first word
+// after "#!" and blanks, and everything after it (trimmed) is one optional argument.
+func shebang(h []byte) (interp, arg string, ok bool) {
+	if !bytes.HasPrefix(h, []byte("#!")) {
+		return "", "", false
+	}
+	line := h[2:]
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	s := strings.Trim(string(line), " \t")
+	if s == "" {
+		return "", "", false
+	}
+	interp, arg, _ = strings.Cut(s, " ")
+	if i := strings.IndexByte(interp, '\t'); i >= 0 {
+		interp, arg = interp[:i], interp[i+1:]+" "+arg
+	}
+	return interp, strings.Trim(arg, " \t"), true
+}
+
+// joinCmdline is argv as /proc/PID/cmdline shows it, cut at maxCmdline bytes.
+func joinCmdline(argv []string) []byte {
+	var b []byte
+	for _, a := range argv {
+		b = append(b, a...)
+		b = append(b, 0)
+	}
+	if len(b) > maxCmdline {
+		b = b[:maxCmdline]
+	}
+	return b
+}
+
+// checkExec compares the image a tracee now runs with its approval. Precondition: pid
+// is in a PTRACE_EVENT_EXEC stop, when the new image is in place and the program has not
+// run a single instruction, so neither the file nor the arguments can change any more.
+func checkExec(pid int, a *approval) (ok bool, why string) {
+	if a == nil {
+		return false, "exec without an approved seccomp stop"
+	}
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/exe", &st); err != nil {
+		return false, "cannot stat /proc/PID/exe: " + err.Error()
+	}
+	if st.Dev != a.dev || st.Ino != a.ino {
+		exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+		return false, "program changed between check and exec: approved " + a.path + ", running " + exe
+	}
+	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/cmdline", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, "cannot read /proc/PID/cmdline: " + err.Error()
+	}
+	defer unix.Close(fd)
+	var buf [maxCmdline]byte
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
+		if err != nil || m <= 0 {
+			break
+		}
+		n += m
+	}
+	got := buf[:n]
+	if a.prefix || len(a.cmdline) == maxCmdline {
+		if len(got) > len(a.cmdline) {
+			got = got[:len(a.cmdline)]
+		}
+	}
+	if !bytes.Equal(got, a.cmdline) {
+		return false, "arguments changed between check and exec"
+	}
+	return true, ""
+}

@@ -1,0 +1,216 @@
+package defender
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Actions of an event.
+const (
+	ActionBlocked = "blocked" // the exec failed with EACCES
+	ActionAlerted = "alerted" // the exec ran and is reported
+	ActionKilled  = "killed"  // the process was killed (the EXEC-time check failed)
+)
+
+// Bounds on an event's size: CloudWatch Logs accepts events up to 256 KiB, but a log line
+// should be readable and an attacker controls argv.
+const (
+	maxEventArgs    = 32
+	maxEventArgLen  = 256
+	maxEventArgvLen = 2048
+	maxParents      = 8
+)
+
+// Event is one JSON line on stderr. Field names are stable: alert rules match them.
+type Event struct {
+	Time        string   `json:"time"`
+	Action      string   `json:"action"`
+	Rule        string   `json:"rule"`
+	Reason      string   `json:"reason"`
+	Policy      string   `json:"policy,omitempty"`
+	PID         int      `json:"pid"`
+	PPID        int      `json:"ppid"`
+	Program     string   `json:"program"`
+	Invoked     string   `json:"invoked,omitempty"`
+	Argv        []string `json:"argv"`
+	User        string   `json:"user,omitempty"`
+	Cwd         string   `json:"cwd,omitempty"`
+	Parents     []string `json:"parents,omitempty"` // "pid:comm", nearest first
+	Container   string   `json:"container,omitempty"`
+	TaskARN     string   `json:"taskArn,omitempty"`
+	Family      string   `json:"family,omitempty"`
+	Revision    string   `json:"revision,omitempty"`
+	Image       string   `json:"image,omitempty"`
+	ImageDigest string   `json:"imageDigest,omitempty"`
+	// Suppressed counts events of the same rule dropped by the rate limit since the last
+	// one that was written.
+	Suppressed int `json:"suppressed,omitempty"`
+}
+
+// boundArgv copies argv within the event bounds, marking cuts with "...".
+func boundArgv(argv []string) []string {
+	out := make([]string, 0, min(len(argv), maxEventArgs))
+	total := 0
+	for i, a := range argv {
+		if i == maxEventArgs || total >= maxEventArgvLen {
+			out = append(out, "...")
+			break
+		}
+		if len(a) > maxEventArgLen {
+			a = a[:maxEventArgLen] + "..."
+		}
+		if total+len(a) > maxEventArgvLen {
+			a = a[:maxEventArgvLen-total] + "..."
+		}
+		total += len(a)
+		out = append(out, a)
+	}
+	return out
+}
+
+// Reporter writes events as JSON lines to a writer and, optionally, to an HTTP sink.
+// Report never blocks: the tracer thread calls it while a tracee is stopped, so lines go
+// through a bounded queue and are dropped (and counted) when it is full.
+type Reporter struct {
+	lines   chan []byte
+	done    chan struct{}
+	http    *httpSink
+	meta    atomic.Pointer[TaskMetadata]
+	policy  string
+	mu      sync.Mutex
+	limits  map[string]*bucket
+	dropped atomic.Int64 // lines dropped because the stderr queue was full
+	now     func() time.Time
+}
+
+// ReporterOption configures a Reporter.
+type ReporterOption func(*Reporter)
+
+// WithHTTPSink also POSTs events in batches to url with a bearer token.
+func WithHTTPSink(url, token string) ReporterOption {
+	return func(r *Reporter) {
+		if url != "" {
+			r.http = newHTTPSink(url, token)
+		}
+	}
+}
+
+// WithPolicyName names the policy in every event.
+func WithPolicyName(name string) ReporterOption { return func(r *Reporter) { r.policy = name } }
+
+// NewReporter starts a reporter writing to w.
+func NewReporter(w io.Writer, opts ...ReporterOption) *Reporter {
+	r := &Reporter{lines: make(chan []byte, 1024), done: make(chan struct{}), limits: map[string]*bucket{}, now: time.Now}
+	for _, o := range opts {
+		o(r)
+	}
+	go func() {
+		defer close(r.done)
+		for b := range r.lines {
+			w.Write(b)
+		}
+	}()
+	if r.http != nil {
+		go r.http.run()
+	}
+	return r
+}
+
+// SetMetadata attaches task metadata to every later event.
+func (r *Reporter) SetMetadata(m *TaskMetadata) { r.meta.Store(m) }
+
+// Report writes e, unless its rule is over the rate limit.
+func (r *Reporter) Report(e *Event) {
+	now := r.now()
+	r.mu.Lock()
+	b := r.limits[e.Rule]
+	if b == nil {
+		b = &bucket{tokens: burstEvents, last: now}
+		r.limits[e.Rule] = b
+	}
+	ok := b.take(now)
+	if ok {
+		e.Suppressed, b.suppressed = b.suppressed, 0
+	}
+	r.mu.Unlock()
+	if !ok {
+		return
+	}
+	e.Time = now.UTC().Format(time.RFC3339Nano)
+	e.Argv = boundArgv(e.Argv)
+	e.Policy = r.policy
+	if m := r.meta.Load(); m != nil {
+		e.Container, e.TaskARN, e.Family, e.Revision, e.Image, e.ImageDigest = m.Container, m.TaskARN, m.Family, m.Revision, m.Image, m.ImageDigest
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	line = append(line, '\n')
+	select {
+	case r.lines <- line:
+	default:
+		r.dropped.Add(1)
+	}
+	if r.http != nil {
+		r.http.enqueue(line[:len(line)-1])
+	}
+}
+
+// Stats says how many events were dropped: by a full stderr queue, and by the HTTP sink
+// (full queue or delivery given up).
+func (r *Reporter) Stats() (stderrDropped, httpDropped, httpSent int64) {
+	if r.http != nil {
+		httpDropped, httpSent = r.http.dropped.Load(), r.http.sent.Load()
+	}
+	return r.dropped.Load(), httpDropped, httpSent
+}
+
+// Close flushes what is queued, waiting at most timeout, and writes a summary line if
+// events were dropped. Report must not be called after Close.
+func (r *Reporter) Close(timeout time.Duration) {
+	deadline := time.After(timeout)
+	if r.http != nil {
+		r.http.close(deadline)
+	}
+	sd, hd, _ := r.Stats()
+	if sd > 0 || hd > 0 {
+		b, _ := json.Marshal(map[string]any{"time": r.now().UTC().Format(time.RFC3339Nano), "action": "dropped", "stderr": sd, "http": hd})
+		select {
+		case r.lines <- append(b, '\n'):
+		default:
+		}
+	}
+	close(r.lines)
+	select {
+	case <-r.done:
+	case <-deadline:
+	}
+}
+
+// Rate limit per rule: a burst, then a steady rate, so a fork bomb of blocked execs costs a
+// few lines per second, with the count of the rest in "suppressed".
+const (
+	burstEvents  = 20
+	eventsPerSec = 5
+)
+
+type bucket struct {
+	tokens     float64
+	last       time.Time
+	suppressed int
+}
+
+func (b *bucket) take(now time.Time) bool {
+	b.tokens = min(burstEvents, b.tokens+now.Sub(b.last).Seconds()*eventsPerSec)
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true
+	}
+	b.suppressed++
+	return false
+}

@@ -1,0 +1,277 @@
+//go:build linux
+
+package defender
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxSymlinks is the kernel's limit on symlinks followed in one path walk (MAXSYMLINKS).
+const maxSymlinks = 40
+
+// file is a program file as resolved for one tracee, from the tracee's point of view.
+type file struct {
+	// Path is the resolved file in the tracee's root: symlinks followed. A memfd or a file
+	// reached through a descriptor is named as /proc/PID/fd/N reads ("/memfd:x (deleted)").
+	Path string
+	// Invoked is the lexical absolute path the caller named (before symlinks).
+	Invoked    string
+	Dev, Ino   uint64
+	Nlink      uint64
+	Mode       uint32
+	Ctime      time.Time
+	ViaFD      bool   // reached through a descriptor (execveat dirfd, /proc/PID/fd/N)
+	header     []byte // the file's first bytes, to detect "#!" scripts; nil if unreadable
+	hostTarget string // the path the defender opens the file by
+}
+
+// resolver resolves paths the way the kernel's path walk does for one tracee: relative to
+// its cwd or an execveat dirfd, inside its root (/proc/PID/root), following symlinks with
+// absolute targets restarting at the tracee's root, and "/proc/self" meaning the tracee, not
+// the defender. Magic links (/proc/N/fd/M, exe, cwd, root, map_files) are opened, not read
+// as strings, because their target may have no name (memfd, deleted file).
+//
+// A resolution is a prediction: the tracee may change the file system between the
+// defender's walk and the kernel's. The EXEC-time check (device, inode, command line)
+// catches any difference.
+type resolver struct {
+	pid, tid   int
+	rootPrefix string // "/proc/PID/root": prefixed to tracee paths to open them
+	rootView   string // the tracee's root as the defender names it ("/" unless chrooted)
+}
+
+func newResolver(pid, tid int) *resolver {
+	r := &resolver{pid: pid, tid: tid, rootPrefix: "/proc/" + strconv.Itoa(pid) + "/root"}
+	r.rootView, _ = os.Readlink(r.rootPrefix)
+	if r.rootView == "" {
+		r.rootView = "/"
+	}
+	return r
+}
+
+// toTracee turns a path as the defender sees it (a magic link's target) into the tracee's
+// view, by removing the tracee's root when it is chrooted.
+func (r *resolver) toTracee(p string) string {
+	if r.rootView == "/" || !strings.HasPrefix(p, "/") {
+		return p
+	}
+	if rest, ok := strings.CutPrefix(p, r.rootView); ok && (rest == "" || rest[0] == '/') {
+		if rest == "" {
+			return "/"
+		}
+		return rest
+	}
+	return p
+}
+
+// execTarget resolves the program of execve(path) (dirfd == AT_FDCWD) or execveat(dirfd,
+// path, ..., flags).
+func (r *resolver) execTarget(dirfd int, path string, flags int) (*file, error) {
+	if path == "" {
+		if flags&unix.AT_EMPTY_PATH == 0 || dirfd == unix.AT_FDCWD {
+			return nil, unix.ENOENT
+		}
+		return r.open("/proc/"+strconv.Itoa(r.pid)+"/fd/"+strconv.Itoa(dirfd), true)
+	}
+	if path[0] != '/' {
+		base := "/proc/" + strconv.Itoa(r.pid) + "/cwd"
+		if dirfd != unix.AT_FDCWD {
+			base = "/proc/" + strconv.Itoa(r.pid) + "/fd/" + strconv.Itoa(dirfd)
+		}
+		target, err := os.Readlink(base)
+		if err != nil {
+			return nil, err
+		}
+		path = r.toTracee(target) + "/" + path
+	}
+	return r.walk(path)
+}
+
+// walk resolves an absolute tracee path component by component.
+func (r *resolver) walk(path string) (*file, error) {
+	invoked := cleanAbs(path)
+	comps := splitPath(path)
+	cur := "" // the tracee path resolved so far; "" is the root
+	links := 0
+	for len(comps) > 0 {
+		c := comps[0]
+		comps = comps[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if i := strings.LastIndexByte(cur, '/'); i >= 0 {
+				cur = cur[:i]
+			}
+			continue
+		}
+		if cur == "/proc" {
+			switch c {
+			case "self":
+				c = strconv.Itoa(r.pid)
+			case "thread-self":
+				c = strconv.Itoa(r.pid)
+				comps = append([]string{"task", strconv.Itoa(r.tid)}, comps...)
+			}
+		}
+		next := cur + "/" + c
+		if isMagicLink(next) {
+			if len(comps) == 0 {
+				f, err := r.open(next, true)
+				if f != nil {
+					f.Invoked = invoked
+				}
+				return f, err
+			}
+			target, err := os.Readlink(r.rootPrefix + next)
+			if err != nil {
+				return nil, err
+			}
+			if !strings.HasPrefix(target, "/") {
+				return nil, unix.ENOTDIR // socket:[..], pipe:[..], anon_inode: not a directory
+			}
+			cur, comps = "", append(splitPath(r.toTracee(target)), comps...)
+			continue
+		}
+		var st unix.Stat_t
+		if err := unix.Lstat(r.rootPrefix+next, &st); err != nil {
+			return nil, err
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFLNK:
+			links++
+			if links > maxSymlinks {
+				return nil, unix.ELOOP
+			}
+			target, err := os.Readlink(r.rootPrefix + next)
+			if err != nil {
+				return nil, err
+			}
+			if strings.HasPrefix(target, "/") {
+				cur = ""
+			}
+			comps = append(splitPath(target), comps...)
+			continue
+		case unix.S_IFDIR:
+		default:
+			if len(comps) > 0 {
+				return nil, unix.ENOTDIR
+			}
+		}
+		cur = next
+	}
+	if cur == "" {
+		cur = "/"
+	}
+	f, err := r.open(cur, false)
+	if f != nil {
+		f.Invoked = invoked
+	}
+	return f, err
+}
+
+// open opens the resolved tracee path p and describes the file. viaLink says p is a magic
+// link whose target is named by reading our descriptor's link.
+func (r *resolver) open(p string, viaLink bool) (*file, error) {
+	host := r.rootPrefix + p
+	// O_NONBLOCK: opening a FIFO named as a program must not hang the tracer.
+	fd, err := unix.Open(host, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
+	readable := err == nil
+	if err != nil {
+		// An execute-only file (mode 0111) is still a program; describe it without reading.
+		if fd, err = unix.Open(host, unix.O_PATH|unix.O_CLOEXEC, 0); err != nil {
+			return nil, err
+		}
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	f := &file{
+		Path: p, Invoked: p, Dev: st.Dev, Ino: st.Ino, Nlink: uint64(st.Nlink), Mode: st.Mode,
+		Ctime: time.Unix(st.Ctim.Unix()), ViaFD: viaLink, hostTarget: host,
+	}
+	if viaLink {
+		if t, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil {
+			f.Path = r.toTracee(t)
+		}
+	}
+	if readable && st.Mode&unix.S_IFMT == unix.S_IFREG {
+		var buf [256]byte
+		if n, err := unix.Pread(fd, buf[:], 0); err == nil && n >= 2 {
+			f.header = append([]byte(nil), buf[:n]...)
+		}
+	}
+	return f, nil
+}
+
+// isMagicLink reports whether p (a resolved tracee path) is one of procfs's links that the
+// kernel follows to the object itself rather than by name.
+func isMagicLink(p string) bool {
+	rest, ok := strings.CutPrefix(p, "/proc/")
+	if !ok {
+		return false
+	}
+	pid, rest, ok := strings.Cut(rest, "/")
+	if !ok || !isDigits(pid) {
+		return false
+	}
+	if t, ok := strings.CutPrefix(rest, "task/"); ok {
+		tid, r2, ok := strings.Cut(t, "/")
+		if !ok || !isDigits(tid) {
+			return false
+		}
+		rest = r2
+	}
+	switch rest {
+	case "exe", "cwd", "root":
+		return true
+	}
+	if n, ok := strings.CutPrefix(rest, "fd/"); ok {
+		return isDigits(n)
+	}
+	if n, ok := strings.CutPrefix(rest, "map_files/"); ok {
+		return n != "" && !strings.Contains(n, "/")
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func splitPath(p string) []string {
+	return strings.FieldsFunc(p, func(r rune) bool { return r == '/' })
+}
+
+// cleanAbs returns p with "." and ".." resolved lexically, as a name for events and for
+// the policy's invoked-name checks.
+func cleanAbs(p string) string {
+	var out []string
+	for _, c := range splitPath(p) {
+		switch c {
+		case ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, c)
+		}
+	}
+	return "/" + strings.Join(out, "/")
+}

@@ -1,0 +1,126 @@
+//go:build linux
+
+package defender
+
+import (
+	"fmt"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// Offsets into struct seccomp_data (linux/seccomp.h): int nr; __u32 arch; __u64
+// instruction_pointer; __u64 args[6]. Arguments are read as their low 32 bits, which on
+// the little-endian architectures we support (amd64, arm64) are at the argument's offset.
+const (
+	offNR   = 0
+	offArch = 4
+	offArg0 = 16
+)
+
+func offArg(i int) uint32 { return offArg0 + 8*uint32(i) }
+
+// Return values of the filter.
+const (
+	retAllow = unix.SECCOMP_RET_ALLOW
+	retTrace = unix.SECCOMP_RET_TRACE
+	retKill  = unix.SECCOMP_RET_KILL_PROCESS
+)
+
+func retErrno(errno unix.Errno) uint32 { return unix.SECCOMP_RET_ERRNO | uint32(errno) }
+
+// Data carried by RET_TRACE (SECCOMP_RET_DATA, read with PTRACE_GETEVENTMSG at the stop):
+// it tells the tracer which rule sent the syscall to it. Attack-only syscalls go to the
+// tracer too, rather than failing in the filter, so that every refusal is reported; they
+// are rare in real programs, so the context switch costs nothing in practice.
+const (
+	traceExec         = 1 // execve, execveat: decide with the policy
+	traceCloneUntrace = 2 // clone(CLONE_UNTRACED): refuse with EPERM and report
+	tracePtrace       = 3 // ptrace: refuse with EPERM and report
+	traceProcessVM    = 4 // process_vm_readv/writev: refuse with EPERM and report
+	traceListener     = 5 // seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER): refuse and report
+)
+
+// refusedSyscalls names the rule of each refusal-only trace datum, for events.
+var refusedSyscalls = map[uint]string{
+	traceCloneUntrace: "seccomp.cloneUntraced",
+	tracePtrace:       "seccomp.ptrace",
+	traceProcessVM:    "seccomp.processVM",
+	traceListener:     "seccomp.userNotif",
+}
+
+// filterProgram returns the seccomp filter installed in the stage, for this architecture.
+// Each rule is a self-contained block of instructions with relative jumps only, so the
+// program reads top to bottom like the list of attacks it stops.
+func filterProgram() ([]bpf.RawInstruction, error) {
+	var p []bpf.Instruction
+	// Only this architecture's system call table: a 64-bit process can still make i386
+	// (int 0x80) or x32 system calls, whose numbers differ, to walk around a rule that
+	// names syscalls by number. Any foreign-ABI call kills the process.
+	p = append(p,
+		bpf.LoadAbsolute{Off: offArch, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: auditArch, SkipTrue: 1},
+		bpf.RetConstant{Val: retKill},
+		bpf.LoadAbsolute{Off: offNR, Size: 4},
+	)
+	p = append(p, archRules()...)
+
+	// The enforcement point: every program start stops in the tracer, which decides it
+	// with the policy. Without a tracer attached the kernel answers ENOSYS.
+	p = append(p, onSyscall(unix.SYS_EXECVE, retTrace|traceExec)...)
+	p = append(p, onSyscall(unix.SYS_EXECVEAT, retTrace|traceExec)...)
+
+	// clone(CLONE_UNTRACED) would start a child the tracer is not attached to; it would
+	// still be under the filter (so it could not exec), but it would escape the tracer's
+	// bookkeeping. Refuse the flag; ordinary fork, vfork, pthread_create and clone pass.
+	// Without a tracer, RET_TRACE fails these with ENOSYS, which is a refusal too.
+	p = append(p, onSyscallArgFlag(unix.SYS_CLONE, 0, unix.CLONE_UNTRACED, retTrace|traceCloneUntrace)...)
+	// clone3 passes its flags in memory, which a filter cannot read, so CLONE_UNTRACED
+	// could hide there. ENOSYS makes glibc and musl fall back to clone.
+	p = append(p, onSyscall(unix.SYS_CLONE3, retErrno(unix.ENOSYS))...)
+	// A process that can ptrace another (a sibling, or a child started before it could be
+	// attached) can rewrite its registers after the defender's check and exec anything.
+	p = append(p, onSyscall(unix.SYS_PTRACE, retTrace|tracePtrace)...)
+	// Cross-process memory writes do the same without ptrace: rewrite a sibling's exec
+	// path or argv between the defender's check and the kernel's read.
+	p = append(p, onSyscall(unix.SYS_PROCESS_VM_WRITEV, retTrace|traceProcessVM)...)
+	p = append(p, onSyscall(unix.SYS_PROCESS_VM_READV, retTrace|traceProcessVM)...)
+	// io_uring runs operations from kernel workers that seccomp does not see; ENOSYS
+	// makes runtimes that probe for it fall back to ordinary syscalls.
+	p = append(p, onSyscall(unix.SYS_IO_URING_SETUP, retErrno(unix.ENOSYS))...)
+	p = append(p, onSyscall(unix.SYS_IO_URING_ENTER, retErrno(unix.ENOSYS))...)
+	p = append(p, onSyscall(unix.SYS_IO_URING_REGISTER, retErrno(unix.ENOSYS))...)
+	// A filter of the tracee's own that returns SECCOMP_RET_USER_NOTIF for execve would
+	// win over our RET_TRACE (USER_NOTIF has precedence), and its supervisor could let the
+	// exec continue without a ptrace stop. Refuse creating such a listener.
+	p = append(p, onSyscallArgFlag(unix.SYS_SECCOMP, 1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, retTrace|traceListener)...)
+
+	p = append(p, bpf.RetConstant{Val: retAllow})
+	raw, err := bpf.Assemble(p)
+	if err != nil {
+		return nil, fmt.Errorf("assemble seccomp filter: %w", err)
+	}
+	return raw, nil
+}
+
+// onSyscall returns ret when the syscall number (in the accumulator) is nr.
+// Precondition: the accumulator holds seccomp_data.nr.
+func onSyscall(nr int, ret uint32) []bpf.Instruction {
+	return []bpf.Instruction{
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(nr), SkipFalse: 1},
+		bpf.RetConstant{Val: ret},
+	}
+}
+
+// onSyscallArgFlag returns ret when the syscall is nr and argument arg has any bit of flag
+// set, and allows nr otherwise. The accumulator is reloaded only inside the nr branch, which
+// always returns, so later rules still see the syscall number.
+func onSyscallArgFlag(nr, arg int, flag uint32, ret uint32) []bpf.Instruction {
+	return []bpf.Instruction{
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(nr), SkipFalse: 4},
+		bpf.LoadAbsolute{Off: offArg(arg), Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: flag, SkipFalse: 1},
+		bpf.RetConstant{Val: ret},
+		bpf.RetConstant{Val: retAllow},
+	}
+}

@@ -1,0 +1,339 @@
+//go:build linux
+
+package defender
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/taskward/taskward/policy"
+)
+
+// ForwardedSignals are passed on to the program, like tini does.
+var ForwardedSignals = []os.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH}
+
+// OwnEnv lists the environment variables that configure the defender; they are removed
+// from the program's environment (the events token must not leak to the application).
+var OwnEnv = []string{"TASKWARD_POLICY", "TASKWARD_EVENTS_URL", "TASKWARD_EVENTS_TOKEN", "TASKWARD_FAIL_OPEN", stageEnv}
+
+// Config is what Run supervises.
+type Config struct {
+	// Policy decides every exec; it must be Resolved (policy.ParseJSON returns it so).
+	Policy *policy.Policy
+	// Argv is the program and its arguments; Argv[0] is looked up in the PATH of Env
+	// when it has no slash, as Docker does.
+	Argv []string
+	// Env is the program's environment (the defender's own variables already removed).
+	Env []string
+	// Reporter receives events; required.
+	Reporter *Reporter
+	// Self is the defender's executable, re-executed as the stage; default /proc/self/exe.
+	Self string
+}
+
+// supervisor is the state of the tracer loop. It is owned by the tracer thread.
+type supervisor struct {
+	cfg       *Config
+	start     time.Time
+	mainPid   int
+	tracees   map[int]struct{}  // every pid/tid seen in a ptrace stop and not yet reaped
+	approvals map[int]*approval // by the tid that made the approved exec call
+}
+
+// Run starts the program under supervision and returns its exit status (128+signal when
+// it was killed by a signal) once it has exited and the rest of its tree is stopped.
+// Precondition: nothing else in the process waits for children.
+func Run(cfg *Config) (int, error) {
+	if cfg.Policy == nil || cfg.Reporter == nil || len(cfg.Argv) == 0 {
+		return 0, errors.New("defender: Run needs a policy, a reporter and a program")
+	}
+	// All ptrace requests and the wait loop run on this thread, which also forks the stage
+	// (PR_SET_PDEATHSIG fires when the forking thread exits). It is never unlocked.
+	runtime.LockOSThread()
+
+	path, err := lookPath(cfg.Argv[0], cfg.Env)
+	if err != nil {
+		return 0, err
+	}
+	if os.Getpid() != 1 {
+		// Orphans of the program are reparented to us, not to the host's init, so we reap
+		// them and stop them with the rest of the tree.
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return 0, fmt.Errorf("become child subreaper: %w", err)
+		}
+	}
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, ForwardedSignals...)
+
+	self := cfg.Self
+	if self == "" {
+		self = "/proc/self/exe"
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	s := &supervisor{cfg: cfg, start: time.Now(), tracees: map[int]struct{}{}, approvals: map[int]*approval{}}
+	env := append(append([]string(nil), cfg.Env...), stageEnv+"=1")
+	stageArgv := append([]string{"taskward-defender-stage", path}, cfg.Argv...)
+	pid, err := syscall.ForkExec(self, stageArgv, &syscall.ProcAttr{
+		Env:   env,
+		Files: []uintptr{0, 1, 2, pr.Fd()},
+		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+	})
+	pr.Close()
+	if err != nil {
+		pw.Close()
+		return 0, fmt.Errorf("start stage %s: %w", self, err)
+	}
+	if err := ptraceSeize(pid); err != nil {
+		pw.Close() // the stage reads EOF and exits
+		unix.Kill(pid, unix.SIGKILL)
+		return 0, fmt.Errorf("ptrace the program (is CAP_SYS_PTRACE or a ptrace scope of 0/1 granted?): %w", err)
+	}
+	s.mainPid = pid
+	s.tracees[pid] = struct{}{}
+	// ForkExec returns as soon as the child's vfork is released, which happens while the
+	// kernel is still executing the stage; the seize may then see the stage's own
+	// PTRACE_EVENT_EXEC. Approve exactly that exec: our own file, with the stage's argv.
+	var st unix.Stat_t
+	if err := unix.Stat(self, &st); err == nil {
+		s.approvals[pid] = &approval{dev: st.Dev, ino: st.Ino, path: self, cmdline: joinCmdline(stageArgv)}
+	}
+	if _, err := pw.Write([]byte{1}); err != nil {
+		return 0, fmt.Errorf("release stage: %w", err)
+	}
+	pw.Close()
+	go func() {
+		for sig := range sigs {
+			unix.Kill(pid, sig.(syscall.Signal))
+		}
+	}()
+	return s.loop(), nil
+}
+
+// lookPath finds argv0 in env's PATH when it has no slash, as Docker and execvp do.
+func lookPath(argv0 string, env []string) (string, error) {
+	if strings.Contains(argv0, "/") {
+		return argv0, nil
+	}
+	pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	for _, dir := range strings.Split(pathEnv, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		p := dir + "/" + argv0
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: %w", argv0, exec.ErrNotFound)
+}
+
+var debug = os.Getenv("TASKWARD_DEFENDER_DEBUG") == "1"
+
+// loop is the one wait4(-1, __WALL) loop: ptrace stops of every tracee and exits of every
+// child, traced or reparented. It returns the program's exit status.
+func (s *supervisor) loop() int {
+	status := -1
+	var deadline *time.Timer
+	for {
+		var ws unix.WaitStatus
+		wpid, err := unix.Wait4(-1, &ws, unix.WALL, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil { // ECHILD: nothing left
+			break
+		}
+		switch {
+		case ws.Exited() || ws.Signaled():
+			delete(s.tracees, wpid)
+			delete(s.approvals, wpid)
+			if wpid == s.mainPid {
+				status = exitStatus(ws)
+				s.killTree()
+				// A tracee stuck in uninterruptible sleep must not keep the container up:
+				// stop waiting after a grace period.
+				deadline = time.AfterFunc(3*time.Second, func() {
+					s.cfg.Reporter.Close(time.Second)
+					os.Exit(status)
+				})
+			}
+		case ws.Stopped():
+			s.tracees[wpid] = struct{}{}
+			s.onStop(wpid, ws)
+		}
+	}
+	if deadline != nil {
+		deadline.Stop()
+	}
+	if status < 0 {
+		status = 127
+	}
+	return status
+}
+
+func exitStatus(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// killTree stops everything the program left behind. As PID 1 of a PID namespace,
+// kill(-1) reaches every other process in it; otherwise every known tracee is killed.
+func (s *supervisor) killTree() {
+	if os.Getpid() == 1 {
+		unix.Kill(-1, unix.SIGKILL)
+		return
+	}
+	for pid := range s.tracees {
+		unix.Kill(pid, unix.SIGKILL)
+	}
+}
+
+// onStop handles one ptrace stop and resumes the tracee.
+func (s *supervisor) onStop(tid int, ws unix.WaitStatus) {
+	sig := ws.StopSignal()
+	if debug {
+		fmt.Fprintf(os.Stderr, "DEBUG stop tid=%d sig=%v event=%d\n", tid, sig, waitEvent(ws))
+	}
+	switch waitEvent(ws) {
+	case 0:
+		// Signal-delivery stop: deliver the signal.
+		unix.PtraceCont(tid, int(sig))
+	case unix.PTRACE_EVENT_SECCOMP:
+		s.onExecCall(tid)
+	case unix.PTRACE_EVENT_EXEC:
+		s.onExec(tid)
+	case unix.PTRACE_EVENT_STOP:
+		if isStopSignal(sig) {
+			ptraceListen(tid) // group-stop: stay stopped until SIGCONT
+			return
+		}
+		unix.PtraceCont(tid, 0) // the first stop of an auto-attached child
+	default:
+		// PTRACE_EVENT_FORK/VFORK/CLONE: the new task reports its own first stop.
+		unix.PtraceCont(tid, 0)
+	}
+}
+
+// onExecCall decides an execve/execveat at its seccomp stop.
+func (s *supervisor) onExecCall(tid int) {
+	delete(s.approvals, tid)
+	if data, err := unix.PtraceGetEventMsg(tid); err == nil && data != traceExec {
+		s.onRefused(tid, data)
+		return
+	}
+	// The thread's own /proc entry is the right one for resolution: cwd and the fd table
+	// can be per thread (unshare CLONE_FS/CLONE_FILES). The process id is only for events.
+	pid := tid
+	nr, args, err := syscallRegs(tid)
+	if err != nil {
+		unix.PtraceCont(tid, 0)
+		return
+	}
+	c := &execCall{pid: pid, tid: tid, dirfd: unix.AT_FDCWD}
+	pathArg, argvArg := args[0], args[1]
+	if nr == unix.SYS_EXECVEAT {
+		c.dirfd, pathArg, argvArg, c.flags = int(int32(args[0])), args[1], args[2], int(int32(args[4]))
+	}
+	c.path, err = readString(tid, pathArg, maxPathLen)
+	if err == nil {
+		c.argv, c.truncated, err = readArgv(tid, argvArg)
+	}
+	if err != nil {
+		// Unreadable memory: the kernel would fail with EFAULT, or we cannot see what it
+		// would run. Either way it must not run: refuse it.
+		denySyscall(tid, unix.EFAULT)
+		unix.PtraceCont(tid, 0)
+		return
+	}
+	v := decideExec(s.cfg.Policy, c, s.start)
+	if debug {
+		fmt.Fprintf(os.Stderr, "DEBUG exec tid=%d nr=%d path=%q argv=%q -> %+v approval=%v\n", tid, nr, c.path, c.argv, v.decision, v.approval != nil)
+	}
+	switch v.decision.Effect {
+	case policy.Block:
+		if err := denySyscall(tid, unix.EACCES); err != nil {
+			// Could not rewrite the registers (the tracee died?): it must not run.
+			unix.Kill(tid, unix.SIGKILL)
+		}
+		s.report(ActionBlocked, v, c)
+		unix.PtraceCont(tid, 0)
+		return
+	case policy.Alert:
+		s.report(ActionAlerted, v, c)
+	}
+	if v.approval != nil {
+		s.approvals[tid] = v.approval
+	}
+	unix.PtraceCont(tid, 0)
+}
+
+// onRefused refuses a syscall the filter sent to the tracer only to be reported.
+func (s *supervisor) onRefused(tid int, data uint) {
+	rule, ok := refusedSyscalls[data]
+	if !ok {
+		rule = "seccomp"
+	}
+	denySyscall(tid, unix.EPERM)
+	pid := tgid(tid)
+	s.cfg.Reporter.Report(s.eventFor(ActionBlocked, rule, "system call refused: it could be used to escape the defender ("+rule+")", pid, nil, nil))
+	unix.PtraceCont(tid, 0)
+}
+
+// onExec re-checks an exec that the kernel has just completed.
+func (s *supervisor) onExec(pid int) {
+	former := pid
+	if msg, err := unix.PtraceGetEventMsg(pid); err == nil {
+		former = int(msg) // a non-leader thread exec'd: it now has the leader's tid
+	}
+	a := s.approvals[former]
+	delete(s.approvals, former)
+	if former != pid {
+		delete(s.tracees, former)
+	}
+	if ok, why := checkExec(pid, a); !ok {
+		unix.Kill(pid, unix.SIGKILL)
+		s.cfg.Reporter.Report(s.eventFor(ActionKilled, "exec-check", why, pid, nil, nil))
+	}
+	unix.PtraceCont(pid, 0)
+}
+
+func (s *supervisor) report(action string, v verdict, c *execCall) {
+	e := s.eventFor(action, v.decision.Rule, v.decision.Reason, tgid(c.tid), v.exec, c.argv)
+	s.cfg.Reporter.Report(e)
+}
+
+// tgid returns the process (thread group) of a thread.
+func tgid(tid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return tid
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				return n
+			}
+		}
+	}
+	return tid
+}
