@@ -183,8 +183,8 @@ func (s *Server) createService(body []byte) (any, error) {
 	if in.DesiredCount != nil {
 		desired = *in.DesiredCount
 	}
-	if desired < 0 {
-		return nil, invalidParam("desiredCount must not be negative, got %d", desired)
+	if err := checkDesiredCount(desired); err != nil {
+		return nil, err
 	}
 	if strategy == "DAEMON" {
 		desired = 0 // one per container instance, and ecslocal has none
@@ -289,6 +289,18 @@ type listServicesInput struct {
 	NextToken          *string `json:"nextToken"`
 }
 
+// maxDesiredCount is the ECS quota on tasks per service. ecslocal starts a service's
+// tasks at once, so it also bounds the work one call can cause.
+const maxDesiredCount = 5000
+
+// checkDesiredCount validates a desiredCount against 0..maxDesiredCount.
+func checkDesiredCount(n int32) error {
+	if n < 0 || n > maxDesiredCount {
+		return invalidParam("desiredCount must be between 0 and %d (tasks per service), got %d", maxDesiredCount, n)
+	}
+	return nil
+}
+
 // defaultListServices is ListServices' page size when maxResults is absent: 10, unlike
 // the other List operations (100).
 const defaultListServices = 10
@@ -377,8 +389,8 @@ func (s *Server) updateService(body []byte) (any, error) {
 		redeploy = true
 	}
 	if in.DesiredCount != nil {
-		if *in.DesiredCount < 0 {
-			return nil, invalidParam("desiredCount must not be negative, got %d", *in.DesiredCount)
+		if err := checkDesiredCount(*in.DesiredCount); err != nil {
+			return nil, err
 		}
 		if svc.SchedulingStrategy != "DAEMON" {
 			svc.DesiredCount = *in.DesiredCount

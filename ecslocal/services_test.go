@@ -262,3 +262,18 @@ func TestClusters(t *testing.T) {
 		t.Errorf("ListClusters = %v, %v", list, err)
 	}
 }
+
+// The fuzzer found that a huge desiredCount made one call start billions of tasks;
+// desiredCount is bounded by the ECS tasks-per-service quota.
+func TestDesiredCountBounded(t *testing.T) {
+	c := client(start(t))
+	createCluster(t, c, "default")
+	register(t, c, minimalTD("web"))
+	for _, n := range []int32{-1, maxDesiredCount + 1, 1<<31 - 1} {
+		_, err := c.CreateService(ctx(t), &ecs.CreateServiceInput{ServiceName: aws.String("web"), TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(n)})
+		var ip *types.InvalidParameterException
+		if !errors.As(err, &ip) {
+			t.Errorf("desiredCount %d: %v", n, err)
+		}
+	}
+}
