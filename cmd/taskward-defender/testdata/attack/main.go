@@ -1,0 +1,129 @@
+// Command attack makes the syscall-level attacks of the defender's container tests. It is
+// built static (CGO_ENABLED=0) into the test rootfs as /usr/local/bin/attack. Each case
+// prints one line "RESULT: ..." that the test reads.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Println("usage: attack CASE ARGS...")
+		os.Exit(2)
+	}
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "memfd": // memfd_create + fexecve of a copy of FILE
+		fd, err := unix.MemfdCreate("payload", 0)
+		check(err)
+		src, err := os.Open(args[0])
+		check(err)
+		_, err = io.Copy(os.NewFile(uintptr(fd), "memfd"), src)
+		check(err)
+		result(execveat(fd, "", append([]string{"payload"}, args[1:]...), unix.AT_EMPTY_PATH))
+	case "execveat-fd": // open FILE, execveat(fd, "", AT_EMPTY_PATH) with a harmless argv[0]
+		fd, err := unix.Open(args[0], unix.O_RDONLY, 0)
+		check(err)
+		result(execveat(fd, "", append([]string{"innocent"}, args[1:]...), unix.AT_EMPTY_PATH))
+	case "procfd": // open FILE, execve("/proc/self/fd/N")
+		fd, err := unix.Open(args[0], unix.O_RDONLY, 0)
+		check(err)
+		result(syscall.Exec("/proc/self/fd/"+strconv.Itoa(fd), append([]string{"innocent"}, args[1:]...), os.Environ()))
+	case "untraced": // clone(CLONE_UNTRACED|SIGCHLD): a child the tracer would not see
+		r, _, errno := unix.RawSyscall6(unix.SYS_CLONE, unix.CLONE_UNTRACED|uintptr(unix.SIGCHLD), 0, 0, 0, 0, 0)
+		if errno == 0 && r == 0 {
+			unix.RawSyscall(unix.SYS_EXIT_GROUP, 0, 0, 0)
+		}
+		result(errnoErr(errno))
+	case "clone3": // clone3 with CLONE_UNTRACED in its struct
+		args := struct{ flags, pidfd, childTid, parentTid, exitSignal, stack, stackSize, tls uint64 }{flags: unix.CLONE_UNTRACED, exitSignal: uint64(unix.SIGCHLD)}
+		r, _, errno := unix.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&args)), unsafe.Sizeof(args), 0)
+		if errno == 0 && r == 0 {
+			unix.RawSyscall(unix.SYS_EXIT_GROUP, 0, 0, 0)
+		}
+		result(errnoErr(errno))
+	case "ptrace": // attach to a sibling PID
+		pid, _ := strconv.Atoi(args[0])
+		runtime.LockOSThread()
+		result(unix.PtraceAttach(pid))
+	case "race": // RUNS times: a child execs GOOD while a thread rewrites the path to BAD
+		runs, _ := strconv.Atoi(args[2])
+		counts := map[string]int{}
+		for i := 0; i < runs; i++ {
+			out, err := exec.Command("/proc/self/exe", "race-child", args[0], args[1]).CombinedOutput()
+			key := "exit0"
+			if ee, ok := err.(*exec.ExitError); ok {
+				key = ee.String()
+			} else if err != nil {
+				key = err.Error()
+			}
+			if len(out) > 0 {
+				key += " output=" + strconv.Quote(string(out))
+			}
+			counts[key]++
+		}
+		fmt.Printf("RESULT: %v\n", counts)
+	case "race-child":
+		good, bad := args[0], args[1]
+		if len(good) != len(bad) {
+			panic("paths must have equal length")
+		}
+		buf := []byte(good + "\x00")
+		go func() {
+			for {
+				copy(buf, bad)
+				copy(buf, good)
+			}
+		}()
+		argv, _ := syscall.SlicePtrFromStrings([]string{"true"})
+		envv, _ := syscall.SlicePtrFromStrings(os.Environ())
+		for i := 0; i < 200; i++ {
+			unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+		}
+		os.Exit(3) // every attempt was refused
+	default:
+		fmt.Println("unknown case", os.Args[1])
+		os.Exit(2)
+	}
+}
+
+func execveat(fd int, path string, argv []string, flags int) error {
+	p, _ := syscall.BytePtrFromString(path)
+	av, _ := syscall.SlicePtrFromStrings(argv)
+	ev, _ := syscall.SlicePtrFromStrings(os.Environ())
+	_, _, errno := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(fd), uintptr(unsafe.Pointer(p)), uintptr(unsafe.Pointer(&av[0])), uintptr(unsafe.Pointer(&ev[0])), uintptr(flags), 0)
+	return errnoErr(errno)
+}
+
+func errnoErr(e syscall.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
+}
+
+func result(err error) {
+	if err == nil {
+		fmt.Println("RESULT: ok")
+	} else {
+		fmt.Println("RESULT: " + err.Error())
+	}
+	os.Exit(1)
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Println("RESULT: setup failed: " + err.Error())
+		os.Exit(2)
+	}
+}
