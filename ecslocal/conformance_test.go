@@ -1,3 +1,7 @@
+// The conformance suite: every *_test.go file in this package drives the real
+// aws-sdk-go-v2 ECS client against Listen("127.0.0.1:0"), one file per feature
+// (taskdefs, defaults, units, validation, errors, services, tasks, tags, faults, state,
+// wire, corpus, fuzz). This file holds the harness they share.
 package ecslocal
 
 import (
