@@ -78,9 +78,6 @@ func ParseConfig(file string, src []byte) (*Config, Problems) {
 	var probs Problems
 	c := &collector{file: file, out: &probs}
 	docs := decodeYAMLDocs[Config](c, src)
-	if len(probs) > 0 {
-		return nil, probs
-	}
 	if len(docs) > 1 {
 		c.add(-1, "", "holds %d YAML documents; taskward.yaml is one", len(docs))
 		return nil, probs
@@ -100,6 +97,9 @@ func ParseConfig(file string, src []byte) (*Config, Problems) {
 		cfg.Events, cfg.Skip, cfg.Images = d.Events, d.Skip, d.Images
 	}
 	cfg.validate(c)
+	if probs.Err() != nil {
+		return nil, probs
+	}
 	return cfg, probs
 }
 

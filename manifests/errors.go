@@ -115,3 +115,12 @@ func (c *collector) put(warning bool, off int, path, format string, args ...any)
 	}
 	*c.out = append(*c.out, p)
 }
+
+// String lists every problem, warnings included, one per line.
+func (ps Problems) String() string {
+	var lines []string
+	for _, p := range ps {
+		lines = append(lines, p.Error())
+	}
+	return strings.Join(lines, "\n")
+}

@@ -287,8 +287,10 @@ func stringList(o *ojson.Value, key string) ([]string, bool) {
 // original records what render changed in one object, so that unrender can undo it exactly.
 type original struct {
 	// EntryPoint and Command are the container's original values; absent when the field was.
-	EntryPoint *json.RawMessage `json:"entryPoint,omitempty"`
-	Command    *json.RawMessage `json:"command,omitempty"`
+	// A RawMessage keeps a JSON null as the bytes "null" (a pointer would decode to nil
+	// and turn null into absent).
+	EntryPoint json.RawMessage `json:"entryPoint,omitempty"`
+	Command    json.RawMessage `json:"command,omitempty"`
 	// Absent and Null list fields render created that were absent or null before (dotted
 	// paths, deepest last). Added lists the lists and maps render appended an item to.
 	Absent []string `json:"absent,omitempty"`
@@ -332,10 +334,7 @@ func (o *original) appendTo(obj *ojson.Value, path string, item *ojson.Value) {
 	o.Added = append(o.Added, path)
 }
 
-func raw(v *ojson.Value) *json.RawMessage {
-	m := json.RawMessage(v.Marshal())
-	return &m
-}
+func raw(v *ojson.Value) json.RawMessage { return json.RawMessage(v.Marshal()) }
 
 // protectContainer applies decision 2 to one application container.
 func (r *Renderer) protectContainer(cd *ojson.Value, argv []string, pol *policy.Policy) error {
@@ -434,4 +433,27 @@ func dedupe(ss []string) []string {
 		}
 	}
 	return out
+}
+
+// RenderAll renders every task of the repo and reports every problem of every task. The
+// result is nil when any task has an error: a broken commit renders nothing.
+func (r *Renderer) RenderAll(ctx context.Context, tasks []*TaskDef) ([]*Rendered, Problems) {
+	var all Problems
+	var out []*Rendered
+	for _, td := range tasks {
+		if err := ctx.Err(); err != nil {
+			all = append(all, &Problem{File: td.Path, Msg: err.Error()})
+			break
+		}
+		rd, probs := r.Render(ctx, td)
+		all = append(all, probs...)
+		if rd != nil {
+			out = append(out, rd)
+		}
+	}
+	all.Sort()
+	if all.Err() != nil {
+		return nil, all
+	}
+	return out, all
 }

@@ -9,11 +9,12 @@ import (
 	"github.com/taskward/taskward/internal/ojson"
 )
 
-// IsProtected reports whether doc carries taskward's init container.
+// IsProtected reports whether doc carries taskward's init container, as render made it
+// (a container merely named like it is a name clash, reported by Render).
 func IsProtected(doc *ojson.Value) bool {
 	found := false
 	eachObj(doc.Get("containerDefinitions"), func(_ int, cd *ojson.Value) {
-		if cd.Get("name").StringOr("") == InitContainerName {
+		if cd.Get("name").StringOr("") == InitContainerName && cd.Get("dockerLabels").Get(LabelOriginal) != nil {
 			found = true
 		}
 	})
@@ -80,13 +81,13 @@ func readOriginal(cd *ojson.Value) (*original, error) {
 func restoreContainer(cd *ojson.Value, o *original) error {
 	for _, f := range []struct {
 		key  string
-		orig *json.RawMessage
+		orig json.RawMessage
 	}{{"entryPoint", o.EntryPoint}, {"command", o.Command}} {
 		if f.orig == nil {
 			cd.Delete(f.key)
 			continue
 		}
-		v, err := ojson.Parse(*f.orig)
+		v, err := ojson.Parse(f.orig)
 		if err != nil {
 			return fmt.Errorf("dockerLabels.%s: %s: %v", LabelOriginal, f.key, err)
 		}

@@ -17,7 +17,7 @@ import (
 
 // decodeYAMLDocs decodes every document of a YAML file into a new value made by newT,
 // strictly: unknown keys get a did-you-mean with their line, wrong types name the field.
-// It returns the decoded documents that had no problems.
+// It returns every document that decoded.
 func decodeYAMLDocs[T any](c *collector, src []byte) []*T {
 	var out []*T
 	dec := yaml.NewDecoder(bytes.NewReader(src))
@@ -37,11 +37,9 @@ func decodeYAMLDocs[T any](c *collector, src []byte) []*T {
 		}
 		root := node.Content[0]
 		var v T
-		before := len(*c.out)
+		// Unknown keys are reported, and the document is still decoded and validated so
+		// that one run reports every problem.
 		checkYAMLKeys(c, root, reflect.TypeOf(v), "")
-		if len(*c.out) > before {
-			continue
-		}
 		if err := root.Decode(&v); err != nil {
 			line, msg := yamlErrLine(err)
 			*c.out = append(*c.out, &Problem{File: c.file, Line: line, Col: 1, Msg: msg})

@@ -36,10 +36,11 @@ func ParseJSON(b []byte) (*Policy, error) {
 }
 
 // Encode returns the compact JSON form of the resolved policy, deterministic for equal
-// policies, without the selector (the renderer has already applied it).
+// policies, without the selector (the renderer has already applied it) and the description.
 func (p *Policy) Encode() string {
 	q := p.Resolved()
 	q.Match = nil
+	q.Description = "" // for people reading the repo; the defender has no use for it
 	b, err := json.Marshal(q)
 	if err != nil {
 		// Only strings, slices and structs: Marshal cannot fail.
