@@ -1,0 +1,190 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/taskward/taskward/internal/ojson"
+)
+
+// ApplyResult reports what Apply did, per family, in the plan's order.
+type ApplyResult struct {
+	Families []FamilyResult `json:"families"`
+}
+
+// FamilyResult is one family's outcome.
+type FamilyResult struct {
+	Family string `json:"family"`
+	Action Action `json:"action"`
+	// Registered is the revision the family's services now target: the one registered,
+	// or, when Reused, the existing revision that already carried the content hash.
+	Registered      string   `json:"registered,omitempty"`
+	Reused          bool     `json:"reused,omitempty"`
+	UpdatedServices []string `json:"updatedServices,omitempty"`
+	Deregistered    []string `json:"deregistered,omitempty"`
+	Err             error    `json:"-"`
+}
+
+// Err returns the families' errors joined (each a *FamilyError), or nil.
+func (r *ApplyResult) Err() error {
+	var errs []error
+	for _, f := range r.Families {
+		if f.Err != nil {
+			errs = append(errs, f.Err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Apply carries out a plan: families run concurrently (bounded by WithConcurrency) and
+// independently, so one family's failure is reported in its FamilyResult and the others
+// go on. For a register it first checks whether the family's latest revision already
+// carries the desired content hash (a run that crashed after registering, or a concurrent
+// one) and reuses it; otherwise it registers with the taskward.dev tags. Then it moves the
+// family's services to the revision. The returned error is ctx's, if it ended the run;
+// per-family errors are in the result (ApplyResult.Err).
+func (r *Reconciler) Apply(ctx context.Context, plan *PlanResult) (*ApplyResult, error) {
+	res := &ApplyResult{Families: make([]FamilyResult, len(plan.Families))}
+	sem := make(chan struct{}, r.concurrency)
+	var wg sync.WaitGroup
+	for i := range plan.Families {
+		fp := &plan.Families[i]
+		res.Families[i] = FamilyResult{Family: fp.Family, Action: fp.Action}
+		if fp.Action == ActionNoop {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			res.Families[i].Err = &FamilyError{Family: fp.Family, SourcePath: fp.SourcePath, Op: string(fp.Action), Err: ctx.Err()}
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r.applyFamily(ctx, fp, &res.Families[i])
+		})
+	}
+	wg.Wait()
+	return res, ctx.Err()
+}
+
+func (r *Reconciler) applyFamily(ctx context.Context, fp *FamilyPlan, out *FamilyResult) {
+	fail := func(op string, err error) {
+		out.Err = errors.Join(out.Err, &FamilyError{Family: fp.Family, SourcePath: fp.SourcePath, Op: op, Err: err})
+		r.log.ErrorContext(ctx, "apply failed", "family", fp.Family, "op", op, "error", err)
+	}
+	switch fp.Action {
+	case ActionPrune:
+		for _, arn := range fp.Deregister {
+			if _, err := r.client.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}); err != nil {
+				fail("deregister", fmt.Errorf("%s: %w", arn, err))
+				continue
+			}
+			out.Deregistered = append(out.Deregistered, arn)
+			r.log.InfoContext(ctx, "deregistered", "family", fp.Family, "arn", arn)
+		}
+		return
+	case ActionRegister:
+		rev, reused, err := r.register(ctx, fp)
+		if err != nil {
+			fail("register", err)
+			return // services stay on their revision
+		}
+		out.Registered, out.Reused = rev.ARN, reused
+	case ActionUpdateService:
+		out.Registered = fp.LatestARN
+	}
+	for _, su := range fp.ServiceUpdates {
+		to := su.To
+		if to == "" {
+			to = out.Registered
+		}
+		_, err := r.client.UpdateService(ctx, &ecs.UpdateServiceInput{
+			Cluster: aws.String(r.cluster), Service: aws.String(su.ARN), TaskDefinition: aws.String(to),
+		})
+		if err != nil {
+			fail("update-service", fmt.Errorf("service %s: %w", su.Service, err))
+			continue
+		}
+		out.UpdatedServices = append(out.UpdatedServices, su.Service)
+		r.log.InfoContext(ctx, "updated service", "family", fp.Family, "service", su.Service, "taskDefinition", to)
+	}
+}
+
+// register registers fp's definition, unless the family's latest revision already
+// carries its content hash.
+func (r *Reconciler) register(ctx context.Context, fp *FamilyPlan) (rev *Revision, reused bool, err error) {
+	latest, err := r.describe(ctx, fp.Family)
+	switch {
+	case errors.Is(err, errFamilyNotFound):
+	case err != nil:
+		return nil, false, err
+	case latest.Tags[TagContentHash] == fp.ContentHash:
+		r.log.InfoContext(ctx, "latest revision already has the desired content; not registering again", "family", fp.Family, "arn", latest.ARN)
+		return latest, true, nil
+	}
+
+	tags := [][2]string{{TagManagedBy, ManagedByValue}, {TagSource, tagValue(fp.SourcePath)}}
+	if r.commit != "" {
+		tags = append(tags, [2]string{TagCommit, tagValue(r.commit)})
+	}
+	tags = append(tags, [2]string{TagContentHash, fp.ContentHash})
+	body, in, err := registerInput(fp.desired, tags)
+	if err != nil {
+		return nil, false, err
+	}
+	var raw rawCapture
+	if _, err := r.client.RegisterTaskDefinition(ctx, in, sendBody(body), captureBody(&raw)); err != nil {
+		return nil, false, err
+	}
+	rev, err = revisionFromBody(raw.body)
+	if err != nil {
+		return nil, false, fmt.Errorf("registered, but: %w", err)
+	}
+	r.remember(rev)
+	r.log.InfoContext(ctx, "registered", "family", fp.Family, "arn", rev.ARN, "contentHash", fp.ContentHash)
+	return rev, false, nil
+}
+
+// registerInput builds the request body from the rendered definition exactly as Git has it
+// (unknown fields included; a describe wrapper and server fields removed, as ECS would
+// reject them) with the taskward tags replacing any old ones, and the typed input the SDK
+// validates. The body is what is sent (rawbody.go).
+func registerInput(def *ojson.Value, tags [][2]string) ([]byte, *ecs.RegisterTaskDefinitionInput, error) {
+	if def == nil {
+		return nil, nil, errors.New("no definition")
+	}
+	c := def.Clone()
+	unwrapDescribeOutput(c)
+	dropServerFields(c)
+	c.Set("tags", withTaskwardTags(c, tags))
+	body := c.Marshal()
+	var in ecs.RegisterTaskDefinitionInput
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, nil, fmt.Errorf("definition does not fit the RegisterTaskDefinition shape: %w", err)
+	}
+	if len(in.Tags) > 50 {
+		return nil, nil, fmt.Errorf("%d tags with taskward's: ECS allows 50", len(in.Tags))
+	}
+	return body, &in, nil
+}
+
+// Sync is one reconcile: read live state, plan, and unless dryRun apply. The plan is
+// returned even when apply fails; the error is the first phase's that stopped the run.
+func (r *Reconciler) Sync(ctx context.Context, desired []Desired, dryRun bool) (*PlanResult, *ApplyResult, error) {
+	live, err := r.Live(ctx, desired)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := r.Plan(desired, live)
+	if err != nil || dryRun || !plan.HasChanges() {
+		return plan, nil, err
+	}
+	res, err := r.Apply(ctx, plan)
+	return plan, res, err
+}

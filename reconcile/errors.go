@@ -1,0 +1,58 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/smithy-go"
+)
+
+// FamilyError is one family's failure in Apply. Other families go on.
+type FamilyError struct {
+	Family     string
+	SourcePath string
+	Op         string // register, update-service, deregister, describe
+	Err        error
+}
+
+func (e *FamilyError) Error() string {
+	prefix := "family " + e.Family
+	if e.SourcePath != "" {
+		prefix = e.SourcePath + ": " + prefix
+	}
+	return fmt.Sprintf("%s: %s: %v", prefix, e.Op, e.Err)
+}
+
+func (e *FamilyError) Unwrap() error { return e.Err }
+
+// Retryable reports whether running again may succeed without a change in Git: ECS
+// throttled past the SDK's retries, a server error, or a timeout. Client errors (an
+// invalid definition, a missing service) need a person.
+func (e *FamilyError) Retryable() bool { return Retryable(e.Err) }
+
+// Retryable classifies an ECS error; see FamilyError.Retryable.
+func Retryable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "ThrottlingException", "ServerException", "ServiceUnavailableException", "RequestLimitExceeded":
+			return true
+		}
+		return ae.ErrorFault() == smithy.FaultServer
+	}
+	return false
+}
+
+// errNoRawBody means the client did not run reconcile's APIOptions middleware.
+var errNoRawBody = errors.New("the ECS client returned no raw response body: reconcile needs the SDK client (*ecs.Client), which runs ecs.Options.APIOptions")
+
+// isNotFound reports ECS's answer for a family or revision that does not exist:
+// ClientException "Unable to describe task definition." (ECS has no dedicated code).
+func isNotFound(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ClientException"
+}
