@@ -87,6 +87,24 @@ func writeFileAtomic(path string, b []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
+// findRepo returns the nearest directory at or above dir holding taskward.yaml, or "".
+func findRepo(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		if st, err := os.Stat(filepath.Join(abs, manifests.ConfigFile)); err == nil && st.Mode().IsRegular() {
+			return abs
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return ""
+		}
+		abs = parent
+	}
+}
+
 func loadPolicyFile(path string) (*policy.Policy, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -121,6 +139,21 @@ func init() {
 					return exitError
 				}
 				cfg := manifests.DefaultConfig()
+				var repoPolicies []*policy.Policy
+				if *cfgFile == "" && name != "<stdin>" {
+					// A file inside a GitOps repo is protected with that repo's
+					// configuration and policies, as `render` would.
+					if dir := findRepo(filepath.Dir(name)); dir != "" {
+						repo, probs := manifests.LoadDir(dir)
+						if repo != nil {
+							cfg, repoPolicies = repo.Config, repo.Policies
+							fmt.Fprintf(env.stderr, "taskward protect: using %s\n", filepath.Join(dir, manifests.ConfigFile))
+						} else {
+							printProblems(env.stderr, probs)
+							return exitChanges
+						}
+					}
+				}
 				if *cfgFile != "" {
 					b, err := os.ReadFile(*cfgFile)
 					if err != nil {
@@ -152,7 +185,7 @@ func init() {
 					return exitChanges
 				}
 				opts = append(opts, manifests.WithImageSource(rf.imageSource(ctx)))
-				rd, probs := manifests.NewRenderer(cfg, nil, opts...).Render(ctx, td)
+				rd, probs := manifests.NewRenderer(cfg, repoPolicies, opts...).Render(ctx, td)
 				printProblems(env.stderr, probs)
 				if rd == nil {
 					return exitChanges
