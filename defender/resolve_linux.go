@@ -46,17 +46,18 @@ type resolver struct {
 }
 
 func newResolver(pid, tid int) *resolver {
-	r := &resolver{pid: pid, tid: tid, rootPrefix: "/proc/" + strconv.Itoa(pid) + "/root"}
-	r.rootView, _ = os.Readlink(r.rootPrefix)
-	if r.rootView == "" {
-		r.rootView = "/"
-	}
-	return r
+	return &resolver{pid: pid, tid: tid, rootPrefix: "/proc/" + strconv.Itoa(pid) + "/root"}
 }
 
 // toTracee turns a path as the defender sees it (a magic link's target) into the tracee's
 // view, by removing the tracee's root when it is chrooted.
 func (r *resolver) toTracee(p string) string {
+	if r.rootView == "" { // read lazily: most execs name an absolute path without magic links
+		r.rootView, _ = os.Readlink(r.rootPrefix)
+		if r.rootView == "" {
+			r.rootView = "/"
+		}
+	}
 	if r.rootView == "/" || !strings.HasPrefix(p, "/") {
 		return p
 	}
