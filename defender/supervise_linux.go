@@ -145,8 +145,6 @@ func lookPath(argv0 string, env []string) (string, error) {
 	return "", fmt.Errorf("%s: %w", argv0, exec.ErrNotFound)
 }
 
-var debug = os.Getenv("TASKWARD_DEFENDER_DEBUG") == "1"
-
 // loop is the one wait4(-1, __WALL) loop: ptrace stops of every tracee and exits of every
 // child, traced or reparented. It returns the program's exit status.
 func (s *supervisor) loop() int {
@@ -211,9 +209,6 @@ func (s *supervisor) killTree() {
 // onStop handles one ptrace stop and resumes the tracee.
 func (s *supervisor) onStop(tid int, ws unix.WaitStatus) {
 	sig := ws.StopSignal()
-	if debug {
-		fmt.Fprintf(os.Stderr, "DEBUG stop tid=%d sig=%v event=%d\n", tid, sig, waitEvent(ws))
-	}
 	switch waitEvent(ws) {
 	case 0:
 		// Signal-delivery stop: deliver the signal.
@@ -266,9 +261,6 @@ func (s *supervisor) onExecCall(tid int) {
 		return
 	}
 	v := decideExec(s.cfg.Policy, c, s.start)
-	if debug {
-		fmt.Fprintf(os.Stderr, "DEBUG exec tid=%d nr=%d path=%q argv=%q -> %+v approval=%v\n", tid, nr, c.path, c.argv, v.decision, v.approval != nil)
-	}
 	switch v.decision.Effect {
 	case policy.Block:
 		if err := denySyscall(tid, unix.EACCES); err != nil {
