@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/spf13/pflag"
+
+	"github.com/taskward/taskward/ecslocal"
+	"github.com/taskward/taskward/internal/awsecs"
+)
+
+// ecsFlags select the ECS endpoint: real AWS (the default, standard credential chain), an
+// in-process ecslocal (`--ecs local`), or any ECS-compatible endpoint (`--ecs-endpoint`).
+// Local is never a fallback: it is used only when asked for (DESIGN.md decision 9).
+type ecsFlags struct {
+	mode     string
+	endpoint string
+	region   string
+	cluster  string
+	state    string
+}
+
+func (f *ecsFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&f.mode, "ecs", "aws", "which ECS: aws (standard AWS credentials and region) or local (an in-process ecslocal)")
+	fs.StringVar(&f.endpoint, "ecs-endpoint", "", "ECS-compatible endpoint `URL` (e.g. a running `taskward ecs-local`)")
+	fs.StringVar(&f.region, "region", "", "AWS `REGION` (default: the environment's, or taskward.yaml's)")
+	fs.StringVar(&f.cluster, "cluster", "", "ECS `CLUSTER` (default: the first of taskward.yaml's clusters)")
+	fs.StringVar(&f.state, "ecs-local-state", "", "with --ecs local: keep ecslocal's state in `FILE` between runs")
+}
+
+// client returns an ECS client and a cleanup function. defaultRegion comes from the repo.
+// An in-process ecslocal starts with the repo's clusters created, as an account that
+// taskward manages would have them.
+func (f *ecsFlags) client(ctx context.Context, log *slog.Logger, defaultRegion string, clusters []string) (*ecs.Client, func(), error) {
+	region := f.region
+	if region == "" && f.mode == awsecs.ModeLocal {
+		region = defaultRegion
+	}
+	switch f.mode {
+	case awsecs.ModeLocal:
+		if f.endpoint != "" {
+			c, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeLocal, Endpoint: f.endpoint, Region: region})
+			return c, func() {}, err
+		}
+		opts := []ecslocal.Option{ecslocal.WithLogger(log)}
+		if region != "" {
+			opts = append(opts, ecslocal.WithRegion(region))
+		}
+		if f.state != "" {
+			opts = append(opts, ecslocal.WithStateFile(f.state))
+		}
+		srv, err := ecslocal.Listen(ctx, "127.0.0.1:0", opts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting ecslocal: %w", err)
+		}
+		c, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeLocal, Endpoint: srv.URL, Region: region})
+		if err != nil {
+			srv.Close()
+			return nil, nil, err
+		}
+		for _, name := range append(clusters, f.cluster) {
+			if name == "" {
+				continue
+			}
+			if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(name)}); err != nil {
+				srv.Close()
+				return nil, nil, fmt.Errorf("ecslocal: creating cluster %s: %w", name, err)
+			}
+		}
+		return c, func() { srv.Close() }, nil
+	case awsecs.ModeAWS:
+		c, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeAWS, Endpoint: f.endpoint, Region: f.region})
+		return c, func() {}, err
+	}
+	return nil, nil, fmt.Errorf("--ecs %q: use aws or local", f.mode)
+}
+
+// clusterOr returns --cluster, or the repo's first cluster.
+func (f *ecsFlags) clusterOr(clusters []string) string {
+	if f.cluster != "" {
+		return f.cluster
+	}
+	if len(clusters) > 0 {
+		return clusters[0]
+	}
+	return "default"
+}
