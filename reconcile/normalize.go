@@ -59,15 +59,26 @@ var serverFields = []string{
 	"registeredAt", "registeredBy", "deregisteredAt", "deleteRequestedAt",
 }
 
+// unwrapDescribeOutput unwraps {"taskDefinition": {...}, "tags": [...]} (nothing else
+// beside them, as manifests also requires). It repeats while the result is still a
+// wrapper, so that the rule is idempotent even for a wrapper wrapped twice: a definition
+// itself never has a taskDefinition member.
 func unwrapDescribeOutput(td *ojson.Value) {
-	inner := td.Get("taskDefinition")
-	if inner == nil || inner.Kind != ojson.Object {
-		return
+	for {
+		inner := td.Get("taskDefinition")
+		if inner == nil || inner.Kind != ojson.Object {
+			return
+		}
+		for _, k := range td.Keys() {
+			if k != "taskDefinition" && k != "tags" {
+				return
+			}
+		}
+		if tags := td.Get("tags"); !tags.IsNull() && !inner.Has("tags") {
+			inner.Set("tags", tags)
+		}
+		*td = *inner
 	}
-	if tags := td.Get("tags"); !tags.IsNull() && !inner.Has("tags") {
-		inner.Set("tags", tags)
-	}
-	*td = *inner
 }
 
 func dropServerFields(td *ojson.Value) {

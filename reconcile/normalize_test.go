@@ -54,6 +54,8 @@ func TestUnwrapDescribeOutput(t *testing.T) {
 		{"sibling tags move in", `{"taskDefinition":{"family":"a"},"tags":[{"key":"k","value":"v"}]}`, `{"family":"a","tags":[{"key":"k","value":"v"}]}`},
 		{"inner tags win", `{"taskDefinition":{"family":"a","tags":[]},"tags":[{"key":"k","value":"v"}]}`, `{"family":"a","tags":[]}`},
 		{"non-object taskDefinition is not a wrapper", `{"taskDefinition":"x"}`, `{"taskDefinition":"x"}`},
+		{"other members beside it: not a wrapper", `{"taskDefinition":{"family":"a"},"family":"b"}`, `{"taskDefinition":{"family":"a"},"family":"b"}`},
+		{"wrapped twice", `{"taskDefinition":{"taskDefinition":{"family":"a"}}}`, `{"family":"a"}`},
 	})
 }
 
