@@ -1,0 +1,42 @@
+package scrub
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestString(t *testing.T) {
+	for _, tc := range []struct{ in, secret string }{
+		{"fetch https://alice:s3cr3t-pass@git.example.com/repo.git failed", "s3cr3t-pass"},
+		{"clone https://ghp_abcdefghijklmnopqrstuvwxyz0123@github.com/x", "ghp_abcdefghijklmnopqrstuvwxyz0123"},
+		{"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc", "eyJhbGciOiJIUzI1NiJ9.abc"},
+		{"key AKIAIOSFODNN7EXAMPLE used", "AKIAIOSFODNN7EXAMPLE"},
+		{"DB_PASSWORD=hunter2hunter2 MODE=prod", "hunter2hunter2"},
+		{`{"api_key": "abc123def456"}`, "abc123def456"},
+		{"https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXX", "XXXXXXXXXXXX"},
+		{"token glpat-abcdefghijklmnopqrst1234", "glpat-abcdefghijklmnopqrst1234"},
+	} {
+		got := String(tc.in)
+		if strings.Contains(got, tc.secret) {
+			t.Errorf("String(%q) = %q still holds the secret", tc.in, got)
+		}
+		if !strings.Contains(got, "***") {
+			t.Errorf("String(%q) = %q marks nothing", tc.in, got)
+		}
+	}
+	for _, keep := range []string{"tasks/web.json:3:4: family: required", "https://github.com/taskward/taskward", "MODE=prod"} {
+		if got := String(keep); got != keep {
+			t.Errorf("String(%q) = %q changed harmless text", keep, got)
+		}
+	}
+}
+
+func FuzzString(f *testing.F) {
+	f.Add("https://u:p@h/x token abcdefghijkl")
+	f.Fuzz(func(t *testing.T, s string) {
+		once := String(s)
+		if String(once) != once {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, once, String(once))
+		}
+	})
+}
