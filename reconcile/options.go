@@ -17,8 +17,13 @@ type Reconciler struct {
 	commit      string
 	lookup      Lookup
 
-	mu    sync.Mutex
-	cache map[string]*Revision // by ARN
+	cache *revisionCache // shared by the copies ForCommit makes
+}
+
+// revisionCache holds described revisions by ARN; they never change.
+type revisionCache struct {
+	mu sync.Mutex
+	m  map[string]*Revision
 }
 
 // Option configures a Reconciler.
@@ -46,7 +51,7 @@ func New(client ECS, opts ...Option) *Reconciler {
 		cluster:     "default",
 		concurrency: 8,
 		log:         slog.New(slog.DiscardHandler),
-		cache:       map[string]*Revision{},
+		cache:       &revisionCache{m: map[string]*Revision{}},
 	}
 	for _, o := range opts {
 		o(r)
@@ -91,19 +96,28 @@ func WithCommit(sha string) Option { return func(r *Reconciler) { r.commit = sha
 // WithLatestLookup chooses how the latest revision per family is found (default LookupList).
 func WithLatestLookup(l Lookup) Option { return func(r *Reconciler) { r.lookup = l } }
 
+// ForCommit returns a Reconciler like r that records commit in the taskward.dev/commit
+// tag and shares r's revision cache: a long-running controller keeps one cache per cluster
+// while each apply names its own commit.
+func (r *Reconciler) ForCommit(commit string) *Reconciler {
+	c := *r
+	c.commit = commit
+	return &c
+}
+
 // Plan runs the pure [Plan] with this Reconciler's options.
 func (r *Reconciler) Plan(desired []Desired, live *Live) (*PlanResult, error) {
 	return Plan(desired, live, PlanOptions{Prune: r.prune})
 }
 
 func (r *Reconciler) cached(arn string) *Revision {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.cache[arn]
+	r.cache.mu.Lock()
+	defer r.cache.mu.Unlock()
+	return r.cache.m[arn]
 }
 
 func (r *Reconciler) remember(rev *Revision) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.cache[rev.ARN] = rev
+	r.cache.mu.Lock()
+	defer r.cache.mu.Unlock()
+	r.cache.m[rev.ARN] = rev
 }
