@@ -1,0 +1,195 @@
+package webhook
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/taskward/taskward/internal/version"
+)
+
+// CommentMarker is the hidden first line of every review comment: the publishers find
+// their comment again by it, and update it instead of adding a new one on each push.
+const CommentMarker = "<!-- taskward-review -->"
+
+// MaxCommentBytes keeps a comment under GitHub's limit of 65,536 characters for an issue
+// comment body (counted here in bytes, which are never fewer than characters). GitLab
+// allows far more; the same bound keeps both readable.
+const MaxCommentBytes = 65536
+
+// Markdown renders the whole report. It starts with [CommentMarker].
+func (r *Report) Markdown() string { return r.render(-1) }
+
+// MarkdownMax renders the report in at most max bytes: when the full report is longer,
+// the lists are cut to fewer items each (the counts stay exact), and as a last resort the
+// text itself is cut.
+func (r *Report) MarkdownMax(max int) string {
+	for _, items := range []int{-1, 100, 30, 10, 3, 0} {
+		if s := r.render(items); len(s) <= max {
+			return s
+		}
+	}
+	const tail = "\n\n_(report cut to fit; run `taskward review` for all of it)_\n"
+	return truncate(r.render(0), max-len(tail)) + tail
+}
+
+// render writes the report with at most items entries per list (-1: all).
+func (r *Report) render(items int) string {
+	var b strings.Builder
+	b.WriteString(CommentMarker + "\n")
+	status := "✅ passed"
+	if r.Failed() {
+		status = "❌ failed"
+	}
+	fmt.Fprintf(&b, "## taskward review: %s\n\n", status)
+
+	fmt.Fprintf(&b, "%d failures, %d warnings in %d task definitions (%d containers, %d protected by the defender) and %d policies",
+		r.Failures(), r.Warnings(), r.Tasks, r.Containers, r.Protected, r.Policies)
+	if r.Head != "" {
+		fmt.Fprintf(&b, " at %s", code(r.Head))
+	}
+	if r.Base != "" {
+		fmt.Fprintf(&b, " (base %s)", code(r.Base))
+	}
+	b.WriteString(".\n")
+	if len(r.Changed) > 0 {
+		list := r.Changed
+		more := ""
+		if items >= 0 && len(list) > max(items, 5) {
+			more = fmt.Sprintf(" and %d more", len(list)-max(items, 5))
+			list = list[:max(items, 5)]
+		}
+		var cs []string
+		for _, c := range list {
+			cs = append(cs, code(c))
+		}
+		fmt.Fprintf(&b, "Changed: %s%s.\n", strings.Join(cs, ", "), more)
+	}
+
+	b.WriteString("\n| | Check | Result |\n| --- | --- | --- |\n")
+	counts := r.byCheck()
+	for _, c := range Checks {
+		n := counts[c.Check]
+		icon, result := "✅", "passed"
+		switch {
+		case n[Failure] > 0:
+			icon, result = "❌", plural(n[Failure], "failure")
+			if n[Warning] > 0 {
+				result += ", " + plural(n[Warning], "warning")
+			}
+		case n[Warning] > 0:
+			icon, result = "⚠️", plural(n[Warning], "warning")
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", icon, c.Title, result)
+	}
+
+	r.writeFindings(&b, "Failures", Failure, items)
+	r.writeFindings(&b, "Warnings", Warning, items)
+	r.writePlan(&b, items)
+	fmt.Fprintf(&b, "\n<sub>taskward %s</sub>\n", text(version.String()))
+	return b.String()
+}
+
+func (r *Report) writeFindings(b *strings.Builder, title string, sev Severity, items int) {
+	var fs []Finding
+	for _, f := range r.Findings {
+		if f.Severity == sev {
+			fs = append(fs, f)
+		}
+	}
+	if len(fs) == 0 {
+		return
+	}
+	icon := "❌"
+	if sev == Warning {
+		icon = "⚠️"
+	}
+	fmt.Fprintf(b, "\n### %s\n\n", title)
+	shown := fs
+	if items >= 0 && len(fs) > items {
+		shown = fs[:items]
+	}
+	for _, f := range shown {
+		loc := f.File
+		if f.Line > 0 {
+			loc = fmt.Sprintf("%s:%d", f.File, f.Line)
+		}
+		fmt.Fprintf(b, "- %s %s", icon, code(loc))
+		if f.Path != "" {
+			fmt.Fprintf(b, " %s", code(f.Path))
+		}
+		fmt.Fprintf(b, ": %s\n", text(f.Message))
+	}
+	if len(shown) < len(fs) {
+		fmt.Fprintf(b, "- … and %d more\n", len(fs)-len(shown))
+	}
+}
+
+func (r *Report) writePlan(b *strings.Builder, items int) {
+	b.WriteString("\n### Plan against live ECS")
+	if r.Cluster != "" {
+		fmt.Fprintf(b, " (cluster %s)", code(r.Cluster))
+	}
+	b.WriteString("\n\n")
+	if r.PlanNote != "" {
+		fmt.Fprintf(b, "_%s_\n\n", text(r.PlanNote))
+	}
+	if r.PlanErr != "" {
+		fmt.Fprintf(b, "No plan: live ECS could not be read: %s\n", text(r.PlanErr))
+		return
+	}
+	p := r.Plan
+	if p == nil {
+		return
+	}
+	if len(p.Register)+len(p.Services)+len(p.Prune) == 0 {
+		fmt.Fprintf(b, "No changes: %s unchanged.\n", plural(p.Unchanged, "family"))
+		return
+	}
+	b.WriteString("| Action | Family | Source | Detail |\n| --- | --- | --- | --- |\n")
+	rows := 0
+	total := len(p.Register) + len(p.Services) + len(p.Prune)
+	for _, group := range []struct {
+		action string
+		items  []PlanItem
+	}{{"register", p.Register}, {"update service", p.Services}, {"prune", p.Prune}} {
+		for _, it := range group.items {
+			if items >= 0 && rows >= max(items, 10) {
+				continue
+			}
+			rows++
+			src := ""
+			if it.Source != "" {
+				src = code(it.Source)
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", group.action, code(it.Family), src, text(it.Detail))
+		}
+	}
+	if rows < total {
+		fmt.Fprintf(b, "| … | %d more | | |\n", total-rows)
+	}
+	fmt.Fprintf(b, "\n%s to register, %s, %s to prune, %s unchanged.\n",
+		plural(len(p.Register), "family"), plural(len(p.Services), "service update"), plural(len(p.Prune), "family"), plural(p.Unchanged, "family"))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// code renders s as inline code. Backticks inside would end the span, so they become
+// quotes; newlines and pipes would break the line or a table.
+func code(s string) string {
+	s = strings.NewReplacer("`", "'", "\n", " ", "\r", " ", "|", "\\|").Replace(s)
+	return "`" + s + "`"
+}
+
+// text escapes s for a Markdown line or table cell: no HTML (a comment marker or a tag
+// in a file name must not become markup), no line breaks, no pipes.
+func text(s string) string {
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;", "\n", " ", "\r", " ", "|", "\\|").Replace(s)
+}

@@ -1,0 +1,135 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"path"
+
+	"github.com/taskward/taskward/manifests"
+	"github.com/taskward/taskward/reconcile"
+)
+
+// Planner computes the reconcile plan of a desired set against live ECS.
+type Planner func(ctx context.Context, desired []reconcile.Desired) (*reconcile.PlanResult, error)
+
+// PlannerFor plans with rec: its Live read (cached by ARN) and its Plan options (prune).
+func PlannerFor(rec *reconcile.Reconciler) Planner {
+	return func(ctx context.Context, desired []reconcile.Desired) (*reconcile.PlanResult, error) {
+		live, err := rec.Live(ctx, desired)
+		if err != nil {
+			return nil, err
+		}
+		return rec.Plan(desired, live)
+	}
+}
+
+// DesiredOf turns rendered task definitions into reconcile's desired set.
+func DesiredOf(rendered []*manifests.Rendered) []reconcile.Desired {
+	out := make([]reconcile.Desired, 0, len(rendered))
+	for _, rd := range rendered {
+		out = append(out, reconcile.Desired{Family: rd.Family, SourcePath: rd.Path, Definition: rd.Doc})
+	}
+	return out
+}
+
+type prepareOptions struct {
+	images  manifests.ImageSource
+	planner Planner
+}
+
+// PrepareOption configures [Prepare].
+type PrepareOption func(*prepareOptions)
+
+// WithImageSource sets where image configs come from (default: taskward.yaml overrides only).
+func WithImageSource(s manifests.ImageSource) PrepareOption {
+	return func(o *prepareOptions) { o.images = s }
+}
+
+// WithPlanner computes the plan against live ECS when the head renders cleanly.
+func WithPlanner(p Planner) PrepareOption { return func(o *prepareOptions) { o.planner = p } }
+
+// Prepare loads and renders the repo in fsys (a checkout, or a commit tree through
+// internal/gitfs) and, when everything renders, plans it. It collects problems instead
+// of stopping at them, so that one report shows all of them:
+//
+//   - the repo does not load (a broken policy, taskward.yaml or task file): every task
+//     file that parses on its own is still checked, and nothing is rendered or planned;
+//   - some tasks do not render: the others are rendered (for the protection check), and
+//     nothing is planned: a broken commit applies nothing;
+//   - the planner fails: the error is kept in PlanErr.
+func Prepare(ctx context.Context, fsys fs.FS, opts ...PrepareOption) *ReviewInput {
+	var o prepareOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	in := &ReviewInput{}
+	repo, probs := manifests.Load(fsys)
+	in.Problems = append(in.Problems, probs...)
+	if repo == nil {
+		in.Tasks = parseTasksAlone(fsys)
+		in.PlanNote = "no plan: the repo does not load"
+		return in
+	}
+	in.Tasks = repo.Tasks
+	in.Policies = len(repo.Policies)
+	if len(repo.Config.Clusters) > 0 {
+		in.Cluster = repo.Config.Clusters[0]
+	}
+	r := manifests.NewRenderer(repo.Config, repo.Policies, manifests.WithImageSource(o.images))
+	failed := false
+	for _, td := range repo.Tasks {
+		if err := ctx.Err(); err != nil {
+			in.PlanErr = err
+			return in
+		}
+		rd, ps := r.Render(ctx, td)
+		in.Problems = append(in.Problems, ps...)
+		if rd == nil {
+			failed = true
+			continue
+		}
+		in.Rendered = append(in.Rendered, rd)
+	}
+	in.Problems.Sort()
+	switch {
+	case failed:
+		in.PlanNote = "no plan: not every task definition renders"
+	case o.planner == nil:
+		in.PlanNote = "no plan: live ECS not consulted"
+	default:
+		in.Plan, in.PlanErr = o.planner(ctx, DesiredOf(in.Rendered))
+	}
+	return in
+}
+
+// parseTasksAlone parses every tasks/**/*.json file on its own, for the container checks of
+// a repo that does not load as a whole. Their problems are already in Load's.
+func parseTasksAlone(fsys fs.FS) []*manifests.TaskDef {
+	var out []*manifests.TaskDef
+	n := 0
+	_ = fs.WalkDir(fsys, manifests.TasksDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".json" {
+			return nil
+		}
+		if n++; n > manifests.MaxRepoFiles {
+			return fs.SkipAll
+		}
+		st, err := d.Info()
+		if err != nil || !st.Mode().IsRegular() || st.Size() > manifests.MaxTaskFileBytes {
+			return nil
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return nil
+		}
+		if td, _ := manifests.ParseTaskDef(p, b); td != nil {
+			out = append(out, td)
+		}
+		return nil
+	})
+	return out
+}
+
+// errNoInput is what Review reports for a nil input.
+var errNoInput = errors.New("nothing to review")
