@@ -135,7 +135,9 @@ func TestReviewPolicyThatDoesNotParseStillChecksTasks(t *testing.T) {
 
 func TestReviewUntrustedImage(t *testing.T) {
 	in := Prepare(context.Background(), exampleRepo(t, map[string]func(string) string{
-		"tasks/web.json": func(s string) string { return strings.Replace(s, `"nginx:1.27-alpine"`, `"evil.example.com/nginx:1.27"`, 1) },
+		"tasks/web.json": func(s string) string {
+			return strings.Replace(s, `"nginx:1.27-alpine"`, `"evil.example.com/nginx:1.27"`, 1)
+		},
 	}))
 	rep := Review(context.Background(), in)
 	img := findings(rep, CheckImages, Failure)
@@ -191,11 +193,11 @@ func TestSecretHeuristics(t *testing.T) {
 
 func TestScrubText(t *testing.T) {
 	for in, want := range map[string]string{
-		"clone https://oauth2:glpat-abcdefghij0123456789@gitlab.example.com/x.git": "clone https://" + Redacted + "@gitlab.example.com/x.git",
+		"clone https://oauth2:glpat-abcdefghij0123456789@gitlab.example.com/x.git":   "clone https://" + Redacted + "@gitlab.example.com/x.git",
 		"https://x-access-token:ghs_16C7e42F292c6912E7710c838347Ae178B4a@github.com": "https://" + Redacted + "@github.com",
-		"key AKIAIOSFODNN7EXAMPLE here":                                   "key " + Redacted + " here",
-		"https://ghp_0123456789abcdefghij0123456789abcdef@github.com/a/b": "https://" + Redacted + "@github.com/a/b",
-		"https://github.com/acme/deploy.git":                              "https://github.com/acme/deploy.git",
+		"key AKIAIOSFODNN7EXAMPLE here":                                              "key " + Redacted + " here",
+		"https://ghp_0123456789abcdefghij0123456789abcdef@github.com/a/b":            "https://" + Redacted + "@github.com/a/b",
+		"https://github.com/acme/deploy.git":                                         "https://github.com/acme/deploy.git",
 	} {
 		if got := ScrubText(in); got != want {
 			t.Errorf("ScrubText(%q)\n got %q\nwant %q", in, got, want)
