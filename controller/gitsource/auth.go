@@ -113,17 +113,17 @@ func readToken(a Auth) (string, error) {
 	case a.TokenFile != "":
 		b, err := os.ReadFile(a.TokenFile)
 		if err != nil {
-			return "", fmt.Errorf("%w: token file: %w", ErrAuth, err)
+			return "", withKind(ErrAuth, fmt.Errorf("token file: %w", err))
 		}
 		t := strings.TrimSpace(string(b))
 		if t == "" {
-			return "", fmt.Errorf("%w: token file %s is empty", ErrAuth, a.TokenFile)
+			return "", withKind(ErrAuth, fmt.Errorf("token file %s is empty", a.TokenFile))
 		}
 		return t, nil
 	case a.TokenEnv != "":
 		t := strings.TrimSpace(os.Getenv(a.TokenEnv))
 		if t == "" {
-			return "", fmt.Errorf("%w: environment variable %s is empty or not set", ErrAuth, a.TokenEnv)
+			return "", withKind(ErrAuth, fmt.Errorf("environment variable %s is empty or not set", a.TokenEnv))
 		}
 		return t, nil
 	}
@@ -140,12 +140,12 @@ func sshAuth(ep *transport.Endpoint, a Auth) (transport.AuthMethod, string, erro
 	}
 	pem, err := os.ReadFile(a.SSHKeyFile)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: ssh key: %w", ErrAuth, err)
+		return nil, "", withKind(ErrAuth, fmt.Errorf("ssh key: %w", err))
 	}
 	signer, err := ssh.ParsePrivateKey(pem)
 	if err != nil {
 		// The parser's message never contains key material.
-		return nil, "", fmt.Errorf("%w: ssh key %s: %w", ErrAuth, a.SSHKeyFile, err)
+		return nil, "", withKind(ErrAuth, fmt.Errorf("ssh key %s: %w", a.SSHKeyFile, err))
 	}
 	hostKeys, algos, err := hostKeyCallback(a.KnownHostsFile, ep)
 	if err != nil {
@@ -168,11 +168,11 @@ func sshAuth(ep *transport.Endpoint, a Auth) (transport.AuthMethod, string, erro
 // mismatch for a host whose key is in fact known.
 func hostKeyCallback(file string, ep *transport.Endpoint) (ssh.HostKeyCallback, []string, error) {
 	if file == "" {
-		return nil, nil, fmt.Errorf("%w: no known_hosts file: host keys are always checked", ErrConfig)
+		return nil, nil, withKind(ErrConfig, errors.New("no known_hosts file: host keys are always checked"))
 	}
 	cb, err := knownhosts.New(file)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: known_hosts: %w", ErrConfig, err)
+		return nil, nil, withKind(ErrConfig, fmt.Errorf("known_hosts: %w", err))
 	}
 	port := ep.Port
 	if port == 0 {

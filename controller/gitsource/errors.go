@@ -89,20 +89,36 @@ func (s *Source) newError(op, ref string, kind error, err error, secrets ...stri
 	}
 	e := &Error{Op: op, URL: s.safeURL, Ref: ref, Kind: kind, err: err}
 	if err != nil {
-		e.msg = Scrub(err.Error(), secrets...)
+		// go-git leaves "repository not found: " when the server gave no reason.
+		e.msg = strings.TrimSuffix(strings.TrimSpace(Scrub(err.Error(), secrets...)), ":")
 	}
 	return e
 }
 
+// kindError gives an error a kind without adding the kind to its text.
+type kindError struct {
+	kind error
+	err  error
+}
+
+func (e *kindError) Error() string        { return e.err.Error() }
+func (e *kindError) Unwrap() error        { return e.err }
+func (e *kindError) Is(target error) bool { return target == e.kind }
+
+func withKind(kind, err error) error { return &kindError{kind: kind, err: err} }
+
 // classify maps go-git, SSH and network errors onto the kinds.
 func classify(err error) error {
 	var ge *Error
+	var ke *kindError
 	var keyErr *knownhosts.KeyError
 	var revoked *knownhosts.RevokedError
 	var netErr net.Error
 	switch {
 	case errors.As(err, &ge):
 		return ge.Kind
+	case errors.As(err, &ke):
+		return ke.kind
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return ErrTransient
 	case errors.Is(err, transport.ErrAuthenticationRequired),
