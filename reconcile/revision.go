@@ -26,3 +26,6 @@ func (r *Reconciler) Cluster() string { return r.cluster }
 // IsTaskDefinitionARN reports whether s looks like a task definition ARN (not a bare
 // family or family:revision).
 func IsTaskDefinitionARN(s string) bool { return strings.Contains(s, ":task-definition/") }
+
+// ContentHash returns the revision's content hash, computed when it was described.
+func (r *Revision) ContentHash() string { return r.hash }

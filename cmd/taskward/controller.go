@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/taskward/taskward/controller"
+	"github.com/taskward/taskward/internal/scrub"
+)
+
+// controllerFlags are the controller's flags. Secrets (Git token, webhook secrets, the
+// events token, alert URLs that embed a secret) are read from files or environment
+// variables, never from flags that show in ps.
+type controllerFlags struct {
+	renderFlags
+	ecsFlags
+	gitFlags
+	listen        string
+	poll          time.Duration
+	driftSchedule string
+	selfHeal      bool
+	prune         bool
+	once          bool
+	demo          bool
+	clusters      []string
+	eventsToken   string
+	alertURLFile  string
+	slackURLFile  string
+	logLevel      string
+}
+
+func (f *controllerFlags) add(fs *pflag.FlagSet) {
+	f.renderFlags.add(fs)
+	f.ecsFlags.add(fs)
+	f.gitFlags.add(fs)
+	fs.StringVar(&f.listen, "listen", ":8080", "`ADDR` for /healthz, /readyz, /metrics, /status, the status page, /v1/events and webhooks")
+	fs.DurationVar(&f.poll, "poll", time.Minute, "how often to fetch the repo")
+	fs.StringVar(&f.driftSchedule, "drift-schedule", "*/5 * * * *", "cron `SPEC` for drift scans")
+	fs.BoolVar(&f.selfHeal, "self-heal", false, "put back out-of-sync services of managed families even without a new commit")
+	fs.BoolVar(&f.prune, "prune", false, "deregister managed families removed from Git")
+	fs.BoolVar(&f.once, "once", false, "run one reconcile and one drift scan, print the report, exit 0 (in sync), 1 (drift) or 2 (error)")
+	fs.BoolVar(&f.demo, "demo", false, "with --ecs local: after applying, change ECS behind Git's back (an unprotected service, a stripped defender) so the scan has drift to report")
+	fs.StringSliceVar(&f.clusters, "clusters", nil, "ECS `CLUSTERS` to manage and scan (default: taskward.yaml's)")
+	fs.StringVar(&f.eventsToken, "events-token-file", "", "`FILE` holding the bearer token defenders present to /v1/events (or env TASKWARD_EVENTS_TOKEN)")
+	fs.StringVar(&f.alertURLFile, "alert-webhook-url-file", "", "`FILE` holding a URL that receives alerts as JSON (or env TASKWARD_ALERT_WEBHOOK_URL)")
+	fs.StringVar(&f.slackURLFile, "slack-webhook-url-file", "", "`FILE` holding a Slack incoming-webhook URL (or env TASKWARD_SLACK_WEBHOOK_URL)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+// secret reads a secret from a file, or else from an environment variable.
+func secret(file, envName string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("reading secret file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return strings.TrimSpace(os.Getenv(envName)), nil
+}
+
+func init() {
+	register(&command{
+		name:    "controller",
+		summary: "keep ECS equal to Git, protected: reconcile, scan for drift, alert",
+		flags: func(fs *pflag.FlagSet) func(context.Context, *cmdEnv, []string) int {
+			var f controllerFlags
+			f.add(fs)
+			return func(ctx context.Context, env *cmdEnv, args []string) int {
+				return runController(ctx, env, &f)
+			}
+		},
+	})
+}
+
+func runController(ctx context.Context, env *cmdEnv, f *controllerFlags) int {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		fmt.Fprintf(env.stderr, "--log-level %q: %v\n", f.logLevel, err)
+		return exitError
+	}
+	if f.once && f.logLevel == "info" {
+		level = slog.LevelWarn // --once prints a report; keep the log to what matters
+	}
+	log := slog.New(slog.NewJSONHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	if f.demo && f.mode != "local" {
+		fmt.Fprintln(env.stderr, "--demo changes ECS behind Git's back: it is only allowed with --ecs local")
+		return exitError
+	}
+	src, cfg, err := f.source(ctx, log)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "taskward controller: %s\n", scrub.Error(err))
+		return exitError
+	}
+	client, done, err := f.client(ctx, log, cfg.Region, append(append([]string(nil), cfg.Clusters...), f.clusters...))
+	if err != nil {
+		fmt.Fprintf(env.stderr, "taskward controller: %v\n", err)
+		return exitError
+	}
+	defer done()
+
+	opts := []controller.Option{
+		controller.WithLogger(log), controller.WithPollInterval(f.poll), controller.WithDriftSchedule(f.driftSchedule),
+		controller.WithSelfHeal(f.selfHeal), controller.WithPrune(f.prune), controller.WithImageSource(f.imageSource(ctx)),
+	}
+	if len(f.clusters) > 0 {
+		opts = append(opts, controller.WithClusters(f.clusters...))
+	}
+	tok, err := secret(f.eventsToken, "TASKWARD_EVENTS_TOKEN")
+	if err != nil {
+		fmt.Fprintf(env.stderr, "taskward controller: %v\n", err)
+		return exitError
+	}
+	if tok != "" {
+		opts = append(opts, controller.WithEventsToken([]byte(tok)))
+	}
+	for _, n := range []struct {
+		file, env string
+		make      func(string, *slog.Logger) controller.Notifier
+	}{
+		{f.alertURLFile, "TASKWARD_ALERT_WEBHOOK_URL", func(u string, l *slog.Logger) controller.Notifier { return controller.NewWebhookNotifier(u, l) }},
+		{f.slackURLFile, "TASKWARD_SLACK_WEBHOOK_URL", func(u string, l *slog.Logger) controller.Notifier { return controller.NewSlackNotifier(u, l) }},
+	} {
+		u, err := secret(n.file, n.env)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "taskward controller: %v\n", err)
+			return exitError
+		}
+		if u != "" {
+			opts = append(opts, controller.WithNotifiers(n.make(u, log)))
+		}
+	}
+	extra, err := f.webhookRoutes(log)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "taskward controller: %v\n", err)
+		return exitError
+	}
+	opts = append(opts, extra...)
+	c := controller.New(src, client, opts...)
+	f.attachWebhooks(c)
+
+	if f.once {
+		code := runOnce(ctx, env, f, c, client)
+		return code
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "taskward controller: %v\n", err)
+		return exitError
+	}
+	srv := &http.Server{Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+	go srv.Serve(ln)
+	log.Info("controller started", "listen", ln.Addr().String(), "source", src.String())
+	err = c.Run(ctx)
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(env.stderr, "taskward controller: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func runOnce(ctx context.Context, env *cmdEnv, f *controllerFlags, c *controller.Controller, client ecsClient) int {
+	if !f.demo {
+		code := c.Once(ctx)
+		printReport(env, c.Status())
+		return code
+	}
+	c.Reconcile(ctx, "once")
+	st := c.Status()
+	printReport(env, st)
+	if st.Result != "applied" && st.Result != "synced" {
+		return exitError
+	}
+	fmt.Fprintln(env.stdout, "\n== demo: changing ECS behind Git's back")
+	if err := demoDrift(ctx, env, client, f.clusterOr(nil), c); err != nil {
+		fmt.Fprintf(env.stderr, "demo: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintln(env.stdout, "\n== drift scan")
+	code := c.Once(ctx)
+	printReport(env, c.Status())
+	return code
+}
+
+func printReport(env *cmdEnv, st *controller.Status) {
+	w := env.stdout
+	fmt.Fprintf(w, "source %s at %s: %s\n", st.Source, st.Commit, st.Result)
+	if st.SourceError != "" {
+		fmt.Fprintf(w, "fetch failed (last good commit kept): %s\n", st.SourceError)
+	}
+	if st.BrokenCommit != "" {
+		fmt.Fprintf(w, "commit %s does not load; nothing from it was applied:\n", st.BrokenCommit)
+		for _, p := range st.Problems {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+	}
+	for _, fam := range st.Families {
+		line := fmt.Sprintf("  %-24s %-9s %s", fam.Family, fam.Sync, fam.Revision)
+		if fam.LastError != "" {
+			line += "  error: " + fam.LastError
+		}
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+	if !st.LastScan.IsZero() {
+		fmt.Fprintf(w, "drift: %d\n", len(st.Drift))
+		for _, d := range st.Drift {
+			fmt.Fprintf(w, "  %-12s %s\n               %s\n", d.Kind, d.Resource, d.Detail)
+		}
+	}
+	for _, e := range st.ScanErrors {
+		fmt.Fprintf(w, "scan error: %s\n", e)
+	}
+}

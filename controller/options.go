@@ -1,0 +1,59 @@
+package controller
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/taskward/taskward/manifests"
+)
+
+// Option configures a Controller.
+type Option func(*Controller)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(c *Controller) { c.log = l } }
+
+// WithPollInterval sets how often the source is polled (default 1m).
+func WithPollInterval(d time.Duration) Option { return func(c *Controller) { c.poll = d } }
+
+// WithDriftSchedule sets the drift scan's cron schedule (default every 5 minutes).
+func WithDriftSchedule(spec string) Option { return func(c *Controller) { c.driftSpec = spec } }
+
+// WithDebounce sets how long a requested reconcile waits for more requests (default 2s).
+func WithDebounce(d time.Duration) Option { return func(c *Controller) { c.debounce = d } }
+
+// WithSelfHeal puts back out-of-sync services of managed families even without a new
+// commit (default off: drift is reported, and Git changes are applied).
+func WithSelfHeal(on bool) Option { return func(c *Controller) { c.selfHeal = on } }
+
+// WithPrune lets apply deregister managed families removed from Git.
+func WithPrune(on bool) Option { return func(c *Controller) { c.prune = on } }
+
+// WithClusters overrides the repo's clusters.
+func WithClusters(cs ...string) Option { return func(c *Controller) { c.clusters = cs } }
+
+// WithNotifiers adds alert notifiers.
+func WithNotifiers(ns ...Notifier) Option {
+	return func(c *Controller) { c.notifiers = append(c.notifiers, ns...) }
+}
+
+// WithImageSource sets where rendering reads image configs (default: overrides only).
+func WithImageSource(s manifests.ImageSource) Option { return func(c *Controller) { c.images = s } }
+
+// WithEventsToken sets the bearer token defenders must present to POST /v1/events; without
+// one the endpoint refuses every request.
+func WithEventsToken(tok []byte) Option { return func(c *Controller) { c.eventsToken = tok } }
+
+// WithHandler mounts an extra handler (a webhook receiver) on the controller's listener.
+func WithHandler(pattern string, h http.Handler) Option {
+	return func(c *Controller) { c.extraRoutes = append(c.extraRoutes, route{pattern, h}) }
+}
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(c *Controller) { c.now = now } }
+
+type route struct {
+	pattern string
+	h       http.Handler
+}

@@ -1,0 +1,55 @@
+package controller
+
+import (
+	"time"
+)
+
+// Sync states of a family.
+const (
+	Synced    = "Synced"
+	OutOfSync = "OutOfSync"
+	Failed    = "Failed"
+)
+
+// Status is what /status serves and the HTML page shows.
+type Status struct {
+	Source string `json:"source"`
+	// Commit is the last good commit (the one whose desired state is in force).
+	Commit        string `json:"commit,omitempty"`
+	CommitMessage string `json:"commitMessage,omitempty"`
+	// LastApplied is the commit last applied.
+	LastApplied string `json:"lastApplied,omitempty"`
+	// SourceError is the last fetch failure, if the last fetch failed.
+	SourceError string `json:"sourceError,omitempty"`
+	// BrokenCommit is a fetched commit that does not load or render; nothing from it is
+	// applied. Problems lists what is wrong with it, file by file.
+	BrokenCommit string   `json:"brokenCommit,omitempty"`
+	Problems     []string `json:"problems,omitempty"`
+
+	Ready         bool          `json:"ready"`
+	Result        string        `json:"result,omitempty"` // synced, applied, failed, broken-commit
+	LastReconcile time.Time     `json:"lastReconcile,omitzero"`
+	LastScan      time.Time     `json:"lastScan,omitzero"`
+	Families      []FamilyState `json:"families"`
+	Drift         []Finding     `json:"drift"`
+	ScanErrors    []string      `json:"scanErrors,omitempty"`
+}
+
+// FamilyState is one family's sync state.
+type FamilyState struct {
+	Family    string `json:"family"`
+	Path      string `json:"path"`
+	Sync      string `json:"sync"`
+	Action    string `json:"action,omitempty"` // what the last plan said
+	Revision  string `json:"revision,omitempty"`
+	LastError string `json:"lastError,omitempty"`
+}
+
+func (s *Status) clone() *Status {
+	c := *s
+	c.Problems = append([]string(nil), s.Problems...)
+	c.Families = append([]FamilyState(nil), s.Families...)
+	c.Drift = append([]Finding(nil), s.Drift...)
+	c.ScanErrors = append([]string(nil), s.ScanErrors...)
+	return &c
+}
