@@ -10,7 +10,7 @@ import (
 
 // remote is a bare repository made with the git CLI, plus a working clone to commit from.
 type remote struct {
-	t    *testing.T
+	t    testing.TB
 	bare string // the bare repository
 	work string
 	env  []string
@@ -25,7 +25,7 @@ func gitCLI(t testing.TB) string {
 	return p
 }
 
-func newRemote(t *testing.T) *remote {
+func newRemote(t testing.TB) *remote {
 	t.Helper()
 	gitCLI(t)
 	root := t.TempDir()

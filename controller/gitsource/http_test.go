@@ -215,12 +215,12 @@ func TestHTTPErrors(t *testing.T) {
 
 func TestScrub(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://user:token@github.com/a/b.git":           "https://***@github.com/a/b.git",
-		"fetch https://tok@host/x failed: https://h/y":    "fetch https://***@host/x failed: https://h/y",
-		"ssh://git@host:22/r.git":                         "ssh://***@host:22/r.git",
+		"https://user:token@github.com/a/b.git":            "https://***@github.com/a/b.git",
+		"fetch https://tok@host/x failed: https://h/y":     "fetch https://***@host/x failed: https://h/y",
+		"ssh://git@host:22/r.git":                          "ssh://***@host:22/r.git",
 		`Get "https://a:b@c/info/refs": dial tcp: refused`: `Get "https://***@c/info/refs": dial tcp: refused`,
-		"no url here":                                      "no url here",
-		"the server said sekrit-123 back":                  "the server said *** back",
+		"no url here":                     "no url here",
+		"the server said sekrit-123 back": "the server said *** back",
 	} {
 		if got := Scrub(in, "sekrit-123"); got != want {
 			t.Errorf("Scrub(%q) = %q, want %q", in, got, want)
