@@ -1,0 +1,235 @@
+package webhook
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeGitHub implements the documented REST endpoints the publisher uses, checks the
+// documented headers, and records every call:
+//
+//	POST  /repos/{owner}/{repo}/statuses/{sha}             201, {state, target_url, description, context}
+//	GET   /repos/{owner}/{repo}/issues/{n}/comments        200, per_page (default 30, max 100), page, Link
+//	POST  /repos/{owner}/{repo}/issues/{n}/comments        201, {body}
+//	PATCH /repos/{owner}/{repo}/issues/comments/{id}       200, {body}
+type fakeGitHub struct {
+	t      *testing.T
+	token  string
+	srv    *httptest.Server
+	mu     sync.Mutex
+	calls  []string
+	status map[string][]map[string]string // by sha
+	// comments by issue number, in creation order; ids are global.
+	comments map[int][]*fakeComment
+	nextID   int64
+	failNext int // answer this many requests with 502 first
+}
+
+type fakeComment struct {
+	ID   int64  `json:"id"`
+	Body string `json:"body"`
+	User struct {
+		Login string `json:"login"`
+	} `json:"user"`
+}
+
+func newFakeGitHub(t *testing.T, token string) *fakeGitHub {
+	f := &fakeGitHub{t: t, token: token, status: map[string][]map[string]string{}, comments: map[int][]*fakeComment{}, nextID: 1000}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /repos/{owner}/{repo}/statuses/{sha}", f.createStatus)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{n}/comments", f.listComments)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{n}/comments", f.createComment)
+	mux.HandleFunc("PATCH /repos/{owner}/{repo}/issues/comments/{id}", f.updateComment)
+	f.srv = httptest.NewServer(f.check(mux))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeGitHub) seed(issue, n int) {
+	for i := range n {
+		f.nextID++
+		f.comments[issue] = append(f.comments[issue], &fakeComment{ID: f.nextID, Body: fmt.Sprintf("comment %d by a person", i)})
+	}
+}
+
+func ghError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"message": msg, "documentation_url": "https://docs.github.com/rest"})
+}
+
+// check enforces the documented request headers before any endpoint runs.
+func (f *fakeGitHub) check(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.calls = append(f.calls, r.Method+" "+r.URL.Path)
+		fail := f.failNext > 0
+		if fail {
+			f.failNext--
+		}
+		f.mu.Unlock()
+		if fail {
+			ghError(w, http.StatusBadGateway, "Server Error")
+			return
+		}
+		auth := r.Header.Get("Authorization")
+		if auth != "Bearer "+f.token && auth != "token "+f.token {
+			ghError(w, http.StatusUnauthorized, "Bad credentials")
+			return
+		}
+		if r.Header.Get("Accept") != "application/vnd.github+json" {
+			f.t.Errorf("%s %s: Accept %q", r.Method, r.URL.Path, r.Header.Get("Accept"))
+		}
+		if r.Header.Get("X-GitHub-Api-Version") != "2022-11-28" {
+			ghError(w, http.StatusBadRequest, "unsupported API version")
+			return
+		}
+		if r.Header.Get("User-Agent") == "" {
+			ghError(w, http.StatusForbidden, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header")
+			return
+		}
+		if r.Method != http.MethodGet && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			ghError(w, http.StatusUnsupportedMediaType, "content type")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (f *fakeGitHub) decode(w http.ResponseWriter, r *http.Request) map[string]string {
+	var in map[string]string
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		ghError(w, http.StatusBadRequest, "Problems parsing JSON")
+		return nil
+	}
+	return in
+}
+
+func (f *fakeGitHub) createStatus(w http.ResponseWriter, r *http.Request) {
+	in := f.decode(w, r)
+	if in == nil {
+		return
+	}
+	switch in["state"] {
+	case "error", "failure", "pending", "success":
+	default:
+		ghError(w, http.StatusUnprocessableEntity, "Validation Failed")
+		return
+	}
+	f.mu.Lock()
+	f.status[r.PathValue("sha")] = append(f.status[r.PathValue("sha")], in)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(map[string]any{"id": 1, "state": in["state"], "description": in["description"], "context": in["context"], "target_url": in["target_url"]})
+}
+
+func (f *fakeGitHub) listComments(w http.ResponseWriter, r *http.Request) {
+	n, _ := strconv.Atoi(r.PathValue("n"))
+	perPage, page := 30, 1
+	if v, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && v > 0 {
+		perPage = min(v, 100)
+	}
+	if v, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && v > 0 {
+		page = v
+	}
+	f.mu.Lock()
+	all := f.comments[n]
+	start := min((page-1)*perPage, len(all))
+	end := min(start+perPage, len(all))
+	out := append([]*fakeComment(nil), all[start:end]...)
+	last := max(1, (len(all)+perPage-1)/perPage)
+	f.mu.Unlock()
+	link := func(p int, rel string) string {
+		return fmt.Sprintf(`<%s%s?per_page=%d&page=%d>; rel="%s"`, f.srv.URL, r.URL.Path, perPage, p, rel)
+	}
+	var links []string
+	if page < last {
+		links = append(links, link(page+1, "next"), link(last, "last"))
+	}
+	if page > 1 {
+		links = append(links, link(1, "first"), link(page-1, "prev"))
+	}
+	if len(links) > 0 {
+		w.Header().Set("Link", strings.Join(links, ", "))
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	json.NewEncoder(w).Encode(out)
+}
+
+func (f *fakeGitHub) createComment(w http.ResponseWriter, r *http.Request) {
+	in := f.decode(w, r)
+	if in == nil {
+		return
+	}
+	if len([]rune(in["body"])) > 65536 {
+		ghError(w, http.StatusUnprocessableEntity, "Body is too long (maximum is 65536 characters)")
+		return
+	}
+	n, _ := strconv.Atoi(r.PathValue("n"))
+	f.mu.Lock()
+	f.nextID++
+	c := &fakeComment{ID: f.nextID, Body: in["body"]}
+	c.User.Login = "taskward[bot]"
+	f.comments[n] = append(f.comments[n], c)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(c)
+}
+
+func (f *fakeGitHub) updateComment(w http.ResponseWriter, r *http.Request) {
+	in := f.decode(w, r)
+	if in == nil {
+		return
+	}
+	if len([]rune(in["body"])) > 65536 {
+		ghError(w, http.StatusUnprocessableEntity, "Body is too long (maximum is 65536 characters)")
+		return
+	}
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, cs := range f.comments {
+		for _, c := range cs {
+			if c.ID == id {
+				c.Body = in["body"]
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				json.NewEncoder(w).Encode(c)
+				return
+			}
+		}
+	}
+	ghError(w, http.StatusNotFound, "Not Found")
+}
+
+// ours returns the comments on issue n that carry the marker.
+func (f *fakeGitHub) ours(n int) []*fakeComment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*fakeComment
+	for _, c := range f.comments[n] {
+		if strings.HasPrefix(c.Body, CommentMarker) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (f *fakeGitHub) callCount(prefix string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, prefix) {
+			n++
+		}
+	}
+	return n
+}
