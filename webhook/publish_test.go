@@ -12,7 +12,6 @@ const (
 	sha2nd = "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"
 )
 
-
 func failingReport() *Report {
 	return &Report{Tasks: 1, Containers: 1, Findings: []Finding{{Check: CheckPrivileges, Severity: Failure, File: "tasks/web.json", Message: "container \"app\" runs privileged"}}}
 }

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// gitRepoFromExample makes a Git repo holding examples/gitops: commit 1 as it is, commit 2
+// with web.json made privileged and given a plain-text password. It returns the directory
+// and both commit ids.
+func gitRepoFromExample(t *testing.T) (dir, good, bad string) {
+	t.Helper()
+	dir = t.TempDir()
+	src := filepath.Join("..", "..", "examples", "gitops")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755)
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, _ := r.Worktree()
+	commit := func(msg string) string {
+		if err := wt.AddGlob("."); err != nil {
+			t.Fatal(err)
+		}
+		h, err := wt.Commit(msg, &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@example.com", When: time.Unix(1700000000, 0)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.String()
+	}
+	good = commit("example")
+	web := filepath.Join(dir, "tasks", "web.json")
+	b, _ := os.ReadFile(web)
+	s := strings.Replace(string(b), `"essential": true,`, `"essential": true, "privileged": true,`, 1)
+	s = strings.Replace(s, `{ "name": "NGINX_PORT", "value": "80" }`, `{ "name": "NGINX_PORT", "value": "80" }, { "name": "DB_PASSWORD", "value": "hunter2-correct-horse" }`, 1)
+	os.WriteFile(web, []byte(s), 0o644)
+	bad = commit("web: privileged, with a password")
+	return dir, good, bad
+}
+
+func TestReviewCommand(t *testing.T) {
+	dir, good, bad := gitRepoFromExample(t)
+
+	code, out, errOut := runCmd(t, "", "review", "--repo", dir, "--base", good, "--head", bad, "--ecs", "local", "--offline")
+	if code != exitChanges {
+		t.Fatalf("bad head: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"<!-- taskward-review -->", "❌ failed", "runs privileged", "DB_PASSWORD", "Changed: `tasks/web.json`", "every family is new", "| register | `web` |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out+errOut, "hunter2") {
+		t.Error("the report echoes the password")
+	}
+
+	if code, out, errOut := runCmd(t, "", "review", "--repo", dir, "--head", good, "--no-plan", "--offline"); code != exitOK || !strings.Contains(out, "✅ passed") {
+		t.Fatalf("good head: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// Without --head the working tree is reviewed: it holds the bad change.
+	if code, _, _ := runCmd(t, "", "review", "--repo", dir, "--no-plan", "--offline"); code != exitChanges {
+		t.Fatalf("working tree: exit %d", code)
+	}
+	if code, _, errOut := runCmd(t, "", "review", "--repo", dir, "--head", "no-such-branch", "--no-plan"); code != exitError || !strings.Contains(errOut, "no-such-branch") {
+		t.Fatalf("unknown ref: exit %d %s", code, errOut)
+	}
+	if code, _, _ := runCmd(t, "", "review", "--repo", dir, "--base", good, "--no-plan"); code != exitError {
+		t.Fatalf("--base without --head: exit %d", code)
+	}
+	// An unreachable ECS endpoint is an error (2), not a pass: the report still prints.
+	code, out, _ = runCmd(t, "", "review", "--repo", dir, "--head", good, "--ecs", "local", "--ecs-endpoint", "http://127.0.0.1:1", "--offline")
+	if code != exitError || !strings.Contains(out, "live ECS could not be read") {
+		t.Fatalf("unreachable ECS: exit %d\n%s", code, out)
+	}
+}
