@@ -68,7 +68,7 @@ func New(src Source, client *ecs.Client, opts ...Option) *Controller {
 		now:       time.Now,
 		poll:      time.Minute,
 		driftSpec: "*/5 * * * *",
-		debounce:  2 * time.Second,
+		debounce:  250 * time.Millisecond,
 		metrics:   newMetrics(),
 		book:      newAlertBook(),
 		requests:  make(chan string, 1),

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/taskward/taskward/manifests"
@@ -20,7 +19,7 @@ func WithPollInterval(d time.Duration) Option { return func(c *Controller) { c.p
 // WithDriftSchedule sets the drift scan's cron schedule (default every 5 minutes).
 func WithDriftSchedule(spec string) Option { return func(c *Controller) { c.driftSpec = spec } }
 
-// WithDebounce sets how long a requested reconcile waits for more requests (default 2s).
+// WithDebounce sets how long a requested reconcile waits for more requests (default 250ms).
 func WithDebounce(d time.Duration) Option { return func(c *Controller) { c.debounce = d } }
 
 // WithSelfHeal puts back out-of-sync services of managed families even without a new
@@ -45,15 +44,5 @@ func WithImageSource(s manifests.ImageSource) Option { return func(c *Controller
 // one the endpoint refuses every request.
 func WithEventsToken(tok []byte) Option { return func(c *Controller) { c.eventsToken = tok } }
 
-// WithHandler mounts an extra handler (a webhook receiver) on the controller's listener.
-func WithHandler(pattern string, h http.Handler) Option {
-	return func(c *Controller) { c.extraRoutes = append(c.extraRoutes, route{pattern, h}) }
-}
-
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(c *Controller) { c.now = now } }
-
-type route struct {
-	pattern string
-	h       http.Handler
-}

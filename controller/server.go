@@ -9,8 +9,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+type route struct {
+	pattern string
+	h       http.Handler
+}
+
+// Handle mounts an extra handler (a webhook receiver) on the controller's listener. Call
+// it before Handler.
+func (c *Controller) Handle(pattern string, h http.Handler) {
+	c.extraRoutes = append(c.extraRoutes, route{pattern, h})
+}
+
 // Handler returns the controller's HTTP handler: /healthz, /readyz, /metrics, /status
-// (JSON), / (the same status as a page), POST /v1/events, and any WithHandler routes.
+// (JSON), / (the same status as a page), POST /v1/events, and any routes mounted with Handle.
 func (c *Controller) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })

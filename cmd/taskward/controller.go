@@ -24,6 +24,7 @@ type controllerFlags struct {
 	renderFlags
 	ecsFlags
 	gitFlags
+	webhookFlags
 	listen        string
 	poll          time.Duration
 	driftSchedule string
@@ -42,6 +43,7 @@ func (f *controllerFlags) add(fs *pflag.FlagSet) {
 	f.renderFlags.add(fs)
 	f.ecsFlags.add(fs)
 	f.gitFlags.add(fs)
+	f.webhookFlags.add(fs)
 	fs.StringVar(&f.listen, "listen", ":8080", "`ADDR` for /healthz, /readyz, /metrics, /status, the status page, /v1/events and webhooks")
 	fs.DurationVar(&f.poll, "poll", time.Minute, "how often to fetch the repo")
 	fs.StringVar(&f.driftSchedule, "drift-schedule", "*/5 * * * *", "cron `SPEC` for drift scans")
@@ -139,14 +141,13 @@ func runController(ctx context.Context, env *cmdEnv, f *controllerFlags) int {
 			opts = append(opts, controller.WithNotifiers(n.make(u, log)))
 		}
 	}
-	extra, err := f.webhookRoutes(log)
+	c := controller.New(src, client, opts...)
+	closeHooks, err := f.mountWebhooks(c, log)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "taskward controller: %v\n", err)
+		fmt.Fprintf(env.stderr, "taskward controller: %s\n", scrub.Error(err))
 		return exitError
 	}
-	opts = append(opts, extra...)
-	c := controller.New(src, client, opts...)
-	f.attachWebhooks(c)
+	defer closeHooks()
 
 	if f.once {
 		code := runOnce(ctx, env, f, c, client)
