@@ -1,5 +1,11 @@
 // Command benchtool measures the defender's overhead against the bare program, all in one
 // run on the same machine, and prints a table. hack/bench-defender builds and runs it.
+//
+// The machine it runs on is usually shared and noisy, so every comparison is interleaved:
+// after a warm-up, each round runs every variant once (the order rotates from round to
+// round so that no variant always follows another), the ratio to the bare run of the
+// same round is computed, and the table shows the median ratio and its spread (min-max
+// over the rounds). A wide spread means the figure is noise-bound: read it as such.
 package main
 
 import (
@@ -9,9 +15,9 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -22,9 +28,12 @@ func main() {
 		return
 	}
 	defender := flag.String("defender", "bin/taskward-defender", "the defender binary")
-	execs := flag.Int("execs", 2000, "fork+exec iterations")
-	bytes := flag.Int("bytes", 1000000, "bytes copied one at a time (2 syscalls each)")
-	reps := flag.Int("reps", 5, "repetitions (the best is kept)")
+	execs := flag.Int("execs", 500, "fork+exec iterations per run")
+	bytes := flag.Int("bytes", 500000, "bytes copied one at a time (2 syscalls each)")
+	rounds := flag.Int("rounds", 15, "interleaved rounds per benchmark (the median ratio is reported)")
+	httpRounds := flag.Int("http-rounds", 8, "interleaved wrk rounds against the bare and the defended server")
+	httpTime := flag.Duration("http-time", 3*time.Second, "duration of one wrk round")
+	only := flag.String("only", "exec,syscalls,start,http", "comma-separated benchmarks to run")
 	flag.Parse()
 	os.Setenv("TASKWARD_POLICY", `{"name":"bench"}`)
 	self, _ := os.Executable()
@@ -32,97 +41,201 @@ func main() {
 	strace := func(argv ...string) []string {
 		return append([]string{"strace", "-f", "--seccomp-bpf", "-e", "trace=execve", "-o", "/dev/null"}, argv...)
 	}
+	want := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		want[strings.TrimSpace(s)] = true
+	}
 
-	fmt.Printf("%-44s %12s %12s %8s %s\n", "benchmark", "bare", "measured", "ratio", "target")
-	loop := []string{"/bin/sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done", *execs)}
-	// The machine is shared and noisy: variants are run round-robin and the best of each
-	// is kept, so that a burst of load elsewhere does not land on one variant only.
-	variants := [][]string{loop, under(loop...)}
-	_, haveStrace := exec.LookPath("strace")
-	if haveStrace == nil {
-		variants = append(variants, strace(loop...))
+	fmt.Printf("%d rounds, interleaved (rotating order), after one warm-up run of each variant; ratio = measured/bare of the same round\n", *rounds)
+	header()
+	if want["exec"] {
+		loop := []string{"/bin/sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done", *execs)}
+		variants := [][]string{loop, under(loop...)}
+		_, errStrace := exec.LookPath("strace")
+		if errStrace == nil {
+			variants = append(variants, strace(loop...))
+		}
+		t, c := interleaveCPU(*rounds, variants...)
+		row(fmt.Sprintf("fork+exec /bin/true x%d (defender)", *execs), t[0], t[1], "<= 1.25x", func(r float64) bool { return r <= 1.25 })
+		if errStrace == nil {
+			row(fmt.Sprintf("fork+exec /bin/true x%d (strace -f --seccomp-bpf)", *execs), t[0], t[2], "reference", nil)
+			// defender/strace per round: below 1 means the defender is faster.
+			row("fork+exec: defender / strace", t[2], t[1], "< 1.00x", func(r float64) bool { return r < 1 })
+		}
+		// The same runs by CPU time of the whole tree (tracer included): less noisy.
+		row("  same, CPU time (user+sys): defender", c[0], c[1], "", nil)
+		if errStrace == nil {
+			row("  same, CPU time (user+sys): strace", c[0], c[2], "", nil)
+			row("  same, CPU time (user+sys): defender / strace", c[2], c[1], "", nil)
+		}
 	}
-	t := bestOf(*reps, variants...)
-	row(fmt.Sprintf("fork+exec /bin/true x%d (defender)", *execs), t[0], t[1], "<= 1.25x")
-	if haveStrace == nil {
-		row(fmt.Sprintf("fork+exec /bin/true x%d (strace reference)", *execs), t[0], t[2], "defender beats it")
+	if want["syscalls"] {
+		dd := []string{"dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=" + strconv.Itoa(*bytes)}
+		t := interleave(*rounds, dd, under(dd...))
+		row(fmt.Sprintf("read/write loop, %d syscalls", 2**bytes), t[0], t[1], "<= 1.5x", func(r float64) bool { return r <= 1.5 })
 	}
-	dd := []string{"dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=" + strconv.Itoa(*bytes)}
-	t = bestOf(*reps, dd, under(dd...))
-	row(fmt.Sprintf("read/write loop, %d syscalls", 2**bytes), t[0], t[1], "<= 1.5x")
-
-	var startBare, startDef time.Duration
-	for i := 0; i < 50; i++ {
-		startBare += timeIt([]string{"/bin/true"})
-		startDef += timeIt(under("/bin/true"))
+	if want["start"] {
+		t := interleave(30, []string{"/bin/true"}, under("/bin/true"))
+		bare, def := median(t[0]), median(t[1])
+		fmt.Printf("%-50s %11s %11s %9s %17s  %-10s %s\n", "start-up: run /bin/true (30 rounds)", ms(bare), ms(def),
+			"+"+ms(def-bare), "", "<= +15 ms", verdict(def-bare <= 15*time.Millisecond))
 	}
-	fmt.Printf("%-44s %12s %12s %8s %s\n", "start-up: run /bin/true (mean of 50)", ms(startBare/50), ms(startDef/50),
-		"+"+ms((startDef-startBare)/50), "<= +15 ms")
-
-	if _, err := exec.LookPath("wrk"); err != nil {
-		fmt.Println("http under wrk: skipped (wrk not installed: make deps)")
-		return
+	if want["http"] {
+		if _, err := exec.LookPath("wrk"); err != nil {
+			fmt.Println("http under wrk: skipped (wrk not installed: make deps)")
+			return
+		}
+		httpBench(self, under, *httpRounds, *httpTime)
 	}
-	rpsBare, _ := serveAndLoad(self, nil)
-	rpsDef, rss := serveAndLoad(self, under)
-	fmt.Printf("%-44s %12.0f %12.0f %7.3fx %s\n", "http server under wrk (requests/s)", rpsBare, rpsDef, rpsDef/rpsBare, ">= 0.97x")
-	fmt.Printf("%-44s %12s %12s %8s %s\n", "defender peak RSS (VmHWM, during wrk)", "", fmt.Sprintf("%.1f MiB", float64(rss)/1024), "", "<= 15 MiB")
 }
 
-func row(name string, bare, got time.Duration, target string) {
-	fmt.Printf("%-44s %12s %12s %7.3fx %s\n", name, ms(bare), ms(got), float64(got)/float64(bare), target)
+func header() {
+	fmt.Printf("%-50s %11s %11s %9s %17s  %-10s %s\n", "benchmark", "bare", "measured", "ratio", "spread (min-max)", "target", "met")
+}
+
+// row prints medians of both series and the median and spread of the per-round ratios.
+func row(name string, bare, got []time.Duration, target string, ok func(float64) bool) {
+	r := ratios(bare, got)
+	med := medianF(r)
+	v := ""
+	if ok != nil {
+		v = verdict(ok(med))
+	}
+	fmt.Printf("%-50s %11s %11s %8.3fx %8.3f-%.3fx  %-10s %s\n", name, ms(median(bare)), ms(median(got)), med, slices.Min(r), slices.Max(r), target, v)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "NO"
+}
+
+func ratios(bare, got []time.Duration) []float64 {
+	r := make([]float64, len(bare))
+	for i := range bare {
+		r[i] = float64(got[i]) / float64(bare[i])
+	}
+	return r
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func medianF(f []float64) float64 {
+	s := slices.Clone(f)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
 
 func timeIt(argv []string) time.Duration {
+	wall, _ := timeCPU(argv)
+	return wall
+}
+
+// timeCPU runs argv and returns its wall-clock time and the CPU time (user+system) of
+// the whole process tree it reaped. CPU time is much less sensitive than wall time to
+// other load on a shared machine, but it does not see time lost waiting to be scheduled.
+func timeCPU(argv []string) (wall, cpu time.Duration) {
 	start := time.Now()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "%v: %v\n%s", argv, err, out)
 		os.Exit(1)
 	}
-	return time.Since(start)
+	return time.Since(start), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
-// bestOf runs each variant n times, round-robin, and returns each one's best time.
-func bestOf(n int, variants ...[]string) []time.Duration {
-	out := make([]time.Duration, len(variants))
+// interleave runs each variant once as a warm-up, then n rounds of every variant, the
+// order rotating by one each round. It returns each variant's wall-clock times, indexed
+// by round.
+func interleave(n int, variants ...[]string) [][]time.Duration {
+	wall, _ := interleaveCPU(n, variants...)
+	return wall
+}
+
+// interleaveCPU is interleave, also returning the CPU times of each run.
+func interleaveCPU(n int, variants ...[]string) (wall, cpu [][]time.Duration) {
+	for _, v := range variants {
+		timeIt(v)
+	}
+	wall, cpu = make([][]time.Duration, len(variants)), make([][]time.Duration, len(variants))
 	for i := 0; i < n; i++ {
-		for j, v := range variants {
-			if d := timeIt(v); out[j] == 0 || d < out[j] {
-				out[j] = d
-			}
+		for k := range variants {
+			j := (i + k) % len(variants)
+			w, c := timeCPU(variants[j])
+			wall[j], cpu[j] = append(wall[j], w), append(cpu[j], c)
 		}
 	}
-	return out
+	return wall, cpu
 }
 
-var port atomic.Int32
-
-// serveAndLoad starts the HTTP server (through wrap when set), loads it with wrk and
-// returns requests/s and, under the defender, the defender's peak RSS in KiB.
-func serveAndLoad(self string, wrap func(...string) []string) (float64, int) {
-	p := strconv.Itoa(int(18400 + port.Add(1)))
-	argv := []string{self, "serve", p}
-	if wrap != nil {
-		argv = wrap(argv...)
+// httpBench starts the same server binary bare and under the defender, then loads them
+// alternately with wrk in short rounds (the first in each round alternates), and prints
+// the median ratio of requests/s with its spread.
+func httpBench(self string, under func(...string) []string, rounds int, d time.Duration) {
+	const bare, def = "18471", "18472"
+	stopBare, _ := startServer([]string{self, "serve", bare}, bare)
+	defer stopBare()
+	stopDef, defPid := startServer(under(self, "serve", def), def)
+	defer stopDef()
+	secs := strconv.Itoa(max(1, int(d.Seconds())))
+	load(bare, "1")
+	load(def, "1") // warm-up: connections, goroutines, heap
+	var rb, rd []float64
+	for i := 0; i < rounds; i++ {
+		if i%2 == 0 {
+			rb, rd = append(rb, load(bare, secs)), append(rd, load(def, secs))
+		} else {
+			rd, rb = append(rd, load(def, secs)), append(rb, load(bare, secs))
+		}
 	}
+	r := make([]float64, rounds)
+	for i := range r {
+		r[i] = rd[i] / rb[i]
+	}
+	med := medianF(r)
+	fmt.Printf("%-50s %11.0f %11.0f %8.3fx %8.3f-%.3fx  %-10s %s\n", fmt.Sprintf("http server under wrk, req/s (%d x %ss rounds)", rounds, secs),
+		medianF(rb), medianF(rd), med, slices.Min(r), slices.Max(r), ">= 0.97x", verdict(med >= 0.97))
+	rss := vmHWM(defPid)
+	fmt.Printf("%-50s %11s %11s %9s %17s  %-10s %s\n", "defender peak RSS (VmHWM, after wrk)", "", fmt.Sprintf("%.1f MiB", float64(rss)/1024), "", "", "<= 15 MiB", verdict(rss <= 15*1024))
+}
+
+// startServer starts argv, waits until it answers on port, and returns how to stop it
+// and its pid.
+func startServer(argv []string, port string) (func(), int) {
 	srv := exec.Command(argv[0], argv[1:]...)
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
-	for i := 0; i < 100; i++ {
-		if r, err := http.Get("http://127.0.0.1:" + p + "/"); err == nil {
+	for i := 0; i < 200; i++ {
+		if r, err := http.Get("http://127.0.0.1:" + port + "/"); err == nil {
 			r.Body.Close()
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	out, err := exec.Command("wrk", "-t2", "-c32", "-d5s", "http://127.0.0.1:"+p+"/").CombinedOutput()
+	return func() { srv.Process.Signal(os.Interrupt); srv.Wait() }, srv.Process.Pid
+}
+
+// load runs wrk against the server on 127.0.0.1:port for secs seconds and returns
+// requests/s.
+func load(port, secs string) float64 {
+	url := "http://127.0.0.1:" + port + "/"
+	out, err := exec.Command("wrk", "-t2", "-c32", "-d"+secs+"s", url).CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "wrk: %v\n%s", err, out)
 		os.Exit(1)
@@ -133,14 +246,18 @@ func serveAndLoad(self string, wrap func(...string) []string) (float64, int) {
 		os.Exit(1)
 	}
 	rps, _ := strconv.ParseFloat(string(m[1]), 64)
-	rss := 0
-	if wrap != nil {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.Process.Pid))
-		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-				rss, _ = strconv.Atoi(strings.Fields(v)[0])
-			}
+	return rps
+}
+
+// vmHWM is the peak resident set of pid in KiB (the defender is the process wrapping the
+// defended server).
+func vmHWM(pid int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			n, _ := strconv.Atoi(strings.Fields(v)[0])
+			return n
 		}
 	}
-	return rps, rss
+	return 0
 }
