@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -83,16 +85,21 @@ func (s *SlackNotifier) Notify(ctx context.Context, a Alert) error {
 	return post(ctx, s.client, s.URL, body)
 }
 
-func post(ctx context.Context, c *retryablehttp.Client, url string, body []byte) error {
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+func post(ctx context.Context, c *retryablehttp.Client, target string, body []byte) error {
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("notifier: bad URL")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		// The error text holds the URL, which may carry a secret (Slack's does).
-		return fmt.Errorf("notifier: delivery failed: %s", scrub.Error(err))
+		// The error text holds the URL, whose path is the secret for Slack: report only
+		// the transport's own error.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("notifier: delivery failed: %s", scrub.Error(ue.Err))
+		}
+		return fmt.Errorf("notifier: delivery failed after retries")
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
