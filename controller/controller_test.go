@@ -57,8 +57,14 @@ func (r *gitRemote) git(dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// push copies the example repo (first time) or writes files, commits and pushes.
+// push commits files on main and pushes it.
 func (r *gitRemote) push(msg string, files map[string]string) string {
+	r.t.Helper()
+	return r.pushBranch("main", msg, files)
+}
+
+// pushBranch commits on the current branch and pushes it as branch.
+func (r *gitRemote) pushBranch(branch, msg string, files map[string]string) string {
 	r.t.Helper()
 	for p, content := range files {
 		full := filepath.Join(r.work, filepath.FromSlash(p))
@@ -69,7 +75,7 @@ func (r *gitRemote) push(msg string, files map[string]string) string {
 	}
 	r.git(r.work, "add", "-A")
 	r.git(r.work, "commit", "-q", "-m", msg)
-	r.git(r.work, "push", "-q", "origin", "main")
+	r.git(r.work, "push", "-q", "origin", branch)
 	return r.git(r.work, "rev-parse", "HEAD")
 }
 
