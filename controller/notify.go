@@ -35,44 +35,31 @@ func newHTTPClient(log *slog.Logger) *retryablehttp.Client {
 	return c
 }
 
-// WebhookNotifier posts each alert as JSON to a URL.
-type WebhookNotifier struct {
-	URL    string
+// HTTPNotifier posts each alert to a URL, in a format of its kind: a generic JSON webhook
+// or a Slack incoming webhook.
+type HTTPNotifier struct {
+	name   string
+	url    string
+	format func(Alert) ([]byte, error)
 	client *retryablehttp.Client
 }
 
-// NewWebhookNotifier returns a notifier for a generic JSON webhook.
-func NewWebhookNotifier(url string, log *slog.Logger) *WebhookNotifier {
-	return &WebhookNotifier{URL: url, client: newHTTPClient(log)}
+var _ Notifier = (*HTTPNotifier)(nil)
+
+// NewWebhookNotifier returns a notifier that posts each alert as JSON.
+func NewWebhookNotifier(url string, log *slog.Logger) *HTTPNotifier {
+	return &HTTPNotifier{name: "webhook", url: url, client: newHTTPClient(log), format: func(a Alert) ([]byte, error) {
+		a.Detail = scrub.String(a.Detail)
+		return json.Marshal(a)
+	}}
 }
 
-func (w *WebhookNotifier) Name() string { return "webhook" }
-
-// Notify implements Notifier.
-func (w *WebhookNotifier) Notify(ctx context.Context, a Alert) error {
-	a.Detail = scrub.String(a.Detail)
-	body, err := json.Marshal(a)
-	if err != nil {
-		return err
-	}
-	return post(ctx, w.client, w.URL, body)
+// NewSlackNotifier returns a notifier for a Slack incoming webhook ({"text": ...}, mrkdwn).
+func NewSlackNotifier(url string, log *slog.Logger) *HTTPNotifier {
+	return &HTTPNotifier{name: "slack", url: url, client: newHTTPClient(log), format: slackText}
 }
 
-// SlackNotifier posts to a Slack incoming webhook ({"text": ...}, mrkdwn).
-type SlackNotifier struct {
-	URL    string
-	client *retryablehttp.Client
-}
-
-// NewSlackNotifier returns a notifier for a Slack incoming webhook URL.
-func NewSlackNotifier(url string, log *slog.Logger) *SlackNotifier {
-	return &SlackNotifier{URL: url, client: newHTTPClient(log)}
-}
-
-func (s *SlackNotifier) Name() string { return "slack" }
-
-// Notify implements Notifier.
-func (s *SlackNotifier) Notify(ctx context.Context, a Alert) error {
+func slackText(a Alert) ([]byte, error) {
 	icon := ":rotating_light:"
 	if a.State == "resolved" {
 		icon = ":white_check_mark:"
@@ -81,8 +68,19 @@ func (s *SlackNotifier) Notify(ctx context.Context, a Alert) error {
 	if a.Revision != "" {
 		text += fmt.Sprintf("\ntask definition: `%s`", a.Revision)
 	}
-	body, _ := json.Marshal(map[string]string{"text": text})
-	return post(ctx, s.client, s.URL, body)
+	return json.Marshal(map[string]string{"text": text})
+}
+
+// Name implements Notifier.
+func (n *HTTPNotifier) Name() string { return n.name }
+
+// Notify implements Notifier.
+func (n *HTTPNotifier) Notify(ctx context.Context, a Alert) error {
+	body, err := n.format(a)
+	if err != nil {
+		return err
+	}
+	return post(ctx, n.client, n.url, body)
 }
 
 func post(ctx context.Context, c *retryablehttp.Client, target string, body []byte) error {
