@@ -6,8 +6,14 @@ GOFLAGS_TEST ?= -race -count=1 -timeout 25m
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/taskward/taskward/internal/version.Version=$(VERSION)
 BIN := bin
+# Images are published as $(REGISTRY)/taskward/{controller,defender}; release builds stamp
+# the controller's default defender image as $(REGISTRY)/taskward/defender@sha256:...
+REGISTRY ?= ghcr.io
+IMAGE_REPO := $(REGISTRY)/taskward
+PLATFORMS ?= linux/amd64,linux/arm64
+DIST ?= dist
 
-.PHONY: all build deps test test-short verify demo bench fuzz clean
+.PHONY: all build deps test test-short verify demo bench fuzz clean images
 
 all: build
 
@@ -37,5 +43,10 @@ demo: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# images builds the controller and defender images for $(PLATFORMS) into OCI layouts
+# under $(DIST)/images, without a Docker engine (hack/build-images, go-containerregistry).
+images:
+	$(GO) run ./hack/build-images -out $(DIST)/images -version $(VERSION) -repo $(IMAGE_REPO) -platforms $(PLATFORMS)
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(DIST)
