@@ -20,7 +20,8 @@ import (
 // The lab runs the defender the way an ECS task does, under runc as root: an init
 // container `install`s the defender into a volume, then the application container starts
 // `/taskward/defender run -- PROGRAM` as its entrypoint (PID 1). It is built once per test
-// binary: the defender, the attack helper (testdata/attack), and a busybox rootfs made by
+// binary: the defender image (hack/build-images, through a loopback registry: see
+// image_test.go), the attack helper (testdata/attack), and a busybox rootfs made by
 // hack/rootfs.sh.
 type lab struct {
 	dir      string
@@ -84,15 +85,21 @@ func (l *lab) build() {
 	}
 	l.dir = dir
 	l.runcRoot = filepath.Join(dir, "runc")
-	l.defender = filepath.Join(dir, "taskward-defender")
+	// The defender under test comes from its image (image_test.go), as a task gets it:
+	// built by hack/build-images, pushed to a loopback registry, pulled, extracted.
+	img := filepath.Join(dir, "defender-image")
+	initArgs, err := defenderImage(dir, img)
+	if err != nil {
+		l.err = err
+		return
+	}
+	l.defender = filepath.Join(img, "taskward-defender")
 	attack := filepath.Join(dir, "attack")
-	for _, b := range [][]string{{l.defender, "."}, {attack, "./testdata/attack"}} {
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", b[0], b[1])
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			l.err = fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
-			return
-		}
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", attack, "./testdata/attack")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		l.err = fmt.Errorf("go build ./testdata/attack: %v\n%s", err, out)
+		return
 	}
 	l.rootfs = filepath.Join(dir, "rootfs")
 	extras := []string{attack + ":/usr/local/bin/attack"}
@@ -103,19 +110,12 @@ func (l *lab) build() {
 		l.err = fmt.Errorf("hack/rootfs.sh: %v\n%s", err, out)
 		return
 	}
-	// The defender image: the binary alone, as the Dockerfile's defender target has it.
-	img := filepath.Join(dir, "defender-image")
-	os.MkdirAll(img, 0o755)
-	if out, err := exec.Command("install", "-m", "0755", l.defender, filepath.Join(img, "taskward-defender")).CombinedOutput(); err != nil {
-		l.err = fmt.Errorf("install: %v %s", err, out)
-		return
-	}
 	l.volume = filepath.Join(dir, "volume")
 	os.MkdirAll(l.volume, 0o755)
 	// The init container, twice: install must be idempotent (a task's init container
 	// may be restarted).
 	for i := 0; i < 2; i++ {
-		c, err := l.start(spec{rootfs: img, args: []string{"/taskward-defender", "install", "/taskward"}, volumeRW: true})
+		c, err := l.start(spec{rootfs: img, args: initArgs, volumeRW: true})
 		if err != nil {
 			l.err = err
 			return
