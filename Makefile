@@ -12,8 +12,10 @@ REGISTRY ?= ghcr.io
 IMAGE_REPO := $(REGISTRY)/taskward
 PLATFORMS ?= linux/amd64,linux/arm64
 DIST ?= dist
+HELM ?= $(shell command -v helm 2>/dev/null || echo $$($(GO) env GOPATH)/bin/helm)
+CHART := charts/taskward
 
-.PHONY: all build deps test test-short verify demo bench fuzz clean images
+.PHONY: all build deps test test-short verify demo bench fuzz clean images chart-check
 
 all: build
 
@@ -47,6 +49,13 @@ bench:
 # under $(DIST)/images, without a Docker engine (hack/build-images, go-containerregistry).
 images:
 	$(GO) run ./hack/build-images -out $(DIST)/images -version $(VERSION) -repo $(IMAGE_REPO) -platforms $(PLATFORMS)
+
+# chart-check lints and renders the Helm chart with its defaults and each example in
+# $(CHART)/ci (hack/deploycheck tests the rendered manifests).
+chart-check: deps
+	$(HELM) lint --strict $(CHART)
+	$(HELM) template taskward $(CHART) >/dev/null
+	for f in $(CHART)/ci/*.yaml; do $(HELM) lint --strict $(CHART) -f $$f && $(HELM) template taskward $(CHART) -f $$f >/dev/null || exit 1; done
 
 clean:
 	rm -rf $(BIN) $(DIST)

@@ -8,6 +8,8 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v git >/dev/null || need+=(git)
 command -v strace >/dev/null || need+=(strace)
 command -v wrk >/dev/null || need+=(wrk)
+# The controller image carries the build machine's CA bundle (hack/build-images).
+[ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "install-deps: need root to install: ${need[*]}" >&2
@@ -17,4 +19,11 @@ if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >/dev/null
 	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# helm for the chart checks (hack/deploycheck) and make release: built from the Go module
+# proxy (no other download is reachable) and kept in GOPATH/bin; a few minutes, once.
+HELM_VERSION=v3.22.0
+if ! command -v helm >/dev/null && ! [ -x "$(go env GOPATH)/bin/helm" ]; then
+	echo "install-deps: go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION (a few minutes, once)" >&2
+	go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi
