@@ -74,7 +74,7 @@ func decideExec(p *policy.Policy, c *execCall, start time.Time) verdict {
 	best := verdict{decision: policy.Decision{Effect: policy.Off}}
 	for depth := 0; ; depth++ {
 		e := &policy.Exec{Path: f.Path, Invoked: f.Invoked, Argv: argv, Drift: driftOf(f, start)}
-		if isShellExec(e) {
+		if rank(p.ReverseShell) > 0 && isShellExec(e) { // the sockets matter only to that rule
 			if socks == nil {
 				socks = &[2]bool{isSocket(c.pid, 0), isSocket(c.pid, 1)}
 			}
@@ -216,14 +216,13 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 		return false, "cannot read /proc/PID/cmdline: " + err.Error()
 	}
 	defer unix.Close(fd)
+	// One read is enough: procfs copies the whole requested range of the argument area
+	// (fs/proc/base.c, get_mm_cmdline), and a short read could only make the comparison
+	// fail (a kill), never pass.
 	var buf [maxCmdline]byte
-	n := 0
-	for n < len(buf) {
-		m, err := unix.Read(fd, buf[n:])
-		if err != nil || m <= 0 {
-			break
-		}
-		n += m
+	n, err := unix.Read(fd, buf[:])
+	if err != nil {
+		return false, "cannot read /proc/PID/cmdline: " + err.Error()
 	}
 	got := buf[:n]
 	if a.prefix || len(a.cmdline) == maxCmdline {

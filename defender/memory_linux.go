@@ -24,54 +24,59 @@ const (
 var errNotTerminated = errors.New("string not terminated within bound")
 
 // readMem reads len(buf) bytes at addr of tid, stopping early at an unmapped page. It
-// returns the bytes read. Reads are split at page boundaries so that a string ending just
-// before an unmapped page is still read whole.
+// returns the bytes read. The remote range is split at page boundaries into iovecs of one
+// process_vm_readv call: the kernel stops at the first iovec it cannot read, so a string
+// ending just before an unmapped page is still read whole, in a single system call.
 func readMem(tid int, addr uint64, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		a := addr + uint64(n)
-		chunk := min(len(buf)-n, int(pageSize-a%pageSize))
-		local := []unix.Iovec{{Base: &buf[n]}}
-		local[0].SetLen(chunk)
-		remote := []unix.RemoteIovec{{Base: uintptr(a), Len: chunk}}
-		got, err := unix.ProcessVMReadv(tid, local, remote, 0)
-		if err != nil {
-			if n > 0 {
-				return n, nil
-			}
-			return 0, err
-		}
-		n += got
-		if got < chunk {
-			break
-		}
+	var remote [maxMemIovecs]unix.RemoteIovec
+	n, off := 0, 0
+	for off < len(buf) && n < len(remote) {
+		a := addr + uint64(off)
+		chunk := min(len(buf)-off, int(pageSize-a%pageSize))
+		remote[n] = unix.RemoteIovec{Base: uintptr(a), Len: chunk}
+		n++
+		off += chunk
 	}
-	return n, nil
+	return processVMRead(tid, buf[:off], remote[:n])
 }
 
-// readString reads a NUL-terminated string of at most max bytes at addr.
+// maxMemIovecs bounds the pages one readMem covers: every read here is at most
+// maxArgLen (4096) or maxArgs*8 (2048) bytes, which spans at most two pages.
+const maxMemIovecs = 4
+
+// readString reads a NUL-terminated string of at most max bytes at addr, in one
+// process_vm_readv. Precondition: max <= maxStringRead.
 func readString(tid int, addr uint64, max int) (string, error) {
 	if addr == 0 {
 		return "", unix.EFAULT
 	}
-	var out []byte
-	var buf [256]byte
-	for len(out) < max {
-		want := min(len(buf), max-len(out))
-		n, err := readMem(tid, addr+uint64(len(out)), buf[:want])
-		if err != nil {
-			return "", err
-		}
-		if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
-			return string(append(out, buf[:i]...)), nil
-		}
-		out = append(out, buf[:n]...)
-		if n < want {
-			return "", unix.EFAULT
-		}
+	var buf [maxStringRead]byte
+	want := min(max, len(buf))
+	n, err := readMem(tid, addr, buf[:want])
+	if err != nil {
+		return "", err
 	}
-	return string(out), errNotTerminated
+	if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
+		return string(buf[:i]), nil
+	}
+	if n < want {
+		return "", unix.EFAULT // the string runs into an unmapped page
+	}
+	return string(buf[:n]), errNotTerminated
 }
+
+// maxStringRead is the longest string readString reads: the larger of maxPathLen and
+// maxArgLen.
+const maxStringRead = max(maxPathLen, maxArgLen)
+
+// Argument strings are prefetched in one process_vm_readv: the first argPrefetch bytes of
+// each (never crossing a page), for the first maxPrefetchArgs arguments. A string not
+// terminated inside its prefetched bytes, or not prefetched, is read on its own.
+const (
+	argPrefetch      = 256
+	maxPrefetchArgs  = 32
+	prefetchBufBytes = argPrefetch * maxPrefetchArgs
+)
 
 // readArgv reads a NULL-terminated array of string pointers at addr, bounded by maxArgs
 // entries, maxArgLen bytes each and maxArgvSize in all. truncated says a bound was hit.
@@ -84,16 +89,55 @@ func readArgv(tid int, addr uint64) (argv []string, truncated bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	total := 0
-	for i := 0; i+8 <= n; i += 8 {
-		p := binary.LittleEndian.Uint64(ptrs[i:])
-		if p == 0 {
-			return argv, truncated, nil
+	count, terminated := 0, false
+	for ; count*8+8 <= n; count++ {
+		if binary.LittleEndian.Uint64(ptrs[count*8:]) == 0 {
+			terminated = true
+			break
 		}
+	}
+	// Prefetch: the remote iovecs are laid out back to back in buf; ends[i] is where
+	// argument i's bytes end in buf, and got is how much the kernel copied.
+	var buf [prefetchBufBytes]byte
+	var remote [maxPrefetchArgs]unix.RemoteIovec
+	var ends [maxPrefetchArgs]int
+	pre, off := min(count, maxPrefetchArgs), 0
+	for i := 0; i < pre; i++ {
+		p := binary.LittleEndian.Uint64(ptrs[i*8:])
+		l := min(argPrefetch, int(pageSize-p%pageSize))
+		remote[i] = unix.RemoteIovec{Base: uintptr(p), Len: l}
+		off += l
+		ends[i] = off
+	}
+	got := 0
+	if pre > 0 {
+		got, _ = processVMRead(tid, buf[:off], remote[:pre]) // an error only means fewer prefetched
+	}
+	argv = make([]string, 0, count)
+	total := 0
+	for i := 0; i < count; i++ {
 		if total >= maxArgvSize {
 			return argv, true, nil
 		}
-		s, err := readString(tid, p, min(maxArgLen, maxArgvSize-total))
+		limit := min(maxArgLen, maxArgvSize-total)
+		var s string
+		var err error
+		start := 0
+		if i > 0 && i < pre {
+			start = ends[i-1]
+		}
+		if i < pre && ends[i] <= got {
+			c := buf[start:ends[i]]
+			if j := bytes.IndexByte(c, 0); j >= 0 && j < limit {
+				s = string(c[:j])
+			} else if len(c) >= limit {
+				s, err = string(c[:limit]), errNotTerminated
+			} else {
+				s, err = readString(tid, binary.LittleEndian.Uint64(ptrs[i*8:]), limit)
+			}
+		} else {
+			s, err = readString(tid, binary.LittleEndian.Uint64(ptrs[i*8:]), limit)
+		}
 		if errors.Is(err, errNotTerminated) {
 			truncated = true
 		} else if err != nil {
@@ -102,5 +146,8 @@ func readArgv(tid int, addr uint64) (argv []string, truncated bool, err error) {
 		total += len(s) + 1
 		argv = append(argv, s)
 	}
-	return argv, true, nil
+	if !terminated {
+		truncated = true // more than maxArgs pointers, or the array ran into an unmapped page
+	}
+	return argv, truncated, nil
 }

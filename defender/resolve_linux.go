@@ -90,7 +90,60 @@ func (r *resolver) execTarget(dirfd int, path string, flags int) (*file, error) 
 		}
 		path = r.toTracee(target) + "/" + path
 	}
+	if f := r.fastOpen(path); f != nil {
+		return f, nil
+	}
 	return r.walk(path)
+}
+
+// fastOpen resolves an absolute tracee path with a single openat2 relative to the
+// tracee's root, with RESOLVE_IN_ROOT: ".." stops at that root and absolute symlinks
+// restart there, as in the kernel's walk for the tracee. It returns nil whenever walk
+// must decide instead:
+//
+//   - a path that names /proc: procfs resolves "self" and "thread-self" for the process
+//     that opens (the defender), not for the tracee;
+//   - a path through a magic link (RESOLVE_NO_MAGICLINKS makes those fail with ELOOP):
+//     walk opens them as the tracee's descriptors, memfds and deleted files included;
+//   - any error (missing file, EAGAIN from a concurrent rename, permissions): walk
+//     returns the error the kernel would, or succeeds by another way (O_PATH);
+//   - a resolved name under /proc (a symlink that led there) or of a deleted file.
+//
+// The file is named by reading our descriptor's link, which is the resolved path with
+// every symlink followed, as walk computes it.
+func (r *resolver) fastOpen(path string) *file {
+	if strings.Contains(path, "/proc") {
+		return nil
+	}
+	root, err := unix.Open(r.rootPrefix, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	fd, err := unix.Openat2(root, path, &unix.OpenHow{
+		// O_NONBLOCK: opening a FIFO named as a program must not hang the tracer.
+		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	unix.Close(root)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(fd)
+	var lbuf [unix.PathMax]byte
+	n, err := unix.Readlink("/proc/self/fd/"+strconv.Itoa(fd), lbuf[:])
+	if err != nil || n == 0 || n == len(lbuf) {
+		return nil
+	}
+	p := r.toTracee(string(lbuf[:n]))
+	if !strings.HasPrefix(p, "/") || p == "/proc" || strings.HasPrefix(p, "/proc/") || strings.HasSuffix(p, " (deleted)") {
+		return nil
+	}
+	f, err := describe(fd, p, false, true)
+	if err != nil {
+		return nil
+	}
+	f.Invoked, f.hostTarget = cleanAbs(path), r.rootPrefix+p
+	return f
 }
 
 // walk resolves an absolute tracee path component by component.
@@ -190,18 +243,30 @@ func (r *resolver) open(p string, viaLink bool) (*file, error) {
 		}
 	}
 	defer unix.Close(fd)
+	name := p
+	if viaLink {
+		if t, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil {
+			name = r.toTracee(t)
+		}
+	}
+	f, err := describe(fd, name, viaLink, readable)
+	if err != nil {
+		return nil, err
+	}
+	f.Invoked, f.hostTarget = p, host
+	return f, nil
+}
+
+// describe stats the open file fd, named p in the tracee, and reads its first bytes when
+// it is a readable regular file (to detect "#!" scripts).
+func describe(fd int, p string, viaFD, readable bool) (*file, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, err
 	}
 	f := &file{
 		Path: p, Invoked: p, Dev: st.Dev, Ino: st.Ino, Nlink: uint64(st.Nlink), Mode: st.Mode,
-		Ctime: time.Unix(st.Ctim.Unix()), ViaFD: viaLink, hostTarget: host,
-	}
-	if viaLink {
-		if t, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil {
-			f.Path = r.toTracee(t)
-		}
+		Ctime: time.Unix(st.Ctim.Unix()), ViaFD: viaFD,
 	}
 	if readable && st.Mode&unix.S_IFMT == unix.S_IFREG {
 		var buf [256]byte

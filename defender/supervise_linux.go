@@ -74,6 +74,7 @@ func Run(cfg *Config) (int, error) {
 	}
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, ForwardedSignals...)
+	quietStopSignals()
 
 	self := cfg.Self
 	if self == "" {
@@ -145,12 +146,27 @@ func lookPath(argv0 string, env []string) (string, error) {
 	return "", fmt.Errorf("%s: %w", argv0, exec.ErrNotFound)
 }
 
+// yieldEvery is how often the busy tracer yields to the Go scheduler (see loop).
+const yieldEvery = 5 * time.Millisecond
+
 // loop is the one wait4(-1, __WALL) loop: ptrace stops of every tracee and exits of every
 // child, traced or reparented. It returns the program's exit status.
 func (s *supervisor) loop() int {
 	status := -1
 	var deadline *time.Timer
+	lastYield := time.Now()
 	for {
+		// The tracer goroutine never blocks in the Go scheduler, so its P keeps the same
+		// schedtick. After 10 ms of that, sysmon treats it as a goroutine that hogs its
+		// P: it preempts it or retakes the P from the wait4 below, hands the P to another
+		// thread, and starts polling every 20 us again. Under a steady stream of stops
+		// that costs thousands of sysmon wake-ups a second on a machine whose CPUs the
+		// tracees need. Yielding once every few milliseconds of tracing (one hand-off of
+		// the P and back, for a locked goroutine) keeps sysmon asleep.
+		if now := time.Now(); now.Sub(lastYield) > yieldEvery {
+			runtime.Gosched()
+			lastYield = now
+		}
 		var ws unix.WaitStatus
 		wpid, err := unix.Wait4(-1, &ws, unix.WALL, nil)
 		if err == unix.EINTR {
@@ -232,16 +248,22 @@ func (s *supervisor) onStop(tid int, ws unix.WaitStatus) {
 // onExecCall decides an execve/execveat at its seccomp stop.
 func (s *supervisor) onExecCall(tid int) {
 	delete(s.approvals, tid)
-	if data, err := unix.PtraceGetEventMsg(tid); err == nil && data != traceExec {
-		s.onRefused(tid, data)
-		return
-	}
 	// The thread's own /proc entry is the right one for resolution: cwd and the fd table
 	// can be per thread (unshare CLONE_FS/CLONE_FILES). The process id is only for events.
 	pid := tid
 	nr, args, err := syscallRegs(tid)
 	if err != nil {
 		unix.PtraceCont(tid, 0)
+		return
+	}
+	// Dispatch on the system call itself rather than on the filter's data (which would
+	// cost a PTRACE_GETEVENTMSG per exec): our filter sends an exec call to the tracer
+	// only to be decided, and every other traced call only to be refused. A filter of
+	// the tracee's own cannot turn an exec into an undecided one (any RET_TRACE stops
+	// here and is decided) nor a refused call into an allowed one (anything that is not
+	// an exec is refused).
+	if nr != unix.SYS_EXECVE && nr != unix.SYS_EXECVEAT {
+		s.onRefused(tid, refusalOf(nr))
 		return
 	}
 	c := &execCall{pid: pid, tid: tid, dirfd: unix.AT_FDCWD}
@@ -277,6 +299,21 @@ func (s *supervisor) onExecCall(tid int) {
 		s.approvals[tid] = v.approval
 	}
 	unix.PtraceCont(tid, 0)
+}
+
+// refusalOf is the filter's trace datum for a refused system call number.
+func refusalOf(nr int) uint {
+	switch nr {
+	case unix.SYS_CLONE:
+		return traceCloneUntrace
+	case unix.SYS_PTRACE:
+		return tracePtrace
+	case unix.SYS_PROCESS_VM_READV, unix.SYS_PROCESS_VM_WRITEV:
+		return traceProcessVM
+	case unix.SYS_SECCOMP:
+		return traceListener
+	}
+	return 0 // unknown: reported as "seccomp"
 }
 
 // onRefused refuses a syscall the filter sent to the tracer only to be reported.

@@ -33,6 +33,7 @@ func main() {
 	rounds := flag.Int("rounds", 15, "interleaved rounds per benchmark (the median ratio is reported)")
 	httpRounds := flag.Int("http-rounds", 8, "interleaved wrk rounds against the bare and the defended server")
 	httpTime := flag.Duration("http-time", 3*time.Second, "duration of one wrk round")
+	baseline := flag.String("baseline", "", "another defender binary (say, an older build) run as one more interleaved fork+exec variant")
 	only := flag.String("only", "exec,syscalls,start,http", "comma-separated benchmarks to run")
 	flag.Parse()
 	os.Setenv("TASKWARD_POLICY", `{"name":"bench"}`)
@@ -55,6 +56,12 @@ func main() {
 		if errStrace == nil {
 			variants = append(variants, strace(loop...))
 		}
+		if errStrace != nil {
+			variants = append(variants, nil) // keep the indexes below
+		}
+		if *baseline != "" {
+			variants = append(variants, append([]string{*baseline, "run", "--"}, loop...))
+		}
 		t, c := interleaveCPU(*rounds, variants...)
 		row(fmt.Sprintf("fork+exec /bin/true x%d (defender)", *execs), t[0], t[1], "<= 1.25x", func(r float64) bool { return r <= 1.25 })
 		if errStrace == nil {
@@ -62,11 +69,17 @@ func main() {
 			// defender/strace per round: below 1 means the defender is faster.
 			row("fork+exec: defender / strace", t[2], t[1], "< 1.00x", func(r float64) bool { return r < 1 })
 		}
+		if *baseline != "" {
+			row(fmt.Sprintf("fork+exec /bin/true x%d (baseline %s)", *execs, *baseline), t[0], t[3], "", nil)
+		}
 		// The same runs by CPU time of the whole tree (tracer included): less noisy.
 		row("  same, CPU time (user+sys): defender", c[0], c[1], "", nil)
 		if errStrace == nil {
 			row("  same, CPU time (user+sys): strace", c[0], c[2], "", nil)
 			row("  same, CPU time (user+sys): defender / strace", c[2], c[1], "", nil)
+		}
+		if *baseline != "" {
+			row("  same, CPU time (user+sys): baseline", c[0], c[3], "", nil)
 		}
 	}
 	if want["syscalls"] {
@@ -168,12 +181,18 @@ func interleave(n int, variants ...[]string) [][]time.Duration {
 // interleaveCPU is interleave, also returning the CPU times of each run.
 func interleaveCPU(n int, variants ...[]string) (wall, cpu [][]time.Duration) {
 	for _, v := range variants {
-		timeIt(v)
+		if v != nil {
+			timeIt(v)
+		}
 	}
 	wall, cpu = make([][]time.Duration, len(variants)), make([][]time.Duration, len(variants))
 	for i := 0; i < n; i++ {
 		for k := range variants {
 			j := (i + k) % len(variants)
+			if variants[j] == nil {
+				wall[j], cpu[j] = append(wall[j], 1), append(cpu[j], 1)
+				continue
+			}
 			w, c := timeCPU(variants[j])
 			wall[j], cpu[j] = append(wall[j], w), append(cpu[j], c)
 		}

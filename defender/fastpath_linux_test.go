@@ -1,0 +1,232 @@
+//go:build linux
+
+package defender
+
+import (
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The tests below check the fast paths of the tracer (one openat2 to resolve a program,
+// one process_vm_readv per string, a batched read of argv) against the slow paths they
+// shortcut, using this process or a chrooted child as the "tracee".
+
+// TestFastOpenMatchesWalk resolves paths through symlinks both ways and compares.
+func TestFastOpenMatchesWalk(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "prog")
+	if err := os.WriteFile(target, []byte("#!/bin/sh\necho hi\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.Symlink("prog", filepath.Join(dir, "rel")))
+	must(t, os.Symlink(target, filepath.Join(dir, "abs")))
+	must(t, os.Symlink("rel", filepath.Join(dir, "chain")))
+	must(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
+	must(t, os.Symlink("../prog", filepath.Join(dir, "sub", "up")))
+	must(t, os.Symlink("loop", filepath.Join(dir, "loop")))
+
+	r := newResolver(os.Getpid(), unix.Gettid())
+	for _, p := range []string{"/bin/sh", target, dir + "/rel", dir + "/abs", dir + "/chain", dir + "/sub/up", dir + "/sub/../prog", dir + "/./abs"} {
+		fast := r.fastOpen(p)
+		if fast == nil {
+			t.Errorf("%s: fast path declined", p)
+			continue
+		}
+		slow, err := r.walk(p)
+		if err != nil {
+			t.Fatalf("%s: walk: %v", p, err)
+		}
+		if fast.Path != slow.Path || fast.Invoked != slow.Invoked || fast.Dev != slow.Dev || fast.Ino != slow.Ino ||
+			fast.Mode != slow.Mode || string(fast.header) != string(slow.header) || !fast.Ctime.Equal(slow.Ctime) {
+			t.Errorf("%s: fast %+v, walk %+v", p, *fast, *slow)
+		}
+	}
+	// Declined: names under /proc (self is the opener there), magic links reached through
+	// a symlink, and errors, which walk reports as the kernel would.
+	must(t, os.Symlink("/proc/self/exe", filepath.Join(dir, "toexe")))
+	must(t, os.Symlink("/proc", filepath.Join(dir, "toproc")))
+	for _, p := range []string{"/proc/self/exe", "/usr/../proc/self/exe", dir + "/toexe", dir + "/toproc/self/exe", dir + "/missing", dir + "/loop", dir + "/prog/"} {
+		if f := r.fastOpen(p); f != nil {
+			t.Errorf("%s: fast path answered %+v; want it to decline", p, *f)
+		}
+	}
+	// And through execTarget, the /proc/self symlink still means the tracee (here: us).
+	f, err := r.execTarget(unix.AT_FDCWD, dir+"/toexe", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	must(t, unix.Stat("/proc/self/exe", &st))
+	if f.Ino != st.Ino || f.Dev != st.Dev {
+		t.Errorf("%s/toexe resolved to %+v, not this test binary", dir, *f)
+	}
+}
+
+// TestFastOpenInChroot checks RESOLVE_IN_ROOT against a chrooted tracee: absolute
+// symlinks and ".." stay inside its root, and names are the tracee's.
+func TestFastOpenInChroot(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("chroot needs root")
+	}
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Skip("needs a static busybox")
+	}
+	root := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(root, "bin"), 0o755))
+	b, err := os.ReadFile(bb)
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(root, "bin", "busybox"), b, 0o755))
+	must(t, os.Symlink("/bin/busybox", filepath.Join(root, "abs")))        // absolute: inside the root
+	must(t, os.Symlink("../../../bin/busybox", filepath.Join(root, "up"))) // ".." stops at the root
+	cmd := exec.Command("/bin/busybox", "sleep", "30")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
+	must(t, cmd.Start())
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	pid := cmd.Process.Pid
+	for i := 0; i < 100; i++ { // wait until the exec inside the chroot is done
+		if l, _ := os.Readlink("/proc/" + itoa(pid) + "/root"); l == root {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var want unix.Stat_t
+	must(t, unix.Stat(filepath.Join(root, "bin", "busybox"), &want))
+	for _, p := range []string{"/bin/busybox", "/abs", "/up", "/../../bin/busybox"} {
+		r := newResolver(pid, pid)
+		f := r.fastOpen(p)
+		if f == nil {
+			t.Errorf("%s: fast path declined", p)
+			continue
+		}
+		if f.Path != "/bin/busybox" || f.Ino != want.Ino || f.Dev != want.Dev {
+			t.Errorf("%s in chroot: got %q ino %d; want /bin/busybox ino %d", p, f.Path, f.Ino, want.Ino)
+		}
+		slow, err := newResolver(pid, pid).walk(p)
+		if err != nil || slow.Path != f.Path || slow.Ino != f.Ino {
+			t.Errorf("%s in chroot: walk %+v %v, fast %+v", p, slow, err, f)
+		}
+	}
+}
+
+// guarded maps two pages, the second one inaccessible, and returns the first.
+func guarded(t *testing.T) []byte {
+	t.Helper()
+	m, err := unix.Mmap(-1, 0, 2*pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	must(t, err)
+	t.Cleanup(func() { unix.Munmap(m) })
+	must(t, unix.Mprotect(m[pageSize:], unix.PROT_NONE))
+	return m[:pageSize]
+}
+
+func addrOf(b []byte) uint64 { return uint64(uintptr(unsafe.Pointer(&b[0]))) }
+
+func TestReadStringAtPageEnd(t *testing.T) {
+	page := guarded(t)
+	pid := os.Getpid()
+	// Ends exactly at the last byte before the guard page.
+	s := "/bin/true"
+	at := page[pageSize-len(s)-1:]
+	copy(at, s+"\x00")
+	if got, err := readString(pid, addrOf(at), maxPathLen); err != nil || got != s {
+		t.Errorf("string at page end: %q, %v", got, err)
+	}
+	// Runs into the guard page without a NUL: the kernel would fault.
+	copy(page[pageSize-4:], "abcd")
+	if _, err := readString(pid, addrOf(page[pageSize-4:]), maxPathLen); err == nil {
+		t.Error("unterminated string before an unmapped page: no error")
+	}
+	// Longer than the bound: truncated.
+	for i := range page {
+		page[i] = 'x'
+	}
+	if got, err := readString(pid, addrOf(page), 100); err != errNotTerminated || len(got) != 100 {
+		t.Errorf("bounded read: %d bytes, %v", len(got), err)
+	}
+}
+
+// TestReadArgvPrefetch builds argv arrays in our own memory and reads them back.
+func TestReadArgvPrefetch(t *testing.T) {
+	pid := os.Getpid()
+	page := guarded(t)
+	var keep [][]byte
+	cstr := func(s string) uint64 {
+		b := append([]byte(s), 0)
+		keep = append(keep, b)
+		return addrOf(b)
+	}
+	array := func(ptrs ...uint64) uint64 {
+		b := make([]byte, 8*len(ptrs)+8)
+		for i, p := range ptrs {
+			binary.LittleEndian.PutUint64(b[8*i:], p)
+		}
+		keep = append(keep, b)
+		return addrOf(b)
+	}
+	// A string crossing a page boundary (not prefetched whole), one ending at the guard
+	// page, more arguments than are prefetched, and long ones.
+	m, err := unix.Mmap(-1, 0, 2*pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	must(t, err)
+	defer unix.Munmap(m)
+	cross := m[pageSize-10:]
+	copy(cross, "crossing-the-page-boundary\x00")
+	end := page[pageSize-6:]
+	copy(end, "atend\x00")
+	var want []string
+	var ptrs []uint64
+	for i := 0; i < maxPrefetchArgs+10; i++ {
+		var s string
+		switch i {
+		case 3:
+			s = "crossing-the-page-boundary"
+			ptrs = append(ptrs, addrOf(cross))
+		case 5:
+			s = "atend"
+			ptrs = append(ptrs, addrOf(end))
+		case 7:
+			s = strings.Repeat("L", 1000)
+			ptrs = append(ptrs, cstr(s))
+		default:
+			s = "arg" + itoa(i)
+			ptrs = append(ptrs, cstr(s))
+		}
+		want = append(want, s)
+	}
+	got, trunc, err := readArgv(pid, array(ptrs...))
+	if err != nil || trunc || strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("readArgv: %v truncated=%v err=%v", got, trunc, err)
+	}
+	// An argument longer than maxArgLen is cut and flagged.
+	long := strings.Repeat("y", maxArgLen+100)
+	got, trunc, err = readArgv(pid, array(cstr("a"), cstr(long)))
+	if err != nil || !trunc || len(got) != 2 || len(got[1]) != maxArgLen {
+		t.Fatalf("long argument: %d args, truncated=%v, err=%v", len(got), trunc, err)
+	}
+	// An unterminated argument running into an unmapped page fails the read.
+	copy(page[pageSize-3:], "abc")
+	if _, _, err := readArgv(pid, array(cstr("a"), addrOf(page[pageSize-3:]))); err == nil {
+		t.Fatal("unterminated argument before an unmapped page: no error")
+	}
+	if len(keep) == 0 {
+		t.Fatal("unreachable")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
