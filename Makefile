@@ -15,7 +15,7 @@ DIST ?= dist
 HELM ?= $(shell command -v helm 2>/dev/null || echo $$($(GO) env GOPATH)/bin/helm)
 CHART := charts/taskward
 
-.PHONY: all build deps test test-short verify demo bench fuzz clean images chart-check
+.PHONY: all build deps test test-short verify demo bench fuzz clean images chart-check release release-check
 
 all: build
 
@@ -26,8 +26,11 @@ build:
 deps:
 	bash hack/install-deps.sh
 
+# test runs every test (the image and chart checks among them: hack/build-images,
+# hack/deploycheck), then a release dry run.
 test: deps
 	$(GO) test $(GOFLAGS_TEST) ./...
+	$(MAKE) release-check
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -56,6 +59,17 @@ chart-check: deps
 	$(HELM) lint --strict $(CHART)
 	$(HELM) template taskward $(CHART) >/dev/null
 	for f in $(CHART)/ci/*.yaml; do $(HELM) lint --strict $(CHART) -f $$f && $(HELM) template taskward $(CHART) -f $$f >/dev/null || exit 1; done
+
+# release builds what a release publishes into $(DIST)/release, pushing nothing (see
+# hack/release.sh): binaries for $(PLATFORMS) with checksums and SBOMs (go version -m), the
+# two images as OCI layouts (the controller's default defender image stamped with the
+# digest of the defender index built in the same run), the packaged chart.
+RELEASE_ENV = VERSION=$(VERSION) IMAGE_REPO=$(IMAGE_REPO) PLATFORMS=$(PLATFORMS) DIST=$(DIST) HELM=$(HELM) GO=$(GO)
+release: deps
+	$(RELEASE_ENV) bash hack/release.sh
+
+release-check: release
+	$(RELEASE_ENV) bash hack/release-check.sh
 
 clean:
 	rm -rf $(BIN) $(DIST)

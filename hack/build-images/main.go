@@ -6,8 +6,8 @@
 //	    [-platforms linux/amd64,linux/arm64] [-images controller,defender] [-bindir DIR]
 //
 // writes OUT/defender and OUT/controller (each an OCI layout whose index.json points at
-// one image index with a manifest per platform) and OUT/images.json (references, digests,
-// sizes). They are the Dockerfile's two targets, rebuilt where no engine and no base image
+// one image index with a manifest per platform), OUT/images.json (references, digests,
+// sizes) and OUT/images.txt (NAME REF, one a line). They are the Dockerfile's two targets, rebuilt where no engine and no base image
 // can be pulled (CI):
 //
 //   - defender: FROM scratch, /taskward-defender as ENTRYPOINT, CMD install /taskward (the
@@ -190,6 +190,13 @@ func build(o *options) ([]Result, error) {
 	}
 	b, _ := json.MarshalIndent(results, "", "  ")
 	if err := os.WriteFile(filepath.Join(o.out, "images.json"), append(b, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	var txt strings.Builder
+	for _, r := range results {
+		fmt.Fprintf(&txt, "%s %s\n", r.Name, r.Ref)
+	}
+	if err := os.WriteFile(filepath.Join(o.out, "images.txt"), []byte(txt.String()), 0o644); err != nil {
 		return nil, err
 	}
 	return results, nil
