@@ -60,8 +60,14 @@ func (c *execCall) kernelFilename() string {
 
 // decideExec resolves the program of c, follows "#!" interpreters as the kernel will,
 // and decides every level with p. The strongest decision wins.
-func decideExec(p *policy.Policy, c *execCall, start time.Time) verdict {
+//
+// sharedRoot, when not -1, is a descriptor of the tracee's root (the defender's own, shared
+// with every tracee until one changes it): paths are resolved under it without /proc.
+func decideExec(p *policy.Policy, c *execCall, start time.Time, sharedRoot int) verdict {
 	r := newResolver(c.pid, c.tid)
+	if sharedRoot >= 0 {
+		r.sharedRoot, r.rootView = sharedRoot, "/"
+	}
 	f, err := r.execTarget(c.dirfd, c.path, c.flags)
 	if err != nil {
 		// The kernel will fail this exec too (or the file changed under us, which the

@@ -35,7 +35,21 @@ func TestFastOpenMatchesWalk(t *testing.T) {
 	must(t, os.Symlink("../prog", filepath.Join(dir, "sub", "up")))
 	must(t, os.Symlink("loop", filepath.Join(dir, "loop")))
 
-	r := newResolver(os.Getpid(), unix.Gettid())
+	ownRoot, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	must(t, err)
+	defer unix.Close(ownRoot)
+	for _, shared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "via /proc/PID/root", true: "via the shared root"}[shared], func(t *testing.T) {
+			r := newResolver(os.Getpid(), unix.Gettid())
+			if shared {
+				r.sharedRoot, r.rootView = ownRoot, "/"
+			}
+			fastOpenCases(t, r, dir, target)
+		})
+	}
+}
+
+func fastOpenCases(t *testing.T, r *resolver, dir, target string) {
 	for _, p := range []string{"/bin/sh", target, dir + "/rel", dir + "/abs", dir + "/chain", dir + "/sub/up", dir + "/sub/../prog", dir + "/./abs"} {
 		fast := r.fastOpen(p)
 		if fast == nil {
@@ -53,8 +67,8 @@ func TestFastOpenMatchesWalk(t *testing.T) {
 	}
 	// Declined: names under /proc (self is the opener there), magic links reached through
 	// a symlink, and errors, which walk reports as the kernel would.
-	must(t, os.Symlink("/proc/self/exe", filepath.Join(dir, "toexe")))
-	must(t, os.Symlink("/proc", filepath.Join(dir, "toproc")))
+	os.Symlink("/proc/self/exe", filepath.Join(dir, "toexe"))
+	os.Symlink("/proc", filepath.Join(dir, "toproc"))
 	for _, p := range []string{"/proc/self/exe", "/usr/../proc/self/exe", dir + "/toexe", dir + "/toproc/self/exe", dir + "/missing", dir + "/loop", dir + "/prog/"} {
 		if f := r.fastOpen(p); f != nil {
 			t.Errorf("%s: fast path answered %+v; want it to decline", p, *f)

@@ -43,10 +43,11 @@ type resolver struct {
 	pid, tid   int
 	rootPrefix string // "/proc/PID/root": prefixed to tracee paths to open them
 	rootView   string // the tracee's root as the defender names it ("/" unless chrooted)
+	sharedRoot int    // a descriptor of the tracee's root that the defender shares, or -1
 }
 
 func newResolver(pid, tid int) *resolver {
-	return &resolver{pid: pid, tid: tid, rootPrefix: "/proc/" + strconv.Itoa(pid) + "/root"}
+	return &resolver{pid: pid, tid: tid, rootPrefix: "/proc/" + strconv.Itoa(pid) + "/root", sharedRoot: -1}
 }
 
 // toTracee turns a path as the defender sees it (a magic link's target) into the tracee's
@@ -115,16 +116,19 @@ func (r *resolver) fastOpen(path string) *file {
 	if strings.Contains(path, "/proc") {
 		return nil
 	}
-	root, err := unix.Open(r.rootPrefix, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil
+	root := r.sharedRoot
+	if root < 0 {
+		var err error
+		if root, err = unix.Open(r.rootPrefix, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			return nil
+		}
+		defer unix.Close(root)
 	}
 	fd, err := unix.Openat2(root, path, &unix.OpenHow{
 		// O_NONBLOCK: opening a FIFO named as a program must not hang the tracer.
 		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
 	})
-	unix.Close(root)
 	if err != nil {
 		return nil
 	}

@@ -39,6 +39,7 @@ const (
 	tracePtrace       = 3 // ptrace: refuse with EPERM and report
 	traceProcessVM    = 4 // process_vm_readv/writev: refuse with EPERM and report
 	traceListener     = 5 // seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER): refuse and report
+	traceRootChange   = 6 // chroot, pivot_root, setns, unshare/clone(CLONE_NEWNS): allow, note
 )
 
 // refusedSyscalls names the rule of each refusal-only trace datum, for events.
@@ -74,7 +75,8 @@ func filterProgram() ([]bpf.RawInstruction, error) {
 	// still be under the filter (so it could not exec), but it would escape the tracer's
 	// bookkeeping. Refuse the flag; ordinary fork, vfork, pthread_create and clone pass.
 	// Without a tracer, RET_TRACE fails these with ENOSYS, which is a refusal too.
-	p = append(p, onSyscallArgFlag(unix.SYS_CLONE, 0, unix.CLONE_UNTRACED, retTrace|traceCloneUntrace)...)
+	// clone(CLONE_NEWNS) goes to the tracer too, to be allowed and noted (below).
+	p = append(p, onClone()...)
 	// clone3 passes its flags in memory, which a filter cannot read, so CLONE_UNTRACED
 	// could hide there. ENOSYS makes glibc and musl fall back to clone.
 	p = append(p, onSyscall(unix.SYS_CLONE3, retErrno(unix.ENOSYS))...)
@@ -95,6 +97,16 @@ func filterProgram() ([]bpf.RawInstruction, error) {
 	// exec continue without a ptrace stop. Refuse creating such a listener.
 	p = append(p, onSyscallArgFlag(unix.SYS_SECCOMP, 1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, retTrace|traceListener)...)
 
+	// The tracer resolves programs relative to its own root, without going through
+	// /proc/PID/root, as long as every tracee has the root and mount namespace it was
+	// started with (the defender's). These calls are the only ways to change either; they
+	// stop in the tracer, which allows them and from then on resolves through
+	// /proc/PID/root for every exec. Without a tracer they fail with ENOSYS.
+	p = append(p, onSyscall(unix.SYS_CHROOT, retTrace|traceRootChange)...)
+	p = append(p, onSyscall(unix.SYS_PIVOT_ROOT, retTrace|traceRootChange)...)
+	p = append(p, onSyscall(unix.SYS_SETNS, retTrace|traceRootChange)...)
+	p = append(p, onSyscallArgFlag(unix.SYS_UNSHARE, 0, unix.CLONE_NEWNS, retTrace|traceRootChange)...)
+
 	p = append(p, bpf.RetConstant{Val: retAllow})
 	raw, err := bpf.Assemble(p)
 	if err != nil {
@@ -109,6 +121,21 @@ func onSyscall(nr int, ret uint32) []bpf.Instruction {
 	return []bpf.Instruction{
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(nr), SkipFalse: 1},
 		bpf.RetConstant{Val: ret},
+	}
+}
+
+// onClone refuses clone(CLONE_UNTRACED) and notes clone(CLONE_NEWNS) (a child in a
+// new mount namespace); every other clone is allowed. Precondition: the accumulator holds
+// seccomp_data.nr; like onSyscallArgFlag, the nr branch always returns.
+func onClone() []bpf.Instruction {
+	return []bpf.Instruction{
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(unix.SYS_CLONE), SkipFalse: 6},
+		bpf.LoadAbsolute{Off: offArg(0), Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_UNTRACED, SkipFalse: 1},
+		bpf.RetConstant{Val: retTrace | traceCloneUntrace},
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWNS, SkipFalse: 1},
+		bpf.RetConstant{Val: retTrace | traceRootChange},
+		bpf.RetConstant{Val: retAllow},
 	}
 }
 

@@ -48,6 +48,12 @@ type supervisor struct {
 	mainPid   int
 	tracees   map[int]struct{}  // every pid/tid seen in a ptrace stop and not yet reaped
 	approvals map[int]*approval // by the tid that made the approved exec call
+	// ownRoot is an O_PATH descriptor of the defender's root, which is every tracee's
+	// root until one of them changes a root or mount namespace (the filter sends those
+	// calls here: rootChanged). Programs are resolved under it while it is valid, and
+	// under /proc/PID/root after. -1 when it could not be opened.
+	ownRoot     int
+	rootChanged bool
 }
 
 // Run starts the program under supervision and returns its exit status (128+signal when
@@ -84,7 +90,11 @@ func Run(cfg *Config) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	s := &supervisor{cfg: cfg, start: time.Now(), tracees: map[int]struct{}{}, approvals: map[int]*approval{}}
+	s := &supervisor{cfg: cfg, start: time.Now(), tracees: map[int]struct{}{}, approvals: map[int]*approval{}, ownRoot: -1}
+	// O_CLOEXEC: the stage must not inherit it.
+	if fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+		s.ownRoot = fd
+	}
 	env := append(append([]string(nil), cfg.Env...), stageEnv+"=1")
 	stageArgv := append([]string{"taskward-defender-stage", path}, cfg.Argv...)
 	pid, err := syscall.ForkExec(self, stageArgv, &syscall.ProcAttr{
@@ -263,6 +273,15 @@ func (s *supervisor) onExecCall(tid int) {
 	// here and is decided) nor a refused call into an allowed one (anything that is not
 	// an exec is refused).
 	if nr != unix.SYS_EXECVE && nr != unix.SYS_EXECVEAT {
+		if changesRoot(nr, args[0]) {
+			// Allowed; from now on programs are resolved through /proc/PID/root. The flag
+			// is set before the call runs, so no later exec is resolved under a stale
+			// root; an exec decided before it that the kernel then resolves under the new
+			// root maps a different file, which the EXEC-time check kills.
+			s.rootChanged = true
+			unix.PtraceCont(tid, 0)
+			return
+		}
 		s.onRefused(tid, refusalOf(nr))
 		return
 	}
@@ -282,7 +301,11 @@ func (s *supervisor) onExecCall(tid int) {
 		unix.PtraceCont(tid, 0)
 		return
 	}
-	v := decideExec(s.cfg.Policy, c, s.start)
+	root := s.ownRoot
+	if s.rootChanged {
+		root = -1
+	}
+	v := decideExec(s.cfg.Policy, c, s.start, root)
 	switch v.decision.Effect {
 	case policy.Block:
 		if err := denySyscall(tid, unix.EACCES); err != nil {
@@ -299,6 +322,20 @@ func (s *supervisor) onExecCall(tid int) {
 		s.approvals[tid] = v.approval
 	}
 	unix.PtraceCont(tid, 0)
+}
+
+// changesRoot reports whether a traced call can change the caller's root directory or
+// mount namespace (the filter's traceRootChange rules). flags is the first argument.
+func changesRoot(nr int, flags uint64) bool {
+	switch nr {
+	case unix.SYS_CHROOT, unix.SYS_PIVOT_ROOT, unix.SYS_SETNS:
+		return true
+	case unix.SYS_UNSHARE:
+		return flags&unix.CLONE_NEWNS != 0
+	case unix.SYS_CLONE:
+		return flags&unix.CLONE_NEWNS != 0 && flags&unix.CLONE_UNTRACED == 0
+	}
+	return false
 }
 
 // refusalOf is the filter's trace datum for a refused system call number.

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests run the defender on the host, not under runc: as root, as a child subreaper
+// instead of PID 1. They build their own binary (hostDefender) so that they do not depend
+// on the lab's containers.
+
+// hostDefender builds the defender into a temporary directory, or skips.
+func hostDefender(tb testing.TB) string {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("host runs of the defender: skipped with -short")
+	}
+	if os.Getuid() != 0 {
+		tb.Skip("host runs of the defender need root (ptrace of any process, chroot)")
+	}
+	bin := filepath.Join(tb.TempDir(), "taskward-defender")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestChrootedExec: the defender resolves programs under its own root until a tracee
+// changes a root (DESIGN.md decision 4; defender/seccomp_filter.go, traceRootChange).
+// After a chroot the program must be resolved in the new root: were it resolved in the
+// old one, the defender would approve the host's /bin/busybox while the kernel maps the
+// jail's copy, and the EXEC-time check would kill it.
+func TestChrootedExec(t *testing.T) {
+	def := hostDefender(t)
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Skip("needs a static busybox")
+	}
+	chroot, err := exec.LookPath("chroot")
+	if err != nil {
+		t.Skip("needs chroot(8)")
+	}
+	jail := t.TempDir()
+	os.MkdirAll(filepath.Join(jail, "bin"), 0o755)
+	b, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(jail, "bin", "busybox"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // the jail is older than the defender: no drift
+	script := fmt.Sprintf("%s %s /bin/busybox echo JAILED; /bin/true && echo AFTER", chroot, jail)
+	cmd := exec.Command(def, "run", "--", "/bin/sh", "-c", script)
+	cmd.Env = append(os.Environ(), `TASKWARD_POLICY={"name":"chroot-test"}`)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "JAILED") || !strings.Contains(string(out), "AFTER") || strings.Contains(string(out), `"killed"`) {
+		t.Fatalf("chroot then exec under the defender: %v\n%s", err, out)
+	}
+}
+
+// BenchmarkForkExec measures one fork+exec of /bin/true by a shell loop, bare and under
+// the defender, interleaved in rounds of the same size so that other load on the machine
+// hits both alike. ns/op is the defended time per exec; the ratio to bare (median of the
+// rounds) and the bare time are reported as metrics.
+//
+//	go test -run '^$' -bench ForkExec -benchtime 2000x ./cmd/taskward-defender
+func BenchmarkForkExec(b *testing.B) {
+	def := hostDefender(b)
+	const round = 250
+	loop := func(n int) []string {
+		return []string{"/bin/sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done", n)}
+	}
+	run := func(argv []string) time.Duration {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), `TASKWARD_POLICY={"name":"bench"}`)
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%v: %v\n%s", argv, err, out)
+		}
+		return time.Since(start)
+	}
+	under := func(argv []string) []string { return append([]string{def, "run", "--"}, argv...) }
+	run(loop(20)) // warm-up: page cache, binaries
+	run(under(loop(20)))
+	var ratios []float64
+	var bare, defended time.Duration
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		n := min(round, b.N-done)
+		var tb, td time.Duration
+		if len(ratios)%2 == 0 {
+			tb, td = run(loop(n)), run(under(loop(n)))
+		} else {
+			td, tb = run(under(loop(n))), run(loop(n))
+		}
+		bare += tb
+		defended += td
+		ratios = append(ratios, float64(td)/float64(tb))
+		done += n
+	}
+	b.StopTimer()
+	sort.Float64s(ratios)
+	b.ReportMetric(float64(defended.Nanoseconds())/float64(b.N), "ns/op")
+	b.ReportMetric(float64(bare.Nanoseconds())/float64(b.N), "bare-ns/exec")
+	b.ReportMetric(ratios[len(ratios)/2], "x-bare(median)")
+	b.ReportMetric(ratios[0], "x-bare(min)")
+	b.ReportMetric(ratios[len(ratios)-1], "x-bare(max)")
+}
