@@ -36,6 +36,39 @@ type approval struct {
 	cmdline  []byte // the expected /proc/PID/cmdline, at most maxCmdline bytes
 	prefix   bool   // cmdline is only a prefix (argv was truncated when read)
 	path     string
+	// Prepared at the seccomp stop, once the tracee is on its way into the exec (prepare):
+	// an O_PATH descriptor of /proc/TID and an open /proc/TID/cmdline, which reads the
+	// arguments of whatever image the task runs when it is read; -1 when missing.
+	prepared          bool
+	procDir, cmdlineF int
+}
+
+// prepare opens what checkExec will need for tid, best effort: checkExec falls back to
+// /proc paths for anything missing.
+func (a *approval) prepare(tid int) {
+	a.prepared, a.procDir, a.cmdlineF = true, -1, -1
+	dir, err := unix.Open("/proc/"+strconv.Itoa(tid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	a.procDir = dir
+	if fd, err := unix.Openat(dir, "cmdline", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+		a.cmdlineF = fd
+	}
+}
+
+// release closes the prepared descriptors. a may be nil.
+func (a *approval) release() {
+	if a == nil || !a.prepared {
+		return
+	}
+	if a.cmdlineF >= 0 {
+		unix.Close(a.cmdlineF)
+	}
+	if a.procDir >= 0 {
+		unix.Close(a.procDir)
+	}
+	a.prepared = false
 }
 
 // verdict is the outcome of deciding one exec call.
@@ -210,25 +243,38 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 		return false, "exec without an approved seccomp stop"
 	}
 	var st unix.Stat_t
-	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/exe", &st); err != nil {
-		return false, "cannot stat /proc/PID/exe: " + err.Error()
+	var err error = unix.ENOENT
+	if a.prepared && a.procDir >= 0 {
+		err = unix.Fstatat(a.procDir, "exe", &st, 0)
+	}
+	if err != nil {
+		if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/exe", &st); err != nil {
+			return false, "cannot stat /proc/PID/exe: " + err.Error()
+		}
 	}
 	if st.Dev != a.dev || st.Ino != a.ino {
 		exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
 		return false, "program changed between check and exec: approved " + a.path + ", running " + exe
 	}
-	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/cmdline", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false, "cannot read /proc/PID/cmdline: " + err.Error()
-	}
-	defer unix.Close(fd)
 	// One read is enough: procfs copies the whole requested range of the argument area
 	// (fs/proc/base.c, get_mm_cmdline), and a short read could only make the comparison
-	// fail (a kill), never pass.
+	// fail (a kill), never pass. The prepared descriptor reads the task's current image.
 	var buf [maxCmdline]byte
-	n, err := unix.Read(fd, buf[:])
-	if err != nil {
-		return false, "cannot read /proc/PID/cmdline: " + err.Error()
+	n := -1
+	if a.prepared && a.cmdlineF >= 0 {
+		if m, err := unix.Pread(a.cmdlineF, buf[:], 0); err == nil {
+			n = m
+		}
+	}
+	if n < 0 {
+		fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/cmdline", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return false, "cannot read /proc/PID/cmdline: " + err.Error()
+		}
+		defer unix.Close(fd)
+		if n, err = unix.Read(fd, buf[:]); err != nil {
+			return false, "cannot read /proc/PID/cmdline: " + err.Error()
+		}
 	}
 	got := buf[:n]
 	if a.prefix || len(a.cmdline) == maxCmdline {

@@ -188,7 +188,7 @@ func (s *supervisor) loop() int {
 		switch {
 		case ws.Exited() || ws.Signaled():
 			delete(s.tracees, wpid)
-			delete(s.approvals, wpid)
+			s.dropApproval(wpid)
 			if wpid == s.mainPid {
 				status = exitStatus(ws)
 				s.killTree()
@@ -257,7 +257,7 @@ func (s *supervisor) onStop(tid int, ws unix.WaitStatus) {
 
 // onExecCall decides an execve/execveat at its seccomp stop.
 func (s *supervisor) onExecCall(tid int) {
-	delete(s.approvals, tid)
+	s.dropApproval(tid)
 	// The thread's own /proc entry is the right one for resolution: cwd and the fd table
 	// can be per thread (unshare CLONE_FS/CLONE_FILES). The process id is only for events.
 	pid := tid
@@ -322,6 +322,19 @@ func (s *supervisor) onExecCall(tid int) {
 		s.approvals[tid] = v.approval
 	}
 	unix.PtraceCont(tid, 0)
+	if v.approval != nil {
+		// While the kernel runs the exec, prepare the EXEC-time check: it then needs no
+		// /proc path walk, which shortens the time the new program waits in its stop.
+		v.approval.prepare(tid)
+	}
+}
+
+// dropApproval forgets the approval of tid, if any, and releases what it holds.
+func (s *supervisor) dropApproval(tid int) {
+	if a := s.approvals[tid]; a != nil {
+		a.release()
+		delete(s.approvals, tid)
+	}
 }
 
 // changesRoot reports whether a traced call can change the caller's root directory or
@@ -375,12 +388,19 @@ func (s *supervisor) onExec(pid int) {
 	delete(s.approvals, former)
 	if former != pid {
 		delete(s.tracees, former)
+		// The prepared descriptors name the thread that exec'd by its old id, which now
+		// belongs to the former leader: check by path instead.
+		a.release()
 	}
-	if ok, why := checkExec(pid, a); !ok {
+	ok, why := checkExec(pid, a)
+	if !ok {
 		unix.Kill(pid, unix.SIGKILL)
-		s.cfg.Reporter.Report(s.eventFor(ActionKilled, "exec-check", why, pid, nil, nil))
 	}
 	unix.PtraceCont(pid, 0)
+	a.release()
+	if !ok {
+		s.cfg.Reporter.Report(s.eventFor(ActionKilled, "exec-check", why, pid, nil, nil))
+	}
 }
 
 func (s *supervisor) report(action string, v verdict, c *execCall) {

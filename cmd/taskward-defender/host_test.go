@@ -5,11 +5,35 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
+
+// threadExecEnv makes this test binary, run under the defender by TestExecFromThread,
+// exec /bin/echo from a thread other than its main thread, and nothing else.
+const threadExecEnv = "TASKWARD_TEST_THREAD_EXEC"
+
+func init() {
+	if os.Getenv(threadExecEnv) != "1" {
+		return
+	}
+	runtime.LockOSThread() // keeps the main goroutine, and so no other, on the main thread
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		if syscall.Gettid() == os.Getpid() {
+			done <- fmt.Errorf("on the main thread")
+			return
+		}
+		done <- syscall.Exec("/bin/echo", []string{"echo", "EXEC-FROM-THREAD-OK"}, nil)
+	}()
+	fmt.Println("exec from a thread failed:", <-done)
+	os.Exit(3)
+}
 
 // These tests run the defender on the host, not under runc: as root, as a child subreaper
 // instead of PID 1. They build their own binary (hostDefender) so that they do not depend
@@ -64,6 +88,25 @@ func TestChrootedExec(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "JAILED") || !strings.Contains(string(out), "AFTER") || strings.Contains(string(out), `"killed"`) {
 		t.Fatalf("chroot then exec under the defender: %v\n%s", err, out)
+	}
+}
+
+// TestExecFromThread: a non-leader thread execs; the kernel gives it the leader's id, and
+// the EXEC-time check must find the approval made for the thread's old id (by path, not
+// through the descriptors prepared for that id).
+func TestExecFromThread(t *testing.T) {
+	def := hostDefender(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		cmd := exec.Command(def, "run", "--", self)
+		cmd.Env = append(os.Environ(), `TASKWARD_POLICY={"name":"thread-exec"}`, threadExecEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "EXEC-FROM-THREAD-OK") {
+			t.Fatalf("exec from a thread under the defender: %v\n%s", err, out)
+		}
 	}
 }
 
