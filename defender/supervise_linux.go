@@ -392,15 +392,12 @@ func (s *supervisor) onExec(pid int) {
 		// belongs to the former leader: check by path instead.
 		a.release()
 	}
-	ok, why := checkExec(pid, a)
-	if !ok {
+	if ok, why := checkExec(pid, a); !ok {
 		unix.Kill(pid, unix.SIGKILL)
+		s.cfg.Reporter.Report(s.eventFor(ActionKilled, "exec-check", why, pid, nil, nil))
 	}
 	unix.PtraceCont(pid, 0)
 	a.release()
-	if !ok {
-		s.cfg.Reporter.Report(s.eventFor(ActionKilled, "exec-check", why, pid, nil, nil))
-	}
 }
 
 func (s *supervisor) report(action string, v verdict, c *execCall) {
