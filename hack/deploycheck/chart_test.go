@@ -183,6 +183,9 @@ func TestChartRendered(t *testing.T) {
 			if str(ctr, "ports", 0, "name") != "http" || get(ctr, "ports", 0, "containerPort") != 8080 {
 				t.Errorf("ports %v", get(ctr, "ports"))
 			}
+			if get(objs["Service"], "spec", "publishNotReadyAddresses") != true {
+				t.Errorf("Service: webhooks and defender events must reach a controller that is not ready yet")
+			}
 			if str(objs["Service"], "spec", "ports", 0, "targetPort") != "http" {
 				t.Errorf("service ports %v", get(objs["Service"], "spec", "ports"))
 			}
