@@ -244,3 +244,63 @@ func must(t *testing.T, err error) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestReadExecArgs compares the batched read of an exec call's path and argv with the
+// separate reads it shortcuts, including at the edges of mappings.
+func TestReadExecArgs(t *testing.T) {
+	pid := os.Getpid()
+	page := guarded(t)
+	var keep [][]byte
+	cstr := func(s string) uint64 {
+		b := append([]byte(s), 0)
+		keep = append(keep, b)
+		return addrOf(b)
+	}
+	ptrArray := func(ptrs ...uint64) []byte {
+		b := make([]byte, 8*len(ptrs)+8)
+		for i, p := range ptrs {
+			binary.LittleEndian.PutUint64(b[8*i:], p)
+		}
+		return b
+	}
+	heapArray := func(ptrs ...uint64) uint64 {
+		b := ptrArray(ptrs...)
+		keep = append(keep, b)
+		return addrOf(b)
+	}
+	// An argv array whose end is the end of a mapping: the batched read of maxArgs
+	// pointers is partial and must fall back.
+	edge := ptrArray(cstr("edge0"), cstr("edge1"))
+	copy(page[pageSize-len(edge):], edge)
+	edgeArray := addrOf(page[pageSize-len(edge):])
+	pathAtEnd := page[pageSize-200 : pageSize-len(edge)]
+	copy(pathAtEnd, "/at/the/end\x00")
+	for _, tc := range []struct {
+		name       string
+		path, argv uint64
+	}{
+		{"short", cstr("/bin/true"), heapArray(cstr("true"), cstr("-x"))},
+		{"long path", cstr("/" + strings.Repeat("p", 1000)), heapArray(cstr("a"))},
+		{"argv NULL", cstr("/bin/true"), 0},
+		{"argv at a mapping's end", cstr("/bin/true"), edgeArray},
+		{"path near a mapping's end", addrOf(pathAtEnd), heapArray(cstr("b"))},
+	} {
+		path, argv, trunc, err := readExecArgs(pid, tc.path, tc.argv)
+		wantPath, err1 := readString(pid, tc.path, maxPathLen)
+		wantArgv, wantTrunc, err2 := readArgv(pid, tc.argv)
+		if err != nil || err1 != nil || err2 != nil || path != wantPath || strings.Join(argv, "|") != strings.Join(wantArgv, "|") || trunc != wantTrunc {
+			t.Errorf("%s: got %q %q %v %v; want %q %q %v (%v, %v)", tc.name, path, argv, trunc, err, wantPath, wantArgv, wantTrunc, err1, err2)
+		}
+	}
+	// An unterminated path before an unmapped page: an error, as readString gives.
+	copy(page[pageSize-3:], "abc")
+	if _, _, _, err := readExecArgs(pid, addrOf(page[pageSize-3:]), 0); err == nil {
+		t.Error("unterminated path: no error")
+	}
+	if _, _, _, err := readExecArgs(pid, 0, 0); err == nil {
+		t.Error("NULL path: no error")
+	}
+	if len(keep) == 0 {
+		t.Fatal("unreachable")
+	}
+}

@@ -78,6 +78,50 @@ const (
 	prefetchBufBytes = argPrefetch * maxPrefetchArgs
 )
 
+// readExecArgs reads the path and argv of an exec call. The path's first bytes and the
+// argv pointer array come in one process_vm_readv, the argument strings in a second;
+// anything those reads leave incomplete (a long path, an array or string at the edge of
+// a mapping) is read again on its own, with the bounds and errors of readString and
+// readArgv.
+func readExecArgs(tid int, pathAddr, argvAddr uint64) (path string, argv []string, truncated bool, err error) {
+	if pathAddr == 0 {
+		return "", nil, false, unix.EFAULT
+	}
+	const ptrBytes = maxArgs * 8
+	var buf [argPrefetch + ptrBytes]byte
+	var remote [1 + maxMemIovecs]unix.RemoteIovec
+	pl := min(argPrefetch, int(pageSize-pathAddr%pageSize))
+	remote[0] = unix.RemoteIovec{Base: uintptr(pathAddr), Len: pl}
+	n, off := 1, pl
+	if argvAddr != 0 {
+		for o := 0; o < ptrBytes; n++ {
+			a := argvAddr + uint64(o)
+			chunk := min(ptrBytes-o, int(pageSize-a%pageSize))
+			remote[n] = unix.RemoteIovec{Base: uintptr(a), Len: chunk}
+			o += chunk
+		}
+		off += ptrBytes
+	}
+	got, err := processVMRead(tid, buf[:off], remote[:n])
+	if err != nil {
+		got = 0
+	}
+	if i := bytes.IndexByte(buf[:min(pl, got)], 0); i >= 0 {
+		path = string(buf[:i])
+	} else if path, err = readString(tid, pathAddr, maxPathLen); err != nil {
+		return "", nil, false, err
+	}
+	if argvAddr == 0 {
+		return path, nil, false, nil // execve(path, NULL, ...) is allowed by Linux: argc 0
+	}
+	if got == off {
+		argv, truncated, err = argvFromPtrs(tid, buf[pl:off])
+	} else {
+		argv, truncated, err = readArgv(tid, argvAddr)
+	}
+	return path, argv, truncated, err
+}
+
 // readArgv reads a NULL-terminated array of string pointers at addr, bounded by maxArgs
 // entries, maxArgLen bytes each and maxArgvSize in all. truncated says a bound was hit.
 func readArgv(tid int, addr uint64) (argv []string, truncated bool, err error) {
@@ -89,6 +133,13 @@ func readArgv(tid int, addr uint64) (argv []string, truncated bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
+	return argvFromPtrs(tid, ptrs[:n])
+}
+
+// argvFromPtrs reads the strings of an argv pointer array, of which ptrs holds the
+// readable start (at most maxArgs pointers).
+func argvFromPtrs(tid int, ptrs []byte) (argv []string, truncated bool, err error) {
+	n := len(ptrs)
 	count, terminated := 0, false
 	for ; count*8+8 <= n; count++ {
 		if binary.LittleEndian.Uint64(ptrs[count*8:]) == 0 {

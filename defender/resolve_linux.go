@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -134,7 +135,7 @@ func (r *resolver) fastOpen(path string) *file {
 	}
 	defer unix.Close(fd)
 	var lbuf [unix.PathMax]byte
-	n, err := unix.Readlink("/proc/self/fd/"+strconv.Itoa(fd), lbuf[:])
+	n, err := fdLink(fd, lbuf[:])
 	if err != nil || n == 0 || n == len(lbuf) {
 		return nil
 	}
@@ -148,6 +149,24 @@ func (r *resolver) fastOpen(path string) *file {
 	}
 	f.Invoked, f.hostTarget = cleanAbs(path), r.rootPrefix+p
 	return f
+}
+
+// selfFDs is an O_PATH descriptor of /proc/self/fd, or -1: reading our descriptors'
+// links relative to it skips walking /proc/self/fd each time.
+var selfFDs = sync.OnceValue(func() int {
+	fd, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	return fd
+})
+
+// fdLink reads the link of our descriptor fd (/proc/self/fd/FD) into buf.
+func fdLink(fd int, buf []byte) (int, error) {
+	if dir := selfFDs(); dir >= 0 {
+		return unix.Readlinkat(dir, strconv.Itoa(fd), buf)
+	}
+	return unix.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf)
 }
 
 // walk resolves an absolute tracee path component by component.

@@ -290,10 +290,7 @@ func (s *supervisor) onExecCall(tid int) {
 	if nr == unix.SYS_EXECVEAT {
 		c.dirfd, pathArg, argvArg, c.flags = int(int32(args[0])), args[1], args[2], int(int32(args[4]))
 	}
-	c.path, err = readString(tid, pathArg, maxPathLen)
-	if err == nil {
-		c.argv, c.truncated, err = readArgv(tid, argvArg)
-	}
+	c.path, c.argv, c.truncated, err = readExecArgs(tid, pathArg, argvArg)
 	if err != nil {
 		// Unreadable memory: the kernel would fail with EFAULT, or we cannot see what it
 		// would run. Either way it must not run: refuse it.
