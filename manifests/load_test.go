@@ -105,3 +105,22 @@ func TestLoadExampleRepo(t *testing.T) {
 		t.Fatalf("tasks %d policies %d", len(repo.Tasks), len(repo.Policies))
 	}
 }
+
+// TestApplicationTaskwardVariablesAreTheApplications: only the defender's own variables
+// are reserved; a protected application (the controller itself) may take other TASKWARD_*
+// secrets, and unrender keeps them.
+func TestApplicationTaskwardVariablesAreTheApplications(t *testing.T) {
+	src := `{"family":"c","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512","executionRoleArn":"arn:aws:iam::1:role/x","containerDefinitions":[{"name":"c","image":"x","entryPoint":["/taskward"],"environment":[{"name":"TASKWARD_LOG_LEVEL","value":"info"}],"secrets":[{"name":"TASKWARD_CONTROLLER_EVENTS_TOKEN","valueFrom":"arn:aws:secretsmanager:us-east-1:123456789012:secret:t"}]}]}`
+	td, probs := ParseTaskDef("c.json", []byte(src))
+	if td == nil {
+		t.Fatal(probs)
+	}
+	rd, probs := NewRenderer(DefaultConfig(), nil).Render(t.Context(), td)
+	if rd == nil {
+		t.Fatal(probs)
+	}
+	back, err := Unrender(rd.Doc)
+	if err != nil || string(back.Marshal()) != string(td.Doc.Marshal()) {
+		t.Fatalf("unrender lost the application's TASKWARD_* variables: %v\n%s", err, back.Marshal())
+	}
+}

@@ -30,6 +30,11 @@ const (
 	initMemoryReservation = 32
 )
 
+// ReservedEnv are the environment variables the defender reads and removes before it
+// starts the program: a container must not set them itself. Other TASKWARD_* names are the
+// application's (the controller, protected by taskward, reads its secrets from some).
+var ReservedEnv = []string{EnvPolicy, EnvEventsURL, EnvEventsToken, "TASKWARD_FAIL_OPEN", "TASKWARD_DEFENDER_STAGE"}
+
 // DefenderEntryPoint is the entryPoint of every protected container.
 var DefenderEntryPoint = []string{DefenderPath, "run", "--"}
 
@@ -188,12 +193,12 @@ func checkNoClash(c *collector, doc *ojson.Value) {
 			c.add(cd.Get("name").Offset, fmt.Sprintf("containerDefinitions[%d].name", i), "%q is reserved for taskward's init container: rename this container", InitContainerName)
 		}
 		eachObj(cd.Get("environment"), func(j int, kv *ojson.Value) {
-			if n := kv.Get("name").StringOr(""); strings.HasPrefix(n, "TASKWARD_") {
+			if n := kv.Get("name").StringOr(""); contains(ReservedEnv, n) {
 				c.add(kv.Offset, fmt.Sprintf("containerDefinitions[%d].environment[%d].name", i, j), "%q is reserved for the defender: rename the variable", n)
 			}
 		})
 		eachObj(cd.Get("secrets"), func(j int, kv *ojson.Value) {
-			if n := kv.Get("name").StringOr(""); strings.HasPrefix(n, "TASKWARD_") {
+			if n := kv.Get("name").StringOr(""); contains(ReservedEnv, n) {
 				c.add(kv.Offset, fmt.Sprintf("containerDefinitions[%d].secrets[%d].name", i, j), "%q is reserved for the defender: rename the secret", n)
 			}
 		})

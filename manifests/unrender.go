@@ -101,7 +101,7 @@ func restoreContainer(cd *ojson.Value, o *original) error {
 		case "dependsOn":
 			removeLastWhere(list, func(v *ojson.Value) bool { return v.Get("containerName").StringOr("") == InitContainerName })
 		case "environment", "secrets":
-			removeWhere(list, func(v *ojson.Value) bool { return strings.HasPrefix(v.Get("name").StringOr(""), "TASKWARD_") })
+			removeWhere(list, func(v *ojson.Value) bool { return contains(ReservedEnv, v.Get("name").StringOr("")) })
 		case "linuxParameters.capabilities.add":
 			removeLastWhere(list, func(v *ojson.Value) bool { return v.Kind == ojson.String && v.Str == capPtrace })
 		default:

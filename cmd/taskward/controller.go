@@ -52,7 +52,7 @@ func (f *controllerFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.once, "once", false, "run one reconcile and one drift scan, print the report, exit 0 (in sync), 1 (drift) or 2 (error)")
 	fs.BoolVar(&f.demo, "demo", false, "with --ecs local: after applying, change ECS behind Git's back (an unprotected service, a stripped defender) so the scan has drift to report")
 	fs.StringSliceVar(&f.clusters, "clusters", nil, "ECS `CLUSTERS` to manage and scan (default: taskward.yaml's)")
-	fs.StringVar(&f.eventsToken, "events-token-file", "", "`FILE` holding the bearer token defenders present to /v1/events (or env TASKWARD_EVENTS_TOKEN)")
+	fs.StringVar(&f.eventsToken, "events-token-file", "", "`FILE` holding the bearer token defenders present to /v1/events (or env TASKWARD_CONTROLLER_EVENTS_TOKEN; not TASKWARD_EVENTS_TOKEN, which is the defender's own)")
 	fs.StringVar(&f.alertURLFile, "alert-webhook-url-file", "", "`FILE` holding a URL that receives alerts as JSON (or env TASKWARD_ALERT_WEBHOOK_URL)")
 	fs.StringVar(&f.slackURLFile, "slack-webhook-url-file", "", "`FILE` holding a Slack incoming-webhook URL (or env TASKWARD_SLACK_WEBHOOK_URL)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -117,7 +117,7 @@ func runController(ctx context.Context, env *cmdEnv, f *controllerFlags) int {
 	if len(f.clusters) > 0 {
 		opts = append(opts, controller.WithClusters(f.clusters...))
 	}
-	tok, err := secret(f.eventsToken, "TASKWARD_EVENTS_TOKEN")
+	tok, err := secret(f.eventsToken, "TASKWARD_CONTROLLER_EVENTS_TOKEN")
 	if err != nil {
 		fmt.Fprintf(env.stderr, "taskward controller: %v\n", err)
 		return exitError
