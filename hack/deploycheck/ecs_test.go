@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	twmanifests "github.com/taskward/taskward/manifests"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,9 +104,18 @@ func TestECSExampleProtected(t *testing.T) {
 	if aws.ToString(ctr.User) != "65532:65532" || !aws.ToBool(ctr.ReadonlyRootFilesystem) {
 		t.Errorf("controller user %q, read-only root %v", aws.ToString(ctr.User), aws.ToBool(ctr.ReadonlyRootFilesystem))
 	}
+	// Every secret the controller reads from its environment is delivered, and none uses a
+	// name the defender reserves (it would be refused, or stripped before the controller runs).
+	have := map[string]bool{}
 	for _, s := range ctr.Secrets {
-		if strings.HasPrefix(aws.ToString(s.Name), "TASKWARD_") {
-			t.Errorf("secret %s: TASKWARD_ names are the defender's", aws.ToString(s.Name))
+		have[aws.ToString(s.Name)] = true
+		if slices.Contains(twmanifests.ReservedEnv, aws.ToString(s.Name)) {
+			t.Errorf("secret %s: the name is the defender's own", aws.ToString(s.Name))
+		}
+	}
+	for _, want := range []string{"GIT_TOKEN", "TASKWARD_CONTROLLER_EVENTS_TOKEN", "TASKWARD_GITHUB_WEBHOOK_SECRET", "TASKWARD_GITHUB_TOKEN", "TASKWARD_SLACK_WEBHOOK_URL"} {
+		if !have[want] {
+			t.Errorf("secret %s is not delivered to the controller", want)
 		}
 	}
 	if !regexp.MustCompile(`/taskward/defender@sha256:[0-9a-f]{64}$`).MatchString(aws.ToString(init.Image)) || aws.ToBool(init.Essential) ||
