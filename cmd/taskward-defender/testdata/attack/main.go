@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -79,12 +80,21 @@ func main() {
 			panic("paths must have equal length")
 		}
 		buf := []byte(good + "\x00")
+		// The flipper must already run on its own thread when the exec starts: otherwise
+		// the race depends on how fast the defender lets the new thread start, and a run
+		// of 40 children may not hit the window once.
+		var started atomic.Bool
 		go func() {
+			runtime.LockOSThread()
+			started.Store(true)
 			for {
 				copy(buf, bad)
 				copy(buf, good)
 			}
 		}()
+		for !started.Load() {
+			runtime.Gosched()
+		}
 		argv, _ := syscall.SlicePtrFromStrings([]string{"true"})
 		envv, _ := syscall.SlicePtrFromStrings(os.Environ())
 		for i := 0; i < 200; i++ {
