@@ -71,6 +71,7 @@ func main() {
 		}
 		if *baseline != "" {
 			row(fmt.Sprintf("fork+exec /bin/true x%d (baseline %s)", *execs, *baseline), t[0], t[3], "", nil)
+			row("fork+exec: defender / baseline", t[3], t[1], "", nil)
 		}
 		// The same runs by CPU time of the whole tree (tracer included): less noisy.
 		row("  same, CPU time (user+sys): defender", c[0], c[1], "", nil)
