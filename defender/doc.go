@@ -17,8 +17,9 @@
 //     stops setuid programs from gaining privilege), installs the seccomp filter on all of its
 //     threads at once (SECCOMP_FILTER_FLAG_TSYNC: the Go runtime has several), and execve's
 //     the program. Filters are inherited across fork and exec and can never be removed.
-//  5. The filter (seccomp_filter.go) returns SECCOMP_RET_TRACE only for execve and execveat,
-//     so every other syscall costs a few BPF instructions and no context switch. When no
+//  5. The filter (seccomp_filter.go) returns SECCOMP_RET_TRACE for execve and execveat (and
+//     rare calls to refuse or note), so every other syscall costs a few BPF instructions and
+//     no context switch. When no
 //     tracer is attached, RET_TRACE makes the syscall fail with ENOSYS: a process that
 //     somehow escapes the tracer cannot exec anything (fail closed).
 //  6. At each PTRACE_EVENT_SECCOMP stop the defender reads the syscall's arguments, resolves
@@ -26,11 +27,17 @@
 //     AT_EMPTY_PATH, symlinks, /proc/self), builds a policy.Exec and calls policy.Decide. A
 //     blocked exec has its syscall number set to -1 (the kernel skips it) and its return
 //     value set to -EACCES, so the caller sees "Permission denied".
+//     The common case is cheap: one openat2 with RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS under
+//     the defender's own root, which is every tracee's root until one calls chroot,
+//     pivot_root, setns or unshare/clone with CLONE_NEWNS (the filter sends those to the
+//     tracer, which allows them and resolves under /proc/PID/root from then on). Paths
+//     through /proc or a magic link, and any error, take the component-by-component walk.
 //  7. Between the stop and the kernel reading the path, another thread of the caller could
 //     rewrite the path or argv in memory. So the approval records what must run: the file's
 //     device and inode and the exact command line. At PTRACE_EVENT_EXEC, when the new image
 //     is in place and nothing can change it any more, /proc/PID/exe and /proc/PID/cmdline are
-//     compared with the approval, and the process is killed on a mismatch.
+//     compared with the approval, and the process is killed on a mismatch. The descriptors
+//     for that check are opened while the kernel runs the exec, off the new program's wait.
 //  8. One wait4(-1, __WALL) loop on the locked thread handles every ptrace stop and reaps
 //     every child, traced or reparented to the defender (it is PID 1 or a child subreaper).
 //     When the program exits, the rest of the tree is killed and the defender exits with the
