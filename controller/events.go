@@ -11,32 +11,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/taskward/taskward/internal/defenderevent"
 )
 
-// DefenderEvent is one event as the defender sends it (defender.Event's wire form). The
-// controller validates it strictly: it comes from inside a task that may be compromised.
-type DefenderEvent struct {
-	Time        string   `json:"time"`
-	Action      string   `json:"action"`
-	Rule        string   `json:"rule"`
-	Reason      string   `json:"reason"`
-	Policy      string   `json:"policy,omitempty"`
-	PID         int      `json:"pid"`
-	PPID        int      `json:"ppid"`
-	Program     string   `json:"program"`
-	Invoked     string   `json:"invoked,omitempty"`
-	Argv        []string `json:"argv"`
-	User        string   `json:"user,omitempty"`
-	Cwd         string   `json:"cwd,omitempty"`
-	Parents     []string `json:"parents,omitempty"`
-	Container   string   `json:"container,omitempty"`
-	TaskARN     string   `json:"taskArn,omitempty"`
-	Family      string   `json:"family,omitempty"`
-	Revision    string   `json:"revision,omitempty"`
-	Image       string   `json:"image,omitempty"`
-	ImageDigest string   `json:"imageDigest,omitempty"`
-	Suppressed  int      `json:"suppressed,omitempty"`
-}
+// DefenderEvent is one event as the defender sends it. The controller validates it
+// strictly: it comes from inside a task that may be compromised.
+type DefenderEvent = defenderevent.Event
 
 // Limits on what a defender may send.
 const (
@@ -46,9 +27,9 @@ const (
 	runtimeAlertTTL = 10 * time.Minute
 )
 
-func (e *DefenderEvent) validate() error {
+func validateEvent(e *DefenderEvent) error {
 	switch e.Action {
-	case "blocked", "alerted", "killed":
+	case defenderevent.ActionBlocked, defenderevent.ActionAlerted, defenderevent.ActionKilled:
 	default:
 		return fmt.Errorf("action %q: must be blocked, alerted or killed", e.Action)
 	}
@@ -123,7 +104,7 @@ func (in *eventIntake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i := range batch {
-		if err := batch[i].validate(); err != nil {
+		if err := validateEvent(&batch[i]); err != nil {
 			in.reject(w, http.StatusBadRequest, "invalid", fmt.Sprintf("event %d: %v", i, err))
 			return
 		}

@@ -6,13 +6,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/taskward/taskward/internal/defenderevent"
 )
 
 // Actions of an event.
 const (
-	ActionBlocked = "blocked" // the exec failed with EACCES
-	ActionAlerted = "alerted" // the exec ran and is reported
-	ActionKilled  = "killed"  // the process was killed (the EXEC-time check failed)
+	ActionBlocked = defenderevent.ActionBlocked
+	ActionAlerted = defenderevent.ActionAlerted
+	ActionKilled  = defenderevent.ActionKilled
 )
 
 // Bounds on an event's size: CloudWatch Logs accepts events up to 256 KiB, but a log line
@@ -24,31 +26,8 @@ const (
 	maxParents      = 8
 )
 
-// Event is one JSON line on stderr. Field names are stable: alert rules match them.
-type Event struct {
-	Time        string   `json:"time"`
-	Action      string   `json:"action"`
-	Rule        string   `json:"rule"`
-	Reason      string   `json:"reason"`
-	Policy      string   `json:"policy,omitempty"`
-	PID         int      `json:"pid"`
-	PPID        int      `json:"ppid"`
-	Program     string   `json:"program"`
-	Invoked     string   `json:"invoked,omitempty"`
-	Argv        []string `json:"argv"`
-	User        string   `json:"user,omitempty"`
-	Cwd         string   `json:"cwd,omitempty"`
-	Parents     []string `json:"parents,omitempty"` // "pid:comm", nearest first
-	Container   string   `json:"container,omitempty"`
-	TaskARN     string   `json:"taskArn,omitempty"`
-	Family      string   `json:"family,omitempty"`
-	Revision    string   `json:"revision,omitempty"`
-	Image       string   `json:"image,omitempty"`
-	ImageDigest string   `json:"imageDigest,omitempty"`
-	// Suppressed counts events of the same rule dropped by the rate limit since the last
-	// one that was written.
-	Suppressed int `json:"suppressed,omitempty"`
-}
+// Event is one JSON line on stderr (the wire form shared with the controller).
+type Event = defenderevent.Event
 
 // boundArgv copies argv within the event bounds, marking cuts with "...".
 func boundArgv(argv []string) []string {
