@@ -196,6 +196,11 @@ func TestEndToEndGitToECS(t *testing.T) {
 			if st.Result != "applied" || !st.Ready || st.Commit != first || st.LastApplied != first {
 				t.Fatalf("first reconcile: %+v", st)
 			}
+			for _, f := range st.Families {
+				if f.Sync != Synced || f.Action != "" || f.Revision == "" {
+					t.Fatalf("family after apply: %+v", f)
+				}
+			}
 			for _, fam := range []string{"web", "cache", "twistlock-fargate-task"} {
 				if n := len(env.revisions(t, fam)); n != 1 {
 					t.Fatalf("%s: %d revisions, want 1", fam, n)

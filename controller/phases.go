@@ -235,7 +235,8 @@ func (c *Controller) setFamilies(cy *cycle, results map[string]reconcile.FamilyR
 				case r.Err != nil:
 					fs.Sync, fs.LastError = Failed, scrub.Error(r.Err)
 				default:
-					fs.Sync = Synced
+					// Applied: in sync now; the plan's action is history, not pending work.
+					fs.Sync, fs.Action = Synced, ""
 					if r.Registered != "" {
 						fs.Revision = r.Registered
 					}
