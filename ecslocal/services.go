@@ -122,6 +122,23 @@ func (s *Server) findService(c *cluster, ref string) (*service, bool) {
 	return svc, true
 }
 
+// activeService finds an ACTIVE service of an ACTIVE cluster, with ECS's errors when
+// either is missing or not active.
+func (s *Server) activeService(clusterRef, serviceRef string) (*cluster, *service, error) {
+	c, err := s.activeCluster(clusterRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, ok := s.findService(c, serviceRef)
+	if !ok {
+		return nil, nil, newError(errServiceNotFound, "Service not found.")
+	}
+	if svc.Status != "ACTIVE" {
+		return nil, nil, newError(errServiceNotActive, "Service was not ACTIVE.")
+	}
+	return c, svc, nil
+}
+
 type createServiceInput struct {
 	Cluster                       string            `json:"cluster"`
 	ServiceName                   string            `json:"serviceName"`
@@ -354,16 +371,9 @@ func (s *Server) updateService(body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	c, err := s.activeCluster(in.Cluster)
+	c, svc, err := s.activeService(in.Cluster, in.Service)
 	if err != nil {
 		return nil, err
-	}
-	svc, ok := s.findService(c, in.Service)
-	if !ok {
-		return nil, newError(errServiceNotFound, "Service not found.")
-	}
-	if svc.Status != "ACTIVE" {
-		return nil, newError(errServiceNotActive, "Service was not ACTIVE.")
 	}
 	redeploy := in.ForceNewDeployment
 	if in.TaskDefinition != nil {
@@ -416,16 +426,9 @@ func (s *Server) deleteService(body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	c, err := s.activeCluster(in.Cluster)
+	c, svc, err := s.activeService(in.Cluster, in.Service)
 	if err != nil {
 		return nil, err
-	}
-	svc, ok := s.findService(c, in.Service)
-	if !ok {
-		return nil, newError(errServiceNotFound, "Service not found.")
-	}
-	if svc.Status != "ACTIVE" {
-		return nil, newError(errServiceNotActive, "Service was not ACTIVE.")
 	}
 	if svc.DesiredCount > 0 && !in.Force && svc.SchedulingStrategy == "REPLICA" {
 		return nil, invalidParam("The service cannot be stopped while it is scaled above 0.")
