@@ -25,6 +25,9 @@ const (
 	maxEventsBatch  = 500       // events per request
 	maxEventField   = 4096      // bytes per string field
 	runtimeAlertTTL = 10 * time.Minute
+	// maxRuntimeKeys bounds the de-duplication memory: a compromised task holding the token
+	// could otherwise send endless distinct programs. Past it, events are counted, not alerted.
+	maxRuntimeKeys = 10000
 )
 
 func validateEvent(e *DefenderEvent) error {
@@ -125,18 +128,24 @@ func (in *eventIntake) take(e *DefenderEvent) {
 	key := e.TaskARN + "|" + e.Rule + "|" + e.Program
 	in.mu.Lock()
 	last, dup := in.seen[key]
-	if !dup || now.Sub(last) > runtimeAlertTTL {
-		in.seen[key] = now
-	}
-	for k, t := range in.seen { // bound the map: forget old keys
-		if now.Sub(t) > runtimeAlertTTL {
-			delete(in.seen, k)
-		}
-	}
-	in.mu.Unlock()
 	if dup && now.Sub(last) <= runtimeAlertTTL {
+		in.mu.Unlock()
 		return
 	}
+	if len(in.seen) >= maxRuntimeKeys {
+		for k, t := range in.seen { // forget expired keys, then check again
+			if now.Sub(t) > runtimeAlertTTL {
+				delete(in.seen, k)
+			}
+		}
+	}
+	if len(in.seen) >= maxRuntimeKeys {
+		in.mu.Unlock()
+		in.c.metrics.eventsRejected.WithLabelValues("alert-flood").Inc()
+		return
+	}
+	in.seen[key] = now
+	in.mu.Unlock()
 	in.c.dispatch.enqueue(Alert{
 		Finding: Finding{Kind: KindRuntime, Resource: e.TaskARN, Family: e.Family, Revision: e.Revision,
 			Detail: fmt.Sprintf("%s %s in container %s: %s (rule %s)", e.Action, e.Program, e.Container, e.Reason, e.Rule)},

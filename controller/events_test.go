@@ -145,3 +145,22 @@ func TestAlertBook(t *testing.T) {
 		t.Fatalf("resolved twice: %+v", got)
 	}
 }
+
+// TestRuntimeAlertMemoryIsBounded: endless distinct programs from one task do not grow
+// the de-duplication memory past its bound; the excess is counted, not alerted.
+func TestRuntimeAlertMemoryIsBounded(t *testing.T) {
+	env := newTestEnv(t)
+	c := New(&DirSource{Dir: t.TempDir()}, env.ecs)
+	for i := range maxRuntimeKeys + 50 {
+		c.events.take(&DefenderEvent{Action: "blocked", Rule: "drift", Program: fmt.Sprintf("/tmp/p%d", i), TaskARN: "t"})
+	}
+	if n := len(c.events.seen); n != maxRuntimeKeys {
+		t.Fatalf("%d keys remembered, want the bound %d", n, maxRuntimeKeys)
+	}
+	c.dispatch.mu.Lock()
+	queued := len(c.dispatch.pending)
+	c.dispatch.mu.Unlock()
+	if queued != 0 { // no notifier configured: nothing is queued at all
+		t.Fatalf("%d alerts queued without notifiers", queued)
+	}
+}
