@@ -27,6 +27,14 @@ var corpusRefusals = map[string]string{
 	"25-nginx-php-docker-volume-bridge.json":         "containerDefinitions[1].links[0]",
 }
 
+// corpusWindows are the corpus's Windows tasks without runtimePlatform: they render (the
+// task does not say it is Windows) with a warning that names why it looks like one.
+var corpusWindows = map[string]bool{
+	"07-ecs-agent-windows-gmsa-ssm.json":   true,
+	"08-ecs-agent-windows-datavolume.json": true,
+	"13-datadog-agent-windows-npipe.json":  true,
+}
+
 func readCorpus(t testing.TB) map[string][]byte {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.json"))
@@ -91,6 +99,10 @@ func checkRenderProperties(t *testing.T, td *TaskDef) {
 		t.Skip("Windows task: refused by design")
 	}
 	rd, probs := r.Render(ctx, td)
+	warned := strings.Contains(probs.String(), "looks like a Windows container")
+	if warned != corpusWindows[td.Path] {
+		t.Errorf("Windows warning %v, want %v: %s", warned, corpusWindows[td.Path], probs)
+	}
 	if rd == nil {
 		if len(td.Doc.Get("containerDefinitions").Arr) >= MaxContainers {
 			return // refused: no room for the init container (checked in TestRenderLimits)

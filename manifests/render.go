@@ -130,6 +130,9 @@ func (r *Renderer) Render(ctx context.Context, td *TaskDef) (*Rendered, Problems
 			c.add(-1, "runtimePlatform.operatingSystemFamily", "Windows containers cannot be protected: the defender needs Linux (seccomp and ptrace); add container %q to skip in taskward.yaml with a reason", name)
 			continue
 		}
+		if hint := windowsHint(cd); hint != "" {
+			c.warn(cd.Offset, p, "container %q looks like a Windows container (%s), which the Linux defender cannot run in; if it is, set runtimePlatform.operatingSystemFamily or skip it in taskward.yaml", name, hint)
+		}
 		argv, source, err := r.argv(ctx, doc, cd)
 		if err != nil {
 			c.add(cd.Offset, p, "%v", err)
@@ -208,6 +211,38 @@ func checkNoClash(c *collector, doc *ojson.Value) {
 			c.add(v.Offset, fmt.Sprintf("volumes[%d].name", i), "%q is reserved for taskward's defender volume: rename the volume", VolumeName)
 		}
 	})
+}
+
+// windowsHint returns why a container looks like a Windows one when the task does not say
+// (EC2 Windows tasks often have no runtimePlatform): a Windows base image, PowerShell or
+// cmd.exe as the program, or drive-letter paths. "" when nothing suggests it.
+func windowsHint(cd *ojson.Value) string {
+	image := strings.ToLower(cd.Get("image").StringOr(""))
+	for _, p := range []string{"mcr.microsoft.com/windows", "mcr.microsoft.com/dotnet/framework", "microsoft/windowsservercore", "microsoft/nanoserver", "microsoft/iis"} {
+		if strings.Contains(image, p) {
+			return "image " + cd.Get("image").StringOr("")
+		}
+	}
+	ep, _ := stringList(cd, "entryPoint")
+	cmd, _ := stringList(cd, "command")
+	for _, a := range append(ep, cmd...) {
+		l := strings.ToLower(a)
+		if strings.HasPrefix(l, "powershell") || strings.HasPrefix(l, "cmd.exe") || strings.HasPrefix(l, "cmd /") || windowsPath(l) {
+			return "program " + a
+		}
+	}
+	hint := ""
+	eachObj(cd.Get("mountPoints"), func(_ int, mp *ojson.Value) {
+		if p := mp.Get("containerPath").StringOr(""); hint == "" && windowsPath(strings.ToLower(p)) {
+			hint = "mount point " + p
+		}
+	})
+	return hint
+}
+
+// windowsPath reports a drive-letter path (c:\x, c:/x) or a UNC or named-pipe path (\\.\pipe\x).
+func windowsPath(l string) bool {
+	return strings.HasPrefix(l, `\\`) || (len(l) > 2 && l[1] == ':' && (l[2] == '\\' || l[2] == '/') && l[0] >= 'a' && l[0] <= 'z')
 }
 
 func isWindows(doc *ojson.Value) bool {
