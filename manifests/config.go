@@ -15,8 +15,11 @@ const ConfigFile = "taskward.yaml"
 
 // Config is taskward.yaml.
 type Config struct {
-	// Region is the AWS region of the clusters.
+	// Region is the AWS region of the clusters (default us-east-1).
 	Region string `yaml:"region"`
+	// RegionSet says taskward.yaml named the region: it then wins over the environment's
+	// AWS_REGION, because the repo knows where its clusters are.
+	RegionSet bool `yaml:"-"`
 	// Clusters are the ECS clusters whose services and tasks taskward manages and scans.
 	Clusters []string `yaml:"clusters"`
 	// Defender configures the injected defender.
@@ -86,7 +89,7 @@ func ParseConfig(file string, src []byte) (*Config, Problems) {
 	if len(docs) == 1 {
 		d := docs[0]
 		if d.Region != "" {
-			cfg.Region = d.Region
+			cfg.Region, cfg.RegionSet = d.Region, true
 		}
 		if len(d.Clusters) > 0 {
 			cfg.Clusters = d.Clusters
@@ -159,4 +162,12 @@ func (cfg *Config) Skipped(family, container, image string) *SkipRule {
 		}
 	}
 	return nil
+}
+
+// DeclaredRegion returns the region taskward.yaml names, or "" when it names none.
+func (cfg *Config) DeclaredRegion() string {
+	if cfg.RegionSet {
+		return cfg.Region
+	}
+	return ""
 }

@@ -103,7 +103,7 @@ func runController(ctx context.Context, env *cmdEnv, f *controllerFlags) int {
 		fmt.Fprintf(env.stderr, "taskward controller: %s\n", scrub.Error(err))
 		return exitError
 	}
-	client, done, err := f.client(ctx, log, cfg.Region, append(append([]string(nil), cfg.Clusters...), f.clusters...))
+	client, done, err := f.client(ctx, log, cfg.DeclaredRegion(), append(append([]string(nil), cfg.Clusters...), f.clusters...))
 	if err != nil {
 		fmt.Fprintf(env.stderr, "taskward controller: %v\n", err)
 		return exitError

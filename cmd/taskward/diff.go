@@ -163,7 +163,7 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 		return code
 	}
 	log := cliLogger(env)
-	client, done, err := f.client(ctx, log, repo.Config.Region, repo.Config.Clusters)
+	client, done, err := f.client(ctx, log, repo.Config.DeclaredRegion(), repo.Config.Clusters)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "taskward: %v\n", err)
 		return exitError
@@ -184,7 +184,7 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "taskward: %v\n", err)
+		fmt.Fprintf(env.stderr, "taskward: %s\n", ecsErrorHint(err))
 		return exitError
 	}
 	if res != nil && res.Err() != nil {

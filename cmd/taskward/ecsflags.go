@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -27,19 +29,17 @@ type ecsFlags struct {
 func (f *ecsFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.mode, "ecs", "aws", "which ECS: aws (standard AWS credentials and region) or local (an in-process ecslocal)")
 	fs.StringVar(&f.endpoint, "ecs-endpoint", "", "ECS-compatible endpoint `URL` (e.g. a running `taskward ecs-local`)")
-	fs.StringVar(&f.region, "region", "", "AWS `REGION` (default: the environment's, or taskward.yaml's)")
+	fs.StringVar(&f.region, "region", "", "AWS `REGION` (default: taskward.yaml's region, else the environment's, else us-east-1)")
 	fs.StringVar(&f.cluster, "cluster", "", "ECS `CLUSTER` (default: the first of taskward.yaml's clusters)")
 	fs.StringVar(&f.state, "ecs-local-state", "", "with --ecs local: keep ecslocal's state in `FILE` between runs")
 }
 
-// client returns an ECS client and a cleanup function. defaultRegion comes from the repo.
+// client returns an ECS client and a cleanup function. repoRegion is taskward.yaml's region
+// when the file names one, else "".
 // An in-process ecslocal starts with the repo's clusters created, as an account that
 // taskward manages would have them.
-func (f *ecsFlags) client(ctx context.Context, log *slog.Logger, defaultRegion string, clusters []string) (*ecs.Client, func(), error) {
-	region := f.region
-	if region == "" && f.mode == awsecs.ModeLocal {
-		region = defaultRegion
-	}
+func (f *ecsFlags) client(ctx context.Context, log *slog.Logger, repoRegion string, clusters []string) (*ecs.Client, func(), error) {
+	region := resolveRegion(f.region, repoRegion, f.mode, os.Getenv)
 	switch f.mode {
 	case awsecs.ModeLocal:
 		if f.endpoint != "" {
@@ -73,7 +73,7 @@ func (f *ecsFlags) client(ctx context.Context, log *slog.Logger, defaultRegion s
 		}
 		return c, func() { srv.Close() }, nil
 	case awsecs.ModeAWS:
-		c, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeAWS, Endpoint: f.endpoint, Region: f.region})
+		c, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeAWS, Endpoint: f.endpoint, Region: region})
 		return c, func() {}, err
 	}
 	return nil, nil, fmt.Errorf("--ecs %q: use aws or local", f.mode)
@@ -88,4 +88,34 @@ func (f *ecsFlags) clusterOr(clusters []string) string {
 		return clusters[0]
 	}
 	return "default"
+}
+
+// resolveRegion picks the region: --region, else taskward.yaml's (the repo knows where its
+// clusters are), else the environment's for real AWS, else us-east-1.
+func resolveRegion(flag, repo, mode string, getenv func(string) string) string {
+	for _, r := range []string{flag, repo} {
+		if r != "" {
+			return r
+		}
+	}
+	if mode == awsecs.ModeAWS {
+		for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+			if r := getenv(k); r != "" {
+				return r
+			}
+		}
+	}
+	return awsecs.DefaultRegion
+}
+
+// ecsErrorHint adds what to do to an ECS error a user is likely to meet first.
+func ecsErrorHint(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "get credentials"):
+		return msg + "\n(no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or try taskward without AWS with --ecs local)"
+	case strings.Contains(msg, "ClusterNotFoundException"):
+		return msg + "\n(the cluster does not exist in this account and region: check --cluster, taskward.yaml's clusters and region)"
+	}
+	return msg
 }

@@ -165,3 +165,23 @@ func TestRenderFormatsAndOutDir(t *testing.T) {
 		t.Fatal("bad --format accepted")
 	}
 }
+
+func TestResolveRegion(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, tc := range []struct {
+		flag, repo, mode string
+		env              map[string]string
+		want             string
+	}{
+		{"eu-west-1", "us-west-2", "aws", map[string]string{"AWS_REGION": "ap-south-1"}, "eu-west-1"},
+		{"", "us-west-2", "aws", map[string]string{"AWS_REGION": "ap-south-1"}, "us-west-2"},
+		{"", "", "aws", map[string]string{"AWS_REGION": "ap-south-1"}, "ap-south-1"},
+		{"", "", "aws", map[string]string{"AWS_DEFAULT_REGION": "ca-central-1"}, "ca-central-1"},
+		{"", "", "local", map[string]string{"AWS_REGION": "ap-south-1"}, "us-east-1"},
+		{"", "", "aws", nil, "us-east-1"},
+	} {
+		if got := resolveRegion(tc.flag, tc.repo, tc.mode, env(tc.env)); got != tc.want {
+			t.Errorf("resolveRegion(%q, %q, %q, %v) = %q, want %q", tc.flag, tc.repo, tc.mode, tc.env, got, tc.want)
+		}
+	}
+}

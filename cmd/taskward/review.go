@@ -72,7 +72,7 @@ func runReview(ctx context.Context, env *cmdEnv, args []string, f *reviewFlags) 
 	note := ""
 	if !f.noPlan {
 		opts = append(opts, webhook.WithPlanner(func(ctx context.Context, desired []reconcile.Desired) (*reconcile.PlanResult, error) {
-			client, cleanup, err := f.client(ctx, log, cfg.Region, cfg.Clusters)
+			client, cleanup, err := f.client(ctx, log, cfg.DeclaredRegion(), cfg.Clusters)
 			if err != nil {
 				return nil, err
 			}
