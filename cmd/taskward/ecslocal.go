@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/spf13/pflag"
 
 	"github.com/taskward/taskward/ecslocal"
+	"github.com/taskward/taskward/internal/awsecs"
 )
 
 func init() {
@@ -23,10 +27,11 @@ func init() {
 			account := fs.String("account", "000000000000", "account ID written into ARNs")
 			throttle := fs.Float64("throttle", 0, "fraction of calls (0-1) answered with ThrottlingException")
 			latency := fs.Duration("latency", 0, "latency added to every call")
+			clusters := fs.StringSlice("clusters", []string{"default"}, "clusters to create at start (an account taskward manages has its clusters)")
 			return func(ctx context.Context, env *cmdEnv, args []string) int {
 				return runECSLocal(ctx, env, args, ecsLocalFlags{
 					listen: *listen, stateFile: *stateFile, region: *region, account: *account,
-					throttle: *throttle, latency: *latency,
+					throttle: *throttle, latency: *latency, clusters: *clusters,
 				})
 			}
 		},
@@ -37,6 +42,7 @@ type ecsLocalFlags struct {
 	listen, stateFile, region, account string
 	throttle                           float64
 	latency                            time.Duration
+	clusters                           []string
 }
 
 // runECSLocal serves the endpoint until ctx is cancelled (SIGINT or SIGTERM).
@@ -63,6 +69,22 @@ func runECSLocal(ctx context.Context, env *cmdEnv, args []string, f ecsLocalFlag
 		fmt.Fprintf(env.stderr, "taskward ecs-local: %v\n", err)
 		return exitError
 	}
+	if len(f.clusters) > 0 {
+		client, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeLocal, Endpoint: r.URL, Region: f.region})
+		if err == nil {
+			for _, name := range f.clusters {
+				// CreateCluster of an existing cluster returns it, as in ECS: safe with --state.
+				if _, err = client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(name)}); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(env.stderr, "taskward ecs-local: creating clusters: %v\n", err)
+			r.Close()
+			return exitError
+		}
+	}
 	if f.throttle > 0 || f.latency > 0 {
 		r.Server.SetFaults(ecslocal.Faults{ThrottleFraction: f.throttle, Seed: time.Now().UnixNano(), Latency: f.latency})
 	}
@@ -70,8 +92,9 @@ func runECSLocal(ctx context.Context, env *cmdEnv, args []string, f ecsLocalFlag
 		"state", f.stateFile, "throttle", f.throttle, "latency", f.latency)
 	fmt.Fprintf(env.stdout, "ECS endpoint: %s\n\nUse it with any AWS SDK or the AWS CLI (any credentials are accepted):\n"+
 		"  export AWS_ENDPOINT_URL_ECS=%s\n  export AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n"+
-		"  aws ecs list-task-definitions\n\nCall counters: %s/_ecslocal/stats\nStop with Ctrl-C.\n",
-		r.URL, r.URL, f.region, r.URL)
+		"  aws ecs list-task-definitions\n\nor with taskward:\n  taskward apply --repo examples/gitops --ecs local --ecs-endpoint %s --offline\n\n"+
+		"Clusters: %s\nCall counters: %s/_ecslocal/stats\nStop with Ctrl-C.\n",
+		r.URL, r.URL, f.region, r.URL, strings.Join(f.clusters, ", "), r.URL)
 	<-ctx.Done()
 	if err := r.Close(); err != nil {
 		log.ErrorContext(context.WithoutCancel(ctx), "ecs-local shutdown", "err", err)
