@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 
 	"github.com/taskward/taskward/controller/gitsource"
 )
@@ -11,6 +13,9 @@ import (
 type GitSource struct {
 	Src  *gitsource.Source
 	Name string // the URL without credentials
+	// Path is the GitOps repo's directory inside the Git repository ("" for its top),
+	// as Argo CD's and Flux's path settings.
+	Path string
 }
 
 var _ Source = (*GitSource)(nil)
@@ -21,7 +26,18 @@ func (g *GitSource) Fetch(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Snapshot{ID: c.Hash, Message: c.Message, FS: c.FS}, nil
+	fsys := c.FS
+	if g.Path != "" && g.Path != "." {
+		sub, err := fs.Sub(c.FS, g.Path)
+		if err != nil {
+			return nil, fmt.Errorf("--path %q: %w", g.Path, err)
+		}
+		if _, err := fs.Stat(sub, "."); err != nil {
+			return nil, fmt.Errorf("--path %q: no such directory in commit %s", g.Path, c.Hash)
+		}
+		fsys = sub
+	}
+	return &Snapshot{ID: c.Hash, Message: c.Message, FS: fsys}, nil
 }
 
 func (g *GitSource) String() string { return g.Name }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
@@ -20,6 +21,7 @@ import (
 type gitFlags struct {
 	repo       string
 	ref        string
+	path       string
 	cacheDir   string
 	username   string
 	tokenFile  string
@@ -32,6 +34,7 @@ type gitFlags struct {
 func (g *gitFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&g.repo, "repo", "", "the GitOps repo: a Git `URL` (https://, ssh://, git@host:path, file://), a local Git repo, or a plain directory")
 	fs.StringVar(&g.ref, "ref", "", "branch or tag to follow (default: the remote's HEAD)")
+	fs.StringVar(&g.path, "path", "", "`DIR` of the GitOps repo inside the Git repository (default: its top)")
 	fs.StringVar(&g.cacheDir, "git-cache", "", "`DIR` to keep the clone in between restarts (default: in memory)")
 	fs.StringVar(&g.username, "git-username", "", "user name for HTTPS (default git)")
 	fs.StringVar(&g.tokenFile, "git-token-file", "", "`FILE` holding the HTTPS token or password")
@@ -72,7 +75,7 @@ func (f *controllerFlags) source(ctx context.Context, log *slog.Logger) (control
 		if err != nil {
 			return nil, nil, err
 		}
-		src = &controller.GitSource{Src: gs, Name: gitsource.Scrub(f.repo)}
+		src = &controller.GitSource{Src: gs, Name: gitsource.Scrub(f.repo), Path: path.Clean(f.path)}
 	}
 	cfg := manifests.DefaultConfig()
 	snap, err := src.Fetch(ctx)
