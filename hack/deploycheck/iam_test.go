@@ -39,6 +39,7 @@ var (
 	skipFiles = []string{"cmd/taskward/demo.go"}
 	localOnly = []struct{ file, action, reason string }{
 		{"cmd/taskward/ecsflags.go", "ecs:CreateCluster", "with --ecs local only: creates the repo's clusters in the in-process ecslocal"},
+		{"cmd/taskward/ecslocal.go", "ecs:CreateCluster", "taskward ecs-local creates its --clusters in the endpoint it serves itself"},
 	}
 	// implicit are actions IAM checks that are not SDK operations of their own.
 	implicit = map[string]string{
