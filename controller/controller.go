@@ -195,6 +195,13 @@ func (c *Controller) reconciler(cluster, commit string) *reconcile.Reconciler {
 	return r.ForCommit(commit)
 }
 
+// Clusters returns the clusters the controller manages and scans.
+func (c *Controller) Clusters() []string {
+	c.reconcileMu.Lock()
+	defer c.reconcileMu.Unlock()
+	return append([]string(nil), c.clusterList()...)
+}
+
 func (c *Controller) clusterList() []string {
 	if len(c.clusters) > 0 {
 		return c.clusters

@@ -98,6 +98,9 @@ func runController(ctx context.Context, env *cmdEnv, f *controllerFlags) int {
 		fmt.Fprintln(env.stderr, "--demo changes ECS behind Git's back: it is only allowed with --ecs local")
 		return exitError
 	}
+	if len(f.clusters) == 0 && f.cluster != "" {
+		f.clusters = []string{f.cluster} // --cluster (shared with diff and apply) means the same here
+	}
 	src, cfg, err := f.source(ctx, log)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "taskward controller: %s\n", scrub.Error(err))
@@ -185,7 +188,7 @@ func runOnce(ctx context.Context, env *cmdEnv, f *controllerFlags, c *controller
 		return exitError
 	}
 	fmt.Fprintln(env.stdout, "\n== demo: changing ECS behind Git's back")
-	if err := demoDrift(ctx, env, client, f.clusterOr(nil), c); err != nil {
+	if err := demoDrift(ctx, env, client, f.clusterOr(c.Clusters()), c); err != nil {
 		fmt.Fprintf(env.stderr, "demo: %v\n", err)
 		return exitError
 	}
