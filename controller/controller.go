@@ -54,7 +54,6 @@ type Controller struct {
 type desiredState struct {
 	snapshot *Snapshot
 	repo     *manifests.Repo
-	rendered []*manifests.Rendered
 	desired  []reconcile.Desired
 	hashes   map[string]string // family -> content hash, filled on first use
 }

@@ -17,7 +17,6 @@ type cycle struct {
 	snapshot *Snapshot     // fetched this cycle (nil when the fetch failed)
 	next     *desiredState // loaded and rendered from snapshot, when it is good
 	state    *desiredState // the desired state in force: next, or the last good one
-	newState bool          // state comes from a commit not yet applied
 	plans    map[string]*reconcile.PlanResult
 	applied  bool
 	failed   bool
@@ -122,11 +121,10 @@ func (c *Controller) render(ctx context.Context, cy *cycle) error {
 		c.brokenCommit(cy, probs)
 		return c.continueWithGood(cy)
 	}
-	cy.next.rendered = rendered
 	for _, rd := range rendered {
 		cy.next.desired = append(cy.next.desired, reconcile.Desired{Family: rd.Family, SourcePath: rd.Path, Definition: rd.Doc})
 	}
-	c.good, cy.state, cy.newState = cy.next, cy.next, true
+	c.good, cy.state = cy.next, cy.next
 	c.setStatus(func(s *Status) {
 		s.Commit, s.CommitMessage = cy.snapshot.ID, firstLine(cy.snapshot.Message)
 		s.BrokenCommit, s.Problems = "", nil
