@@ -2,9 +2,10 @@ package controller
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -22,23 +23,13 @@ func TestShutdownFinishesThePhase(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var once sync.Once
-	target := strings.TrimPrefix(env.local.URL, "http://")
+	target, _ := url.Parse(env.local.URL)
+	forward := httputil.NewSingleHostReverseProxy(target)
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".RegisterTaskDefinition") {
 			once.Do(cancel) // the "SIGTERM" lands in the middle of apply
 		}
-		r.URL.Scheme, r.URL.Host, r.RequestURI = "http", target, ""
-		resp, err := http.DefaultTransport.RoundTrip(r)
-		if err != nil {
-			http.Error(w, err.Error(), 502)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
+		forward.ServeHTTP(w, r)
 	}))
 	defer proxy.Close()
 	client, err := awsecs.New(context.Background(), awsecs.Config{Mode: awsecs.ModeLocal, Endpoint: proxy.URL})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,7 +49,8 @@ func TestApplyKilledBetweenRegisterAndUpdateService(t *testing.T) {
 	var mu sync.Mutex
 	var victim *os.Process
 	killed := false
-	target, _ := http.NewRequest("GET", local.URL, nil)
+	target, _ := url.Parse(local.URL)
+	forward := httputil.NewSingleHostReverseProxy(target)
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UpdateService") {
 			mu.Lock()
@@ -60,25 +63,7 @@ func TestApplyKilledBetweenRegisterAndUpdateService(t *testing.T) {
 			}
 			mu.Unlock()
 		}
-		r.URL.Scheme, r.URL.Host, r.RequestURI = "http", target.URL.Host, ""
-		resp, err := http.DefaultTransport.RoundTrip(r)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := resp.Body.Read(buf)
-			w.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
+		forward.ServeHTTP(w, r)
 	}))
 	defer proxy.Close()
 
