@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -62,18 +61,8 @@ func TestPullRequestReview(t *testing.T) {
 
 	send := func(sha, delivery string) {
 		body := []byte(fmt.Sprintf(`{"action":"synchronize","number":7,"pull_request":{"number":7,"title":"t","head":{"sha":%q,"ref":"feature"},"base":{"sha":%q,"ref":"main"}},"repository":{"full_name":"acme/gitops"}}`, sha, base))
-		req, _ := http.NewRequest("POST", ts.URL+"/webhook/github", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-GitHub-Event", "pull_request")
-		req.Header.Set("X-GitHub-Delivery", delivery)
-		req.Header.Set("X-Hub-Signature-256", webhook.SignGitHub(secret, body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("webhook answered %d", resp.StatusCode)
+		if code := postGitHub(t, ts.URL, "pull_request", delivery, webhook.SignGitHub(secret, body), body); code != http.StatusAccepted {
+			t.Fatalf("webhook answered %d", code)
 		}
 	}
 	wait := func(sha string) *webhook.Report {

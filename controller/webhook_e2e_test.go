@@ -39,19 +39,9 @@ func TestSignedPushReachesECS(t *testing.T) {
 
 	sha := remote.push("web: more cpu", map[string]string{"tasks/web.json": moreCPU(exampleFiles(t)["tasks/web.json"])})
 	body := []byte(fmt.Sprintf(`{"ref":"refs/heads/main","before":"0000000000000000000000000000000000000000","after":%q,"repository":{"full_name":"acme/gitops"},"head_commit":{"id":%q}}`, sha, sha))
-	req, _ := http.NewRequest("POST", ts.URL+"/webhook/github", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-GitHub-Event", "push")
-	req.Header.Set("X-GitHub-Delivery", "d-1")
-	req.Header.Set("X-Hub-Signature-256", webhook.SignGitHub(secret, body))
 	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("webhook answered %d", resp.StatusCode)
+	if code := postGitHub(t, ts.URL, "push", "d-1", webhook.SignGitHub(secret, body), body); code != http.StatusAccepted {
+		t.Fatalf("webhook answered %d", code)
 	}
 	for time.Since(start) < 10*time.Second && len(env.revisions(t, "web")) < 2 {
 		time.Sleep(5 * time.Millisecond)
@@ -76,20 +66,26 @@ func TestSignedPushReachesECS(t *testing.T) {
 		sig  string
 		want int
 	}{{other, webhook.SignGitHub(secret, other), http.StatusAccepted}, {body, "sha256=" + strings.Repeat("0", 64), http.StatusUnauthorized}} {
-		req, _ := http.NewRequest("POST", ts.URL+"/webhook/github", bytes.NewReader(tc.body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-GitHub-Event", "push")
-		req.Header.Set("X-GitHub-Delivery", fmt.Sprint(time.Now().UnixNano()))
-		req.Header.Set("X-Hub-Signature-256", tc.sig)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != tc.want {
-			t.Errorf("status %d, want %d", resp.StatusCode, tc.want)
+		if code := postGitHub(t, ts.URL, "push", fmt.Sprint(time.Now().UnixNano()), tc.sig, tc.body); code != tc.want {
+			t.Errorf("status %d, want %d", code, tc.want)
 		}
 	}
 	cancel()
 	<-done
+}
+
+// postGitHub delivers a GitHub webhook to the controller at base and returns the status.
+func postGitHub(t *testing.T, base, event, delivery, signature string, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/webhook/github", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", event)
+	req.Header.Set("X-GitHub-Delivery", delivery)
+	req.Header.Set("X-Hub-Signature-256", signature)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
