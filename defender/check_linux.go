@@ -46,6 +46,13 @@ func Check(w io.Writer) {
 	fmt.Fprintf(w, "ptrace scope: %s\n", scope)
 	fmt.Fprintf(w, "landlock: %s\n", landlock)
 	fmt.Fprintf(w, "pid 1: %v (pid %d)\n", os.Getpid() == 1, os.Getpid())
+	notify := "available"
+	if ok, why := notifySupported(); !ok {
+		notify = "unavailable: " + why
+	}
+	fmt.Fprintf(w, "seccomp user notification: %s\n", notify)
+	m, _ := ChooseMechanism(Auto)
+	fmt.Fprintf(w, "mechanism (auto): %s\n", m)
 	fmt.Fprintf(w, "no_new_privs: %s\n", field("NoNewPrivs"))
 	fmt.Fprintf(w, "effective capabilities: %s\n", field("CapEff"))
 	fmt.Fprintf(w, "uid: %d\n", os.Getuid())

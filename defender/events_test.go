@@ -159,9 +159,11 @@ func TestIsMagicLink(t *testing.T) {
 }
 
 func TestFilterAssembles(t *testing.T) {
-	prog, err := filterProgram()
-	if err != nil || len(prog) == 0 || len(prog) > 4096 {
-		t.Fatalf("filter: %d instructions, %v", len(prog), err)
+	for _, m := range []Mechanism{Trace, Notify} {
+		prog, err := filterProgram(m)
+		if err != nil || len(prog) == 0 || len(prog) > 4096 {
+			t.Fatalf("filter (%s): %d instructions, %v", m, len(prog), err)
+		}
 	}
 }
 

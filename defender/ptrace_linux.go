@@ -13,13 +13,7 @@ const traceOptions = unix.PTRACE_O_TRACESECCOMP | unix.PTRACE_O_TRACEFORK | unix
 // The ptrace helpers below must be called from the tracer thread (the locked OS thread
 // that attached); from any other thread the kernel answers ESRCH.
 
-func ptraceSeize(pid int) error {
-	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SEIZE, uintptr(pid), 0, traceOptions, 0, 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
-}
+func ptraceSeize(pid int) error { return ptraceSeizeWith(pid, traceOptions) }
 
 // ptraceListen leaves a tracee in group-stop (SIGSTOP, SIGTSTP...) while still reporting
 // events, so job control works for traced programs (PTRACE_SEIZE semantics).
@@ -40,4 +34,32 @@ func isStopSignal(sig unix.Signal) bool {
 		return true
 	}
 	return false
+}
+
+// ptraceSeizeWith attaches to tid with the given options (Notify's transient attach).
+func ptraceSeizeWith(tid int, options uintptr) error {
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SEIZE, uintptr(tid), 0, options, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// ptraceInterrupt makes a seized tracee stop at its next chance (PTRACE_EVENT_STOP).
+func ptraceInterrupt(tid int) error {
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_INTERRUPT, uintptr(tid), 0, 0, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// ptraceDetach detaches from a stopped tracee, delivering sig (0 for none); pending
+// PTRACE_INTERRUPT traps are dropped by the kernel (__ptrace_unlink).
+func ptraceDetach(tid, sig int) error {
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_DETACH, uintptr(tid), 0, uintptr(sig), 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }

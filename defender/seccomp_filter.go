@@ -24,6 +24,7 @@ func offArg(i int) uint32 { return offArg0 + 8*uint32(i) }
 const (
 	retAllow = unix.SECCOMP_RET_ALLOW
 	retTrace = unix.SECCOMP_RET_TRACE
+	retNotif = unix.SECCOMP_RET_USER_NOTIF
 	retKill  = unix.SECCOMP_RET_KILL_PROCESS
 )
 
@@ -50,10 +51,21 @@ var refusedSyscalls = map[uint]string{
 	traceListener:     "seccomp.userNotif",
 }
 
-// filterProgram returns the seccomp filter installed in the stage, for this architecture.
-// Each rule is a self-contained block of instructions with relative jumps only, so the
-// program reads top to bottom like the list of attacks it stops.
-func filterProgram() ([]bpf.RawInstruction, error) {
+// filterProgram returns the seccomp filter installed in the stage, for this architecture
+// and mechanism. Each rule is a self-contained block of instructions with relative jumps
+// only, so the program reads top to bottom like the list of attacks it stops.
+//
+// The rules are the same for both mechanisms; only the hand-off differs. With Trace, a
+// call that needs the defender stops in the tracer (RET_TRACE, with a datum naming the
+// rule); with Notify it waits on the defender's listener (RET_USER_NOTIF, which carries
+// no datum: the defender dispatches on the syscall number, as the tracer does too). In
+// both cases the kernel answers ENOSYS when the defender is gone, so nothing is allowed
+// by default.
+func filterProgram(m Mechanism) ([]bpf.RawInstruction, error) {
+	handoff := uint32(retTrace)
+	if m == Notify {
+		handoff = retNotif
+	}
 	var p []bpf.Instruction
 	// Only this architecture's system call table: a 64-bit process can still make i386
 	// (int 0x80) or x32 system calls, whose numbers differ, to walk around a rule that
@@ -66,46 +78,48 @@ func filterProgram() ([]bpf.RawInstruction, error) {
 	)
 	p = append(p, archRules()...)
 
-	// The enforcement point: every program start stops in the tracer, which decides it
-	// with the policy. Without a tracer attached the kernel answers ENOSYS.
-	p = append(p, onSyscall(unix.SYS_EXECVE, retTrace|traceExec)...)
-	p = append(p, onSyscall(unix.SYS_EXECVEAT, retTrace|traceExec)...)
+	// The enforcement point: every program start stops in the defender, which decides it
+	// with the policy. Without a tracer attached (Trace) or a listener (Notify) the kernel
+	// answers ENOSYS.
+	p = append(p, onSyscall(unix.SYS_EXECVE, handoff|traceExec)...)
+	p = append(p, onSyscall(unix.SYS_EXECVEAT, handoff|traceExec)...)
 
 	// clone(CLONE_UNTRACED) would start a child the tracer is not attached to; it would
 	// still be under the filter (so it could not exec), but it would escape the tracer's
 	// bookkeeping. Refuse the flag; ordinary fork, vfork, pthread_create and clone pass.
 	// Without a tracer, RET_TRACE fails these with ENOSYS, which is a refusal too.
 	// clone(CLONE_NEWNS) goes to the tracer too, to be allowed and noted (below).
-	p = append(p, onClone()...)
+	p = append(p, onClone(handoff)...)
 	// clone3 passes its flags in memory, which a filter cannot read, so CLONE_UNTRACED
 	// could hide there. ENOSYS makes glibc and musl fall back to clone.
 	p = append(p, onSyscall(unix.SYS_CLONE3, retErrno(unix.ENOSYS))...)
 	// A process that can ptrace another (a sibling, or a child started before it could be
 	// attached) can rewrite its registers after the defender's check and exec anything.
-	p = append(p, onSyscall(unix.SYS_PTRACE, retTrace|tracePtrace)...)
+	p = append(p, onSyscall(unix.SYS_PTRACE, handoff|tracePtrace)...)
 	// Cross-process memory writes do the same without ptrace: rewrite a sibling's exec
 	// path or argv between the defender's check and the kernel's read.
-	p = append(p, onSyscall(unix.SYS_PROCESS_VM_WRITEV, retTrace|traceProcessVM)...)
-	p = append(p, onSyscall(unix.SYS_PROCESS_VM_READV, retTrace|traceProcessVM)...)
+	p = append(p, onSyscall(unix.SYS_PROCESS_VM_WRITEV, handoff|traceProcessVM)...)
+	p = append(p, onSyscall(unix.SYS_PROCESS_VM_READV, handoff|traceProcessVM)...)
 	// io_uring runs operations from kernel workers that seccomp does not see; ENOSYS
 	// makes runtimes that probe for it fall back to ordinary syscalls.
 	p = append(p, onSyscall(unix.SYS_IO_URING_SETUP, retErrno(unix.ENOSYS))...)
 	p = append(p, onSyscall(unix.SYS_IO_URING_ENTER, retErrno(unix.ENOSYS))...)
 	p = append(p, onSyscall(unix.SYS_IO_URING_REGISTER, retErrno(unix.ENOSYS))...)
 	// A filter of the tracee's own that returns SECCOMP_RET_USER_NOTIF for execve would
-	// win over our RET_TRACE (USER_NOTIF has precedence), and its supervisor could let the
-	// exec continue without a ptrace stop. Refuse creating such a listener.
-	p = append(p, onSyscallArgFlag(unix.SYS_SECCOMP, 1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, retTrace|traceListener)...)
+	// win over our RET_TRACE (USER_NOTIF has precedence) and, being newer, over our own
+	// RET_USER_NOTIF; its supervisor could let the exec continue unchecked. Refuse
+	// creating such a listener.
+	p = append(p, onSyscallArgFlag(unix.SYS_SECCOMP, 1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, handoff|traceListener)...)
 
 	// The tracer resolves programs relative to its own root, without going through
 	// /proc/PID/root, as long as every tracee has the root and mount namespace it was
 	// started with (the defender's). These calls are the only ways to change either; they
 	// stop in the tracer, which allows them and from then on resolves through
 	// /proc/PID/root for every exec. Without a tracer they fail with ENOSYS.
-	p = append(p, onSyscall(unix.SYS_CHROOT, retTrace|traceRootChange)...)
-	p = append(p, onSyscall(unix.SYS_PIVOT_ROOT, retTrace|traceRootChange)...)
-	p = append(p, onSyscall(unix.SYS_SETNS, retTrace|traceRootChange)...)
-	p = append(p, onSyscallArgFlag(unix.SYS_UNSHARE, 0, unix.CLONE_NEWNS, retTrace|traceRootChange)...)
+	p = append(p, onSyscall(unix.SYS_CHROOT, handoff|traceRootChange)...)
+	p = append(p, onSyscall(unix.SYS_PIVOT_ROOT, handoff|traceRootChange)...)
+	p = append(p, onSyscall(unix.SYS_SETNS, handoff|traceRootChange)...)
+	p = append(p, onSyscallArgFlag(unix.SYS_UNSHARE, 0, unix.CLONE_NEWNS, handoff|traceRootChange)...)
 
 	p = append(p, bpf.RetConstant{Val: retAllow})
 	raw, err := bpf.Assemble(p)
@@ -127,14 +141,14 @@ func onSyscall(nr int, ret uint32) []bpf.Instruction {
 // onClone refuses clone(CLONE_UNTRACED) and notes clone(CLONE_NEWNS) (a child in a
 // new mount namespace); every other clone is allowed. Precondition: the accumulator holds
 // seccomp_data.nr; like onSyscallArgFlag, the nr branch always returns.
-func onClone() []bpf.Instruction {
+func onClone(handoff uint32) []bpf.Instruction {
 	return []bpf.Instruction{
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(unix.SYS_CLONE), SkipFalse: 6},
 		bpf.LoadAbsolute{Off: offArg(0), Size: 4},
 		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_UNTRACED, SkipFalse: 1},
-		bpf.RetConstant{Val: retTrace | traceCloneUntrace},
+		bpf.RetConstant{Val: handoff | traceCloneUntrace},
 		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWNS, SkipFalse: 1},
-		bpf.RetConstant{Val: retTrace | traceRootChange},
+		bpf.RetConstant{Val: handoff | traceRootChange},
 		bpf.RetConstant{Val: retAllow},
 	}
 }

@@ -13,20 +13,38 @@ import (
 // (SECCOMP_FILTER_FLAG_TSYNC). Precondition: no_new_privs is set, or the caller has
 // CAP_SYS_ADMIN.
 func installFilter(prog []bpf.RawInstruction) error {
+	// With TSYNC, a positive return value is the id of a thread that could not be synced.
+	r, err := seccompSetFilter(prog, unix.SECCOMP_FILTER_FLAG_TSYNC)
+	if err == nil && r != 0 {
+		return unix.EBUSY
+	}
+	return err
+}
+
+// installListenerFilter installs prog with a user-notification listener and returns the
+// listener's descriptor (close-on-exec). TSYNC together with NEW_LISTENER needs
+// TSYNC_ESRCH (Linux 5.7); on older kernels the filter goes on the calling thread only,
+// which is enough for the stage: its other threads run only the defender's own code, and
+// the exec that follows, from this thread, ends them. Precondition as for installFilter.
+func installListenerFilter(prog []bpf.RawInstruction) (int, error) {
+	r, err := seccompSetFilter(prog, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER|unix.SECCOMP_FILTER_FLAG_TSYNC|unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH)
+	if err == unix.EINVAL {
+		r, err = seccompSetFilter(prog, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+	}
+	return int(r), err
+}
+
+func seccompSetFilter(prog []bpf.RawInstruction, flags uintptr) (uintptr, error) {
 	if len(prog) == 0 {
-		return unix.EINVAL
+		return 0, unix.EINVAL
 	}
 	fprog := unix.SockFprog{
 		Len:    uint16(len(prog)),
 		Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0])),
 	}
-	// With TSYNC, a positive return value is the id of a thread that could not be synced.
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog)))
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
 	if errno != 0 {
-		return errno
+		return 0, errno
 	}
-	if r != 0 {
-		return unix.EBUSY
-	}
-	return nil
+	return r, nil
 }

@@ -11,24 +11,33 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// stageEnv marks the re-executed defender as the stage. It is removed before the program
-// starts. stageFD is the read end of the pipe the parent writes once it has attached.
+// stageEnv marks the re-executed defender as the stage and names its mechanism (the value
+// is the Mechanism). It is removed before the program starts. stageFD is, with Trace, the
+// read end of the pipe the parent writes once it has attached; with Notify, the stage's
+// end of a socket pair on which it sends the filter's listener to the parent.
 const (
 	stageEnv = "TASKWARD_DEFENDER_STAGE"
 	stageFD  = 3
 )
 
 // IsStage reports whether this process is the stage child of a supervising defender.
-func IsStage() bool { return os.Getenv(stageEnv) == "1" }
+func IsStage() bool { return os.Getenv(stageEnv) != "" }
 
-// RunStage is the stage: it waits until the parent has attached with PTRACE_SEIZE, sets
-// no_new_privs, installs the seccomp filter on every thread and execs the program named by
-// os.Args[1] with argv os.Args[2:]. It returns only on failure, with the exit code to use.
+// RunStage is the stage: it sets no_new_privs, installs the seccomp filter and execs the
+// program named by os.Args[1] with argv os.Args[2:]. With Trace it first waits until the
+// parent has attached with PTRACE_SEIZE, and installs the filter on every thread. With
+// Notify it creates the filter's listener and sends it to the parent before the exec,
+// which is itself the first call the parent decides. It returns only on failure, with the
+// exit code to use.
 //
 // Precondition: the calling goroutine is locked to the main thread (tid == pid), which is
 // the only thread the parent attached to; the exec must happen there. The cmd package
 // locks it in an init function.
 func RunStage() int {
+	mech := Mechanism(os.Getenv(stageEnv))
+	if mech != Notify {
+		mech = Trace
+	}
 	if unix.Gettid() != unix.Getpid() {
 		fmt.Fprintln(os.Stderr, "taskward-defender: stage: not on the main thread")
 		return 127
@@ -37,18 +46,30 @@ func RunStage() int {
 		fmt.Fprintln(os.Stderr, "taskward-defender: stage: missing program")
 		return 127
 	}
-	// Block until the parent has attached; EOF without a byte means it gave up.
-	var b [1]byte
-	if n, err := unix.Read(stageFD, b[:]); n != 1 || err != nil {
-		return 127
+	if mech == Trace {
+		// Block until the parent has attached; EOF without a byte means it gave up.
+		var b [1]byte
+		if n, err := unix.Read(stageFD, b[:]); n != 1 || err != nil {
+			return 127
+		}
+		unix.Close(stageFD)
 	}
-	unix.Close(stageFD)
-	prog, err := filterProgram()
+	prog, err := filterProgram(mech)
 	if err == nil {
 		err = unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 	}
-	if err == nil {
+	if err == nil && mech == Trace {
 		err = installFilter(prog)
+	}
+	if err == nil && mech == Notify {
+		var listener int
+		if listener, err = installListenerFilter(prog); err == nil {
+			// The parent holds the only listener from here on; ours is closed on exec
+			// (the kernel creates it O_CLOEXEC) and closed now in case the exec fails.
+			err = unix.Sendmsg(stageFD, []byte{1}, unix.UnixRights(listener), nil, 0)
+			unix.Close(listener)
+			unix.Close(stageFD)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "taskward-defender: stage: install seccomp filter: %v\n", err)

@@ -39,6 +39,8 @@ type Config struct {
 	Reporter *Reporter
 	// Self is the defender's executable, re-executed as the stage; default /proc/self/exe.
 	Self string
+	// Mechanism is how execs reach the defender; "" means Auto (see ChooseMechanism).
+	Mechanism Mechanism
 }
 
 // supervisor is the state of the tracer loop. It is owned by the tracer thread.
@@ -54,6 +56,10 @@ type supervisor struct {
 	// under /proc/PID/root after. -1 when it could not be opened.
 	ownRoot     int
 	rootChanged bool
+	// status is the program's exit status once it has exited, -1 before; deadline then
+	// bounds the wait for the rest of the tree.
+	status   int
+	deadline *time.Timer
 }
 
 // Run starts the program under supervision and returns its exit status (128+signal when
@@ -62,6 +68,14 @@ type supervisor struct {
 func Run(cfg *Config) (int, error) {
 	if cfg.Policy == nil || cfg.Reporter == nil || len(cfg.Argv) == 0 {
 		return 0, errors.New("defender: Run needs a policy, a reporter and a program")
+	}
+	mech := cfg.Mechanism
+	if mech == "" {
+		mech = Auto
+	}
+	mech, err := ChooseMechanism(mech)
+	if err != nil {
+		return 0, err
 	}
 	// All ptrace requests and the wait loop run on this thread, which also forks the stage
 	// (PR_SET_PDEATHSIG fires when the forking thread exits). It is never unlocked.
@@ -86,17 +100,20 @@ func Run(cfg *Config) (int, error) {
 	if self == "" {
 		self = "/proc/self/exe"
 	}
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return 0, err
-	}
-	s := &supervisor{cfg: cfg, start: time.Now(), tracees: map[int]struct{}{}, approvals: map[int]*approval{}, ownRoot: -1}
+	s := &supervisor{cfg: cfg, start: time.Now(), tracees: map[int]struct{}{}, approvals: map[int]*approval{}, ownRoot: -1, status: -1}
 	// O_CLOEXEC: the stage must not inherit it.
 	if fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
 		s.ownRoot = fd
 	}
-	env := append(append([]string(nil), cfg.Env...), stageEnv+"=1")
+	env := append(append([]string(nil), cfg.Env...), stageEnv+"="+string(mech))
 	stageArgv := append([]string{"taskward-defender-stage", path}, cfg.Argv...)
+	if mech == Notify {
+		return s.runNotify(self, stageArgv, env, sigs)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
 	pid, err := syscall.ForkExec(self, stageArgv, &syscall.ProcAttr{
 		Env:   env,
 		Files: []uintptr{0, 1, 2, pr.Fd()},
@@ -125,12 +142,15 @@ func Run(cfg *Config) (int, error) {
 		return 0, fmt.Errorf("release stage: %w", err)
 	}
 	pw.Close()
-	go func() {
-		for sig := range sigs {
-			unix.Kill(pid, sig.(syscall.Signal))
-		}
-	}()
+	go forwardSignals(sigs, pid)
 	return s.loop(), nil
+}
+
+// forwardSignals passes every signal received on sigs to the program, like tini.
+func forwardSignals(sigs <-chan os.Signal, pid int) {
+	for sig := range sigs {
+		unix.Kill(pid, sig.(syscall.Signal))
+	}
 }
 
 // lookPath finds argv0 in env's PATH when it has no slash, as Docker and execvp do.
@@ -162,21 +182,9 @@ const yieldEvery = 5 * time.Millisecond
 // loop is the one wait4(-1, __WALL) loop: ptrace stops of every tracee and exits of every
 // child, traced or reparented. It returns the program's exit status.
 func (s *supervisor) loop() int {
-	status := -1
-	var deadline *time.Timer
-	lastYield := time.Now()
+	var y yielder
 	for {
-		// The tracer goroutine never blocks in the Go scheduler, so its P keeps the same
-		// schedtick. After 10 ms of that, sysmon treats it as a goroutine that hogs its
-		// P: it preempts it or retakes the P from the wait4 below, hands the P to another
-		// thread, and starts polling every 20 us again. Under a steady stream of stops
-		// that costs thousands of sysmon wake-ups a second on a machine whose CPUs the
-		// tracees need. Yielding once every few milliseconds of tracing (one hand-off of
-		// the P and back, for a locked goroutine) keeps sysmon asleep.
-		if now := time.Now(); now.Sub(lastYield) > yieldEvery {
-			runtime.Gosched()
-			lastYield = now
-		}
+		y.maybeYield()
 		var ws unix.WaitStatus
 		wpid, err := unix.Wait4(-1, &ws, unix.WALL, nil)
 		if err == unix.EINTR {
@@ -189,28 +197,61 @@ func (s *supervisor) loop() int {
 		case ws.Exited() || ws.Signaled():
 			delete(s.tracees, wpid)
 			s.dropApproval(wpid)
-			if wpid == s.mainPid {
-				status = exitStatus(ws)
-				s.killTree()
-				// A tracee stuck in uninterruptible sleep must not keep the container up:
-				// stop waiting after a grace period.
-				deadline = time.AfterFunc(3*time.Second, func() {
-					s.cfg.Reporter.Close(time.Second)
-					os.Exit(status)
-				})
-			}
+			s.onChildExit(wpid, ws)
 		case ws.Stopped():
 			s.tracees[wpid] = struct{}{}
 			s.onStop(wpid, ws)
 		}
 	}
-	if deadline != nil {
-		deadline.Stop()
+	return s.finish()
+}
+
+// yielder keeps sysmon asleep while the supervisor thread works through a stream of
+// events. The supervisor goroutine never blocks in the Go scheduler, so its P keeps the
+// same schedtick. After 10 ms of that, sysmon treats it as a goroutine that hogs its P: it
+// preempts it or retakes the P from the blocking system call, hands the P to another
+// thread, and starts polling every 20 us again. Under a steady stream of events that
+// costs thousands of sysmon wake-ups a second on a machine whose CPUs the program needs.
+// Yielding once every few milliseconds (one hand-off of the P and back, for a locked
+// goroutine) keeps sysmon asleep.
+type yielder struct{ last time.Time }
+
+func (y *yielder) maybeYield() {
+	if now := time.Now(); now.Sub(y.last) > yieldEvery {
+		runtime.Gosched()
+		y.last = now
 	}
-	if status < 0 {
-		status = 127
+}
+
+// onChildExit notes a reaped child. When it is the program, the rest of the tree is
+// stopped and the wait for it bounded.
+func (s *supervisor) onChildExit(wpid int, ws unix.WaitStatus) {
+	if wpid != s.mainPid {
+		if s.status >= 0 {
+			s.killTree() // the tree is being stopped: catch what forked meanwhile
+		}
+		return
 	}
-	return status
+	status := exitStatus(ws)
+	s.status = status
+	s.killTree()
+	// A process stuck in uninterruptible sleep must not keep the container up: stop
+	// waiting after a grace period.
+	s.deadline = time.AfterFunc(3*time.Second, func() {
+		s.cfg.Reporter.Close(time.Second)
+		os.Exit(status)
+	})
+}
+
+// finish is the exit status once no child is left.
+func (s *supervisor) finish() int {
+	if s.deadline != nil {
+		s.deadline.Stop()
+	}
+	if s.status < 0 {
+		return 127
+	}
+	return s.status
 }
 
 func exitStatus(ws unix.WaitStatus) int {
@@ -221,7 +262,9 @@ func exitStatus(ws unix.WaitStatus) int {
 }
 
 // killTree stops everything the program left behind. As PID 1 of a PID namespace,
-// kill(-1) reaches every other process in it; otherwise every known tracee is killed.
+// kill(-1) reaches every other process in it; otherwise every known tracee is killed, and
+// every descendant found under /proc (the only record Notify has: as a child subreaper,
+// the defender is the ancestor of everything the program started).
 func (s *supervisor) killTree() {
 	if os.Getpid() == 1 {
 		unix.Kill(-1, unix.SIGKILL)
@@ -230,6 +273,30 @@ func (s *supervisor) killTree() {
 	for pid := range s.tracees {
 		unix.Kill(pid, unix.SIGKILL)
 	}
+	for _, pid := range descendants(os.Getpid()) {
+		unix.Kill(pid, unix.SIGKILL)
+	}
+}
+
+// descendants lists every process below pid, from /proc/PID/task/TID/children.
+func descendants(pid int) []int {
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 && len(out) < 1<<16 {
+		p := queue[0]
+		queue = queue[1:]
+		tasks, _ := os.ReadDir("/proc/" + strconv.Itoa(p) + "/task")
+		for _, task := range tasks {
+			b, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/task/" + task.Name() + "/children")
+			for _, f := range strings.Fields(string(b)) {
+				if n, err := strconv.Atoi(f); err == nil {
+					out = append(out, n)
+					queue = append(queue, n)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // onStop handles one ptrace stop and resumes the tracee.
@@ -285,12 +352,7 @@ func (s *supervisor) onExecCall(tid int) {
 		s.onRefused(tid, refusalOf(nr))
 		return
 	}
-	c := &execCall{pid: pid, tid: tid, dirfd: unix.AT_FDCWD}
-	pathArg, argvArg := args[0], args[1]
-	if nr == unix.SYS_EXECVEAT {
-		c.dirfd, pathArg, argvArg, c.flags = int(int32(args[0])), args[1], args[2], int(int32(args[4]))
-	}
-	c.path, c.argv, c.truncated, err = readExecArgs(tid, pathArg, argvArg)
+	c, err := readExecCall(pid, tid, nr, args)
 	if err != nil {
 		// Unreadable memory: the kernel would fail with EFAULT, or we cannot see what it
 		// would run. Either way it must not run: refuse it.
@@ -298,11 +360,7 @@ func (s *supervisor) onExecCall(tid int) {
 		unix.PtraceCont(tid, 0)
 		return
 	}
-	root := s.ownRoot
-	if s.rootChanged {
-		root = -1
-	}
-	v := decideExec(s.cfg.Policy, c, s.start, root)
+	v := s.decide(c)
 	switch v.decision.Effect {
 	case policy.Block:
 		if err := denySyscall(tid, unix.EACCES); err != nil {
@@ -324,6 +382,28 @@ func (s *supervisor) onExecCall(tid int) {
 		// /proc path walk, which shortens the time the new program waits in its stop.
 		v.approval.prepare(tid)
 	}
+}
+
+// readExecCall reads the arguments of an execve or execveat (nr, with its register
+// arguments args) from the memory of tid.
+func readExecCall(pid, tid, nr int, args [6]uint64) (*execCall, error) {
+	c := &execCall{pid: pid, tid: tid, dirfd: unix.AT_FDCWD}
+	pathArg, argvArg := args[0], args[1]
+	if nr == unix.SYS_EXECVEAT {
+		c.dirfd, pathArg, argvArg, c.flags = int(int32(args[0])), args[1], args[2], int(int32(args[4]))
+	}
+	var err error
+	c.path, c.argv, c.truncated, err = readExecArgs(tid, pathArg, argvArg)
+	return c, err
+}
+
+// decide resolves and decides one exec call with the policy.
+func (s *supervisor) decide(c *execCall) verdict {
+	root := s.ownRoot
+	if s.rootChanged {
+		root = -1
+	}
+	return decideExec(s.cfg.Policy, c, s.start, root)
 }
 
 // dropApproval forgets the approval of tid, if any, and releases what it holds.
@@ -365,14 +445,18 @@ func refusalOf(nr int) uint {
 
 // onRefused refuses a syscall the filter sent to the tracer only to be reported.
 func (s *supervisor) onRefused(tid int, data uint) {
+	denySyscall(tid, unix.EPERM)
+	s.reportRefused(tid, data)
+	unix.PtraceCont(tid, 0)
+}
+
+// reportRefused reports a system call refused for the rule of filter datum data.
+func (s *supervisor) reportRefused(tid int, data uint) {
 	rule, ok := refusedSyscalls[data]
 	if !ok {
 		rule = "seccomp"
 	}
-	denySyscall(tid, unix.EPERM)
-	pid := tgid(tid)
-	s.cfg.Reporter.Report(s.eventFor(ActionBlocked, rule, "system call refused: it could be used to escape the defender ("+rule+")", pid, nil, nil))
-	unix.PtraceCont(tid, 0)
+	s.cfg.Reporter.Report(s.eventFor(ActionBlocked, rule, "system call refused: it could be used to escape the defender ("+rule+")", tgid(tid), nil, nil))
 }
 
 // onExec re-checks an exec that the kernel has just completed.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -83,11 +84,13 @@ func TestChrootedExec(t *testing.T) {
 	}
 	time.Sleep(20 * time.Millisecond) // the jail is older than the defender: no drift
 	script := fmt.Sprintf("%s %s /bin/busybox echo JAILED; /bin/true && echo AFTER", chroot, jail)
-	cmd := exec.Command(def, "run", "--", "/bin/sh", "-c", script)
-	cmd.Env = append(os.Environ(), `TASKWARD_POLICY={"name":"chroot-test"}`)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "JAILED") || !strings.Contains(string(out), "AFTER") || strings.Contains(string(out), `"killed"`) {
-		t.Fatalf("chroot then exec under the defender: %v\n%s", err, out)
+	for _, m := range mechanisms {
+		cmd := exec.Command(def, "run", "--mechanism", m, "--", "/bin/sh", "-c", script)
+		cmd.Env = append(os.Environ(), `TASKWARD_POLICY={"name":"chroot-test"}`)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "JAILED") || !strings.Contains(string(out), "AFTER") || strings.Contains(string(out), `"killed"`) {
+			t.Fatalf("%s: chroot then exec under the defender: %v\n%s", m, err, out)
+		}
 	}
 }
 
@@ -100,13 +103,90 @@ func TestExecFromThread(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 3; i++ {
-		cmd := exec.Command(def, "run", "--", self)
+	for i := 0; i < 6; i++ {
+		cmd := exec.Command(def, "run", "--mechanism", mechanisms[i%2], "--", self)
 		cmd.Env = append(os.Environ(), `TASKWARD_POLICY={"name":"thread-exec"}`, threadExecEnv+"=1")
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "EXEC-FROM-THREAD-OK") {
 			t.Fatalf("exec from a thread under the defender: %v\n%s", err, out)
 		}
+	}
+}
+
+// TestAutoMechanismNotPID1: outside a PID namespace of its own, auto keeps trace, whose
+// EXITKILL stops the whole tree if the defender is killed.
+func TestAutoMechanismNotPID1(t *testing.T) {
+	def := hostDefender(t)
+	out, err := exec.Command(def, "check").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "pid 1: false") || !strings.Contains(string(out), "mechanism (auto): trace\n") {
+		t.Fatalf("check on the host: %v\n%s", err, out)
+	}
+}
+
+// TestNotifyDefenderKilled: with notify forced outside a PID namespace of its own, a
+// killed defender takes the program with it (PR_SET_PDEATHSIG), and what the program
+// started keeps running but can never exec again: the listener is gone and the filter
+// answers ENOSYS.
+func TestNotifyDefenderKilled(t *testing.T) {
+	def := hostDefender(t)
+	dir := t.TempDir()
+	result := filepath.Join(dir, "result")
+	// The background subshell outlives the defender, then tries an exec.
+	script := fmt.Sprintf(`(trap '' TERM; while [ ! -e %[1]s/go ]; do :; done; /bin/true; echo "EXEC-RC=$?" > %[1]s/result) & echo READY; exec sleep 60`, dir)
+	cmd := exec.Command(def, "run", "--mechanism", "notify", "--", "/bin/sh", "-c", script)
+	cmd.Env = append(os.Environ(), `TASKWARD_POLICY={"name":"kill-test"}`)
+	// A file, not a pipe: the surviving subshell would hold a pipe open and cmd.Wait
+	// would wait for it.
+	logf, err := os.Create(filepath.Join(dir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	output := func() string { b, _ := os.ReadFile(logf.Name()); return string(b) }
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(output(), "READY") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no READY: %s", output())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	kids := descendants(cmd.Process.Pid)
+	if len(kids) < 2 {
+		t.Fatalf("want the program and its subshell under the defender, got %v", kids)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	os.WriteFile(filepath.Join(dir, "go"), nil, 0o644)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(result)
+		if s := strings.TrimSpace(string(b)); strings.HasPrefix(s, "EXEC-RC=") {
+			if s == "EXEC-RC=0" {
+				t.Fatalf("an exec succeeded after the defender was killed")
+			}
+			t.Logf("the survivor's exec: %s; %s", s, strings.TrimSpace(output()))
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if b, _ := os.ReadFile(result); len(b) == 0 {
+		t.Fatalf("the surviving subshell never reported its exec: %s", output())
+	}
+	// The program itself (sleep 60, the defender's child) died with the defender.
+	var sleeps int
+	for _, k := range kids {
+		if b, _ := os.ReadFile("/proc/" + strconv.Itoa(k) + "/comm"); strings.TrimSpace(string(b)) == "sleep" && alive(k) {
+			sleeps++
+		}
+	}
+	if sleeps != 0 {
+		t.Fatalf("the program kept running after the defender was killed")
+	}
+	for _, k := range kids {
+		syscall.Kill(k, syscall.SIGKILL)
 	}
 }
 

@@ -155,6 +155,23 @@ func app(program ...string) []string {
 	return append([]string{"/taskward/defender", "run", "--"}, program...)
 }
 
+// mechanisms are the two ways execs reach the defender (defender.Mechanism). Tests of
+// enforcement and PID 1 duties run under each; as PID 1 on this kernel "auto" is notify
+// (TestAutoMechanism).
+var mechanisms = []string{"notify", "trace"}
+
+// eachMechanism runs f once per mechanism, with an app function that starts the program
+// under that mechanism.
+func eachMechanism(t *testing.T, f func(t *testing.T, app func(program ...string) []string)) {
+	for _, m := range mechanisms {
+		t.Run(m, func(t *testing.T) {
+			f(t, func(program ...string) []string {
+				return append([]string{"/taskward/defender", "run", "--mechanism", m, "--"}, program...)
+			})
+		})
+	}
+}
+
 func (l *lab) start(s spec) (*container, error) {
 	seqMu.Lock()
 	seq++

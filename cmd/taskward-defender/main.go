@@ -89,7 +89,13 @@ func runCmd(args []string, stderr io.Writer) int {
 	policyFile := fs.String("policy", "", "read the policy from `FILE` instead of $TASKWARD_POLICY")
 	failOpen := fs.Bool("fail-open", os.Getenv("TASKWARD_FAIL_OPEN") == "1" || os.Getenv("TASKWARD_FAIL_OPEN") == "true",
 		"start the program under the built-in default policy when the policy is missing or invalid (default: refuse to start) [$TASKWARD_FAIL_OPEN]")
+	mechanism := fs.String("mechanism", "auto", "how execs reach the defender: notify (seccomp user notification), trace (ptrace of the whole tree), or auto (notify as PID 1 on Linux 5.5+, else trace)")
 	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	mech, err := defender.ParseMechanism(*mechanism)
+	if err != nil {
+		fmt.Fprintf(stderr, "taskward-defender: run: --mechanism: %v\n", err)
 		return exitError
 	}
 	argv := fs.Args()
@@ -121,7 +127,7 @@ func runCmd(args []string, stderr io.Writer) int {
 			}
 		}()
 	}
-	code, err := defender.Run(&defender.Config{Policy: pol, Argv: argv, Env: programEnv(os.Environ()), Reporter: rep})
+	code, err := defender.Run(&defender.Config{Policy: pol, Argv: argv, Env: programEnv(os.Environ()), Reporter: rep, Mechanism: mech})
 	if err != nil {
 		fmt.Fprintf(stderr, "taskward-defender: %v\n", err)
 		code = exitError

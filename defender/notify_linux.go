@@ -1,0 +1,315 @@
+//go:build linux
+
+package defender
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/taskward/taskward/policy"
+)
+
+// The Notify mechanism (see Mechanism): exec calls wait on a seccomp user-notification
+// listener instead of stopping in a tracer, and the caller is traced only from its allowed
+// exec call to the PTRACE_EVENT_EXEC stop where the new image is checked.
+//
+// One exec, step by step, all on the supervisor's locked thread:
+//
+//  1. poll wakes on the listener; SECCOMP_IOCTL_NOTIF_RECV gives the caller's thread id,
+//     the syscall number and its arguments (no register read needed).
+//  2. The path and argv are read from the caller's memory and decided, exactly as Trace
+//     does. A blocked call is answered -EACCES and never runs.
+//  3. An allowed call: PTRACE_SEIZE the caller with TRACEEXEC and EXITKILL, then check
+//     that the notification is still valid (SECCOMP_IOCTL_NOTIF_ID_VALID): the caller is
+//     then still blocked in it, so the thread id was not reused between the memory reads,
+//     the seize and now.
+//  4. Answer with SECCOMP_USER_NOTIF_FLAG_CONTINUE: the kernel runs the call, reading the
+//     path and argv again, possibly changed by another thread meanwhile. That is why
+//     PTRACE_INTERRUPT follows at once: the caller then stops either at
+//     PTRACE_EVENT_EXEC, if the exec succeeded, or on its way back to user space, if it
+//     failed. Either way the defender hears of it.
+//  5. At PTRACE_EVENT_EXEC the image is compared with the approval (checkExec, the same
+//     check as Trace) and killed on a mismatch. Then PTRACE_DETACH, which also drops the
+//     pending interrupt: the program runs untraced until its next exec call.
+//
+// Forks, clones and exits never involve the defender. Exits of its own children (the
+// program, and orphans it reaps as PID 1 or subreaper) arrive as SIGCHLD, turned into a
+// byte on a pipe that the same poll watches.
+
+// struct seccomp_data, seccomp_notif and seccomp_notif_resp (linux/seccomp.h). The
+// kernel's sizes (SECCOMP_GET_NOTIF_SIZES) are 64, 80 and 24 bytes on every architecture
+// and equal these; RECV and SEND encode them in their ioctl numbers.
+type seccompData struct {
+	nr   int32
+	arch uint32
+	ip   uint64
+	args [6]uint64
+}
+
+type seccompNotif struct {
+	id    uint64
+	pid   uint32
+	flags uint32
+	data  seccompData
+}
+
+type seccompNotifResp struct {
+	id    uint64
+	val   int64
+	error int32
+	flags uint32
+}
+
+// transientTraceOptions are set for the duration of one allowed exec call. EXITKILL: if
+// the defender dies while the caller is attached, the caller dies too.
+const transientTraceOptions = unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL
+
+// runNotify starts the stage, receives the filter's listener from it and supervises until
+// the tree is gone. It returns the program's exit status.
+func (s *supervisor) runNotify(self string, stageArgv, env []string, sigs chan os.Signal) (int, error) {
+	// SIGCHLD is watched before the stage exists so that no exit goes unnoticed.
+	chld := make(chan os.Signal, 1)
+	signal.Notify(chld, unix.SIGCHLD)
+	quietStopSignals() // after Notify, in case it reinstalled the runtime's handler
+	wake, err := newWakePipe(chld)
+	if err != nil {
+		return 0, err
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("socket pair for the stage: %w", err)
+	}
+	pid, err := syscall.ForkExec(self, stageArgv, &syscall.ProcAttr{
+		Env:   env,
+		Files: []uintptr{0, 1, 2, uintptr(pair[1])},
+		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+	})
+	unix.Close(pair[1])
+	if err != nil {
+		unix.Close(pair[0])
+		return 0, fmt.Errorf("start stage %s: %w", self, err)
+	}
+	s.mainPid = pid
+	go forwardSignals(sigs, pid)
+	listener, err := receiveFD(pair[0])
+	unix.Close(pair[0])
+	if err != nil {
+		// The stage failed before installing its filter, and said why on stderr; its
+		// status is the defender's.
+		s.reapAll(true)
+		return s.finish(), nil
+	}
+	defer unix.Close(listener)
+	return s.notifyLoop(listener, wake), nil
+}
+
+// newWakePipe returns the read end of a non-blocking pipe that receives a byte for every
+// signal on c.
+func newWakePipe(c <-chan os.Signal) (int, error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		return -1, err
+	}
+	go func() {
+		for range c {
+			unix.Write(p[1], []byte{0}) // a full pipe already means "wake up"
+		}
+	}()
+	return p[0], nil
+}
+
+// receiveFD receives one descriptor sent with SCM_RIGHTS on sock.
+func receiveFD(sock int) (int, error) {
+	buf := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return -1, fmt.Errorf("stage sent no listener")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return -1, fmt.Errorf("stage sent no listener")
+	}
+	return fds[0], nil
+}
+
+// notifyLoop serves the listener and reaps children until none is left.
+func (s *supervisor) notifyLoop(listener, wake int) int {
+	fds := []unix.PollFd{{Fd: int32(listener), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}
+	var y yielder
+	var drain [64]byte
+	for s.reapAll(false) {
+		y.maybeYield()
+		if _, err := unix.Poll(fds, -1); err != nil {
+			continue // EINTR
+		}
+		if fds[1].Revents != 0 {
+			for {
+				if n, _ := unix.Read(wake, drain[:]); n < len(drain) {
+					break
+				}
+			}
+		}
+		switch ev := fds[0].Revents; {
+		case ev&unix.POLLIN != 0:
+			s.onNotify(listener)
+		case ev&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0:
+			// No process is under the filter any more (Linux 5.8+ says so): only exits
+			// are left to wait for.
+			fds[0].Fd = -1
+		}
+	}
+	return s.finish()
+}
+
+// reapAll reaps every child that has exited, without blocking unless block is set (then
+// until none is left). It reports whether any child is left. No tracee is attached here:
+// Notify detaches each one before its notification is done.
+func (s *supervisor) reapAll(block bool) bool {
+	flags := unix.WALL | unix.WNOHANG
+	if block {
+		flags = unix.WALL
+	}
+	for {
+		var ws unix.WaitStatus
+		wpid, err := unix.Wait4(-1, &ws, flags, nil)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil: // ECHILD
+			return false
+		case wpid == 0:
+			return true
+		case ws.Exited() || ws.Signaled():
+			s.onChildExit(wpid, ws)
+		case ws.Stopped():
+			ptraceDetach(wpid, 0) // cannot happen; never leave a process stopped
+		}
+	}
+}
+
+// onNotify handles one notification.
+func (s *supervisor) onNotify(listener int) {
+	var req seccompNotif
+	if err := notifIoctl(listener, unix.SECCOMP_IOCTL_NOTIF_RECV, &req); err != nil {
+		return // ENOENT: the caller was killed before we read it
+	}
+	tid, nr, args := int(req.pid), int(req.data.nr), req.data.args
+	if nr != unix.SYS_EXECVE && nr != unix.SYS_EXECVEAT {
+		// The other rules hand calls over only to be refused, or, for root changes, noted.
+		if changesRoot(nr, args[0]) {
+			s.rootChanged = true // before the call runs: see onExecCall
+			notifRespond(listener, req.id, 0, true)
+			return
+		}
+		live := notifValid(listener, req.id)
+		notifRespond(listener, req.id, unix.EPERM, false)
+		if live {
+			s.reportRefused(tid, refusalOf(nr))
+		}
+		return
+	}
+	c, err := readExecCall(tid, tid, nr, args)
+	if err != nil {
+		notifRespond(listener, req.id, unix.EFAULT, false)
+		return
+	}
+	v := s.decide(c)
+	if v.decision.Effect == policy.Block {
+		// Reported only if the caller is still waiting: otherwise the id may have been
+		// reused and what was read may belong to another process.
+		live := notifValid(listener, req.id)
+		notifRespond(listener, req.id, unix.EACCES, false)
+		if live {
+			s.report(ActionBlocked, v, c)
+		}
+		return
+	}
+	// Allowed: attach for the EXEC-time check before letting the call continue.
+	if err := ptraceSeizeWith(tid, transientTraceOptions); err != nil {
+		// ESRCH: the caller is gone (the answer fails harmlessly). Anything else means
+		// the check could not happen: fail closed.
+		notifRespond(listener, req.id, unix.EACCES, false)
+		if err != unix.ESRCH {
+			s.cfg.Reporter.Report(s.eventFor(ActionBlocked, "exec-check", "cannot attach for the EXEC-time check: "+err.Error(), tgid(tid), v.exec, c.argv))
+		}
+		return
+	}
+	if !notifValid(listener, req.id) {
+		ptraceDetach(tid, 0) // the id may name another process by now
+		return
+	}
+	if v.decision.Effect == policy.Alert {
+		s.report(ActionAlerted, v, c)
+	}
+	if err := notifRespond(listener, req.id, 0, true); err != nil {
+		ptraceDetach(tid, 0)
+		return
+	}
+	ptraceInterrupt(tid)
+	if v.approval != nil {
+		// While the kernel runs the exec, prepare the EXEC-time check.
+		v.approval.prepare(tid)
+	}
+	s.awaitExec(tid, v.approval)
+}
+
+// awaitExec waits for the caller tid, attached and running its allowed exec call, to stop
+// at PTRACE_EVENT_EXEC (the exec succeeded: check it) or anywhere else (it failed), and
+// detaches. Exits of other children seen meanwhile are handled as usual.
+func (s *supervisor) awaitExec(tid int, a *approval) {
+	defer a.release()
+	for {
+		var ws unix.WaitStatus
+		wpid, err := unix.Wait4(-1, &ws, unix.WALL, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return // ECHILD: the caller is gone
+		}
+		if ws.Exited() || ws.Signaled() {
+			s.onChildExit(wpid, ws)
+			if wpid == tid || !taskExists(tid) {
+				return
+			}
+			continue
+		}
+		if !ws.Stopped() {
+			continue
+		}
+		// The only attached task is the caller; a stop of it may be reported under the
+		// leader's id when a non-leader thread exec'd.
+		sig := 0
+		switch waitEvent(ws) {
+		case unix.PTRACE_EVENT_EXEC:
+			if wpid != tid {
+				a.release() // the prepared descriptors name the thread's old id
+			}
+			if ok, why := checkExec(wpid, a); !ok {
+				unix.Kill(wpid, unix.SIGKILL)
+				s.cfg.Reporter.Report(s.eventFor(ActionKilled, "exec-check", why, wpid, nil, nil))
+			}
+		case 0:
+			// The exec failed and a signal arrived on the way back: deliver it.
+			sig = int(ws.StopSignal())
+		}
+		ptraceDetach(wpid, sig)
+		return
+	}
+}
+
+// taskExists reports whether a thread id is still in use.
+func taskExists(tid int) bool {
+	var st unix.Stat_t
+	return unix.Stat("/proc/"+strconv.Itoa(tid), &st) == nil
+}
