@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -240,19 +241,23 @@ func (s *supervisor) onNotify(listener int) {
 		// the check could not happen: fail closed.
 		notifRespond(listener, req.id, unix.EACCES, false)
 		if err != unix.ESRCH {
-			s.cfg.Reporter.Report(s.eventFor(ActionBlocked, "exec-check", "cannot attach for the EXEC-time check: "+err.Error(), tgid(tid), v.exec, c.argv))
+			s.cfg.Reporter.Report(s.eventFor(ActionBlocked, "exec-check", "cannot attach for the EXEC-time check: "+err.Error()+" ("+taskState(tid)+")", tgid(tid), v.exec, c.argv))
 		}
 		return
 	}
 	if !notifValid(listener, req.id) {
-		ptraceDetach(tid, 0) // the id may name another process by now
+		// The caller left the call (a signal interrupted its wait: the kernel restarts
+		// the call later, as a new notification) or died, and the id may even name
+		// another thread by now. It is attached but not stopped, so it cannot simply be
+		// detached: stop it, then let go.
+		s.release(tid)
 		return
 	}
 	if v.decision.Effect == policy.Alert {
 		s.report(ActionAlerted, v, c)
 	}
 	if err := notifRespond(listener, req.id, 0, true); err != nil {
-		ptraceDetach(tid, 0)
+		s.release(tid) // as above: the notification went away meanwhile
 		return
 	}
 	ptraceInterrupt(tid)
@@ -308,8 +313,37 @@ func (s *supervisor) awaitExec(tid int, a *approval) {
 	}
 }
 
+// release detaches from tid, attached but running, whose allowed exec was never
+// continued: PTRACE_INTERRUPT stops it at its next chance (it then leaves any notification
+// wait, to restart the call), and awaitExec detaches it there, delivering a pending
+// signal. Without an approval, an exec event there would be killed, but none can happen:
+// the exec was never continued.
+func (s *supervisor) release(tid int) {
+	if ptraceInterrupt(tid) != nil {
+		return // ESRCH: gone, and with it the attachment
+	}
+	s.awaitExec(tid, nil)
+}
+
 // taskExists reports whether a thread id is still in use.
 func taskExists(tid int) bool {
 	var st unix.Stat_t
 	return unix.Stat("/proc/"+strconv.Itoa(tid), &st) == nil
+}
+
+// taskState is the state and tracer of a thread, from /proc/TID/status, for error reports.
+func taskState(tid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, k := range []string{"State:", "TracerPid:", "Tgid:"} {
+			if v, ok := strings.CutPrefix(line, k); ok {
+				out = append(out, k+" "+strings.TrimSpace(v))
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -22,14 +22,27 @@ func installFilter(prog []bpf.RawInstruction) error {
 }
 
 // installListenerFilter installs prog with a user-notification listener and returns the
-// listener's descriptor (close-on-exec). TSYNC together with NEW_LISTENER needs
-// TSYNC_ESRCH (Linux 5.7); on older kernels the filter goes on the calling thread only,
-// which is enough for the stage: its other threads run only the defender's own code, and
-// the exec that follows, from this thread, ends them. Precondition as for installFilter.
+// listener's descriptor (close-on-exec). Precondition as for installFilter.
+//
+// The flags are tried from the best set down, for older kernels:
+//   - WAIT_KILLABLE_RECV (Linux 5.19): once the defender has received a notification, only
+//     a fatal signal interrupts the caller's wait. Otherwise any signal does (the Go
+//     runtime's preemption signal, for one), and the call is restarted and decided again.
+//   - TSYNC with NEW_LISTENER needs TSYNC_ESRCH (Linux 5.7). Without it the filter goes on
+//     the calling thread only, which is enough for the stage: its other threads run only
+//     the defender's own code, and the exec that follows, from this thread, ends them.
 func installListenerFilter(prog []bpf.RawInstruction) (int, error) {
-	r, err := seccompSetFilter(prog, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER|unix.SECCOMP_FILTER_FLAG_TSYNC|unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH)
-	if err == unix.EINVAL {
-		r, err = seccompSetFilter(prog, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+	const (
+		listener = unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+		tsync    = unix.SECCOMP_FILTER_FLAG_TSYNC | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+		killable = unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+	)
+	var r uintptr
+	var err error
+	for _, flags := range []uintptr{listener | tsync | killable, listener | tsync, listener} {
+		if r, err = seccompSetFilter(prog, flags); err != unix.EINVAL {
+			break
+		}
 	}
 	return int(r), err
 }

@@ -35,10 +35,18 @@ func main() {
 	httpTime := flag.Duration("http-time", 3*time.Second, "duration of one wrk round")
 	baseline := flag.String("baseline", "", "another defender binary (say, an older build) run as one more interleaved fork+exec variant")
 	only := flag.String("only", "exec,syscalls,start,http", "comma-separated benchmarks to run")
+	mechanism := flag.String("mechanism", "notify", "the defender's mechanism for every row; notify is what auto picks as PID 1 of a task (the fork+exec rows measure the other one too)")
 	flag.Parse()
 	os.Setenv("TASKWARD_POLICY", `{"name":"bench"}`)
 	self, _ := os.Executable()
-	under := func(argv ...string) []string { return append([]string{*defender, "run", "--"}, argv...) }
+	underWith := func(mech string, argv ...string) []string {
+		return append([]string{*defender, "run", "--mechanism", mech, "--"}, argv...)
+	}
+	under := func(argv ...string) []string { return underWith(*mechanism, argv...) }
+	other := "trace"
+	if *mechanism == "trace" {
+		other = "notify"
+	}
 	strace := func(argv ...string) []string {
 		return append([]string{"strace", "-f", "--seccomp-bpf", "-e", "trace=execve", "-o", "/dev/null"}, argv...)
 	}
@@ -51,36 +59,45 @@ func main() {
 	header()
 	if want["exec"] {
 		loop := []string{"/bin/sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done", *execs)}
-		variants := [][]string{loop, under(loop...)}
+		// Variant 0 is bare; the others are indexed by name.
+		variants := [][]string{loop}
+		idx := map[string]int{}
+		add := func(name string, argv []string) {
+			idx[name] = len(variants)
+			variants = append(variants, argv)
+		}
+		add("defender", under(loop...))
+		add("other", underWith(other, loop...))
 		_, errStrace := exec.LookPath("strace")
 		if errStrace == nil {
-			variants = append(variants, strace(loop...))
-		}
-		if errStrace != nil {
-			variants = append(variants, nil) // keep the indexes below
+			add("strace", strace(loop...))
 		}
 		if *baseline != "" {
-			variants = append(variants, append([]string{*baseline, "run", "--"}, loop...))
+			add("baseline", append([]string{*baseline, "run", "--"}, loop...))
 		}
 		t, c := interleaveCPU(*rounds, variants...)
-		row(fmt.Sprintf("fork+exec /bin/true x%d (defender)", *execs), t[0], t[1], "<= 1.25x", func(r float64) bool { return r <= 1.25 })
-		if errStrace == nil {
-			row(fmt.Sprintf("fork+exec /bin/true x%d (strace -f --seccomp-bpf)", *execs), t[0], t[2], "reference", nil)
+		d, o := idx["defender"], idx["other"]
+		row(fmt.Sprintf("fork+exec /bin/true x%d (defender, %s)", *execs, *mechanism), t[0], t[d], "<= 1.25x", func(r float64) bool { return r <= 1.25 })
+		row(fmt.Sprintf("fork+exec /bin/true x%d (defender, %s)", *execs, other), t[0], t[o], "", nil)
+		if k, ok := idx["strace"]; ok {
+			row(fmt.Sprintf("fork+exec /bin/true x%d (strace -f --seccomp-bpf)", *execs), t[0], t[k], "reference", nil)
 			// defender/strace per round: below 1 means the defender is faster.
-			row("fork+exec: defender / strace", t[2], t[1], "< 1.00x", func(r float64) bool { return r < 1 })
+			row(fmt.Sprintf("fork+exec: defender (%s) / strace", *mechanism), t[k], t[d], "< 1.00x", func(r float64) bool { return r < 1 })
+			row(fmt.Sprintf("fork+exec: defender (%s) / strace", other), t[k], t[o], "", nil)
 		}
-		if *baseline != "" {
-			row(fmt.Sprintf("fork+exec /bin/true x%d (baseline %s)", *execs, *baseline), t[0], t[3], "", nil)
-			row("fork+exec: defender / baseline", t[3], t[1], "", nil)
+		if k, ok := idx["baseline"]; ok {
+			row(fmt.Sprintf("fork+exec /bin/true x%d (baseline %s)", *execs, *baseline), t[0], t[k], "", nil)
+			row("fork+exec: defender / baseline", t[k], t[d], "", nil)
 		}
-		// The same runs by CPU time of the whole tree (tracer included): less noisy.
-		row("  same, CPU time (user+sys): defender", c[0], c[1], "", nil)
-		if errStrace == nil {
-			row("  same, CPU time (user+sys): strace", c[0], c[2], "", nil)
-			row("  same, CPU time (user+sys): defender / strace", c[2], c[1], "", nil)
+		// The same runs by CPU time of the whole tree (the defender included): less noisy.
+		row(fmt.Sprintf("  same, CPU time (user+sys): defender, %s", *mechanism), c[0], c[d], "", nil)
+		row(fmt.Sprintf("  same, CPU time (user+sys): defender, %s", other), c[0], c[o], "", nil)
+		if k, ok := idx["strace"]; ok {
+			row("  same, CPU time (user+sys): strace", c[0], c[k], "", nil)
+			row(fmt.Sprintf("  same, CPU time (user+sys): defender (%s) / strace", *mechanism), c[k], c[d], "< 1.00x", func(r float64) bool { return r < 1 })
 		}
-		if *baseline != "" {
-			row("  same, CPU time (user+sys): baseline", c[0], c[3], "", nil)
+		if k, ok := idx["baseline"]; ok {
+			row("  same, CPU time (user+sys): baseline", c[0], c[k], "", nil)
 		}
 	}
 	if want["syscalls"] {
