@@ -148,12 +148,16 @@ func (s *supervisor) notifyLoop(listener, wake int) int {
 	fds := []unix.PollFd{{Fd: int32(listener), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}
 	var y yielder
 	var drain [64]byte
-	for s.reapAll(false) {
+	// Children are reaped at the start and after each SIGCHLD, not on every pass: most
+	// passes are an exec notification, and a wait4 each would be a wasted system call.
+	for reap := true; !reap || s.reapAll(false); {
+		reap = false
 		y.maybeYield()
 		if _, err := unix.Poll(fds, -1); err != nil {
 			continue // EINTR
 		}
 		if fds[1].Revents != 0 {
+			reap = true
 			for {
 				if n, _ := unix.Read(wake, drain[:]); n < len(drain) {
 					break
