@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,7 +55,11 @@ func RunStage() int {
 		}
 		unix.Close(stageFD)
 	}
-	prog, err := filterProgram(mech)
+	err := dropPtraceCapability()
+	var prog []bpf.RawInstruction
+	if err == nil {
+		prog, err = filterProgram(mech)
+	}
 	if err == nil {
 		err = unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 	}
@@ -89,4 +94,39 @@ func RunStage() int {
 		return 127
 	}
 	return 126
+}
+
+// dropPtraceCapability removes CAP_SYS_PTRACE from the program, from every set: ECS grants
+// it to the container for the defender (render adds it), but the program has no use for
+// it (the filter refuses ptrace and cross-process memory calls anyway), and with it a root
+// program could reach the defender through /proc and pidfd_getfd (its memory, its
+// environment, its listener) even though the defender is not dumpable. no_new_privs, set
+// next, keeps any exec from giving it back. The bounding set can only be changed with
+// CAP_SETPCAP (a root task has it by default); without it the other sets are enough.
+func dropPtraceCapability() error {
+	const ptraceCap = unix.CAP_SYS_PTRACE
+	// Ambient must go first: the kernel clears it anyway when permitted or inheritable lose
+	// the capability, but an old kernel without ambient capabilities answers EINVAL.
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_LOWER, ptraceCap, 0, 0); err != nil && err != unix.EINVAL {
+		return fmt.Errorf("drop ambient CAP_SYS_PTRACE: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_CAPBSET_DROP, ptraceCap, 0, 0, 0); err != nil && err != unix.EPERM && err != unix.EINVAL {
+		return fmt.Errorf("drop CAP_SYS_PTRACE from the bounding set: %w", err)
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData // version 3: capabilities 0-31, then 32-63
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capget: %w", err)
+	}
+	bit := uint32(1) << ptraceCap // < 32: in data[0]
+	if (data[0].Effective|data[0].Permitted|data[0].Inheritable)&bit == 0 {
+		return nil
+	}
+	data[0].Effective &^= bit
+	data[0].Permitted &^= bit
+	data[0].Inheritable &^= bit
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("drop CAP_SYS_PTRACE: %w", err)
+	}
+	return nil
 }

@@ -80,6 +80,12 @@ func Run(cfg *Config) (int, error) {
 	// All ptrace requests and the wait loop run on this thread, which also forks the stage
 	// (PR_SET_PDEATHSIG fires when the forking thread exits). It is never unlocked.
 	runtime.LockOSThread()
+	// Not dumpable: /proc/PID/mem, environ (the events token), fd and pidfd_getfd of the
+	// defender then need CAP_SYS_PTRACE, which the stage removes from the program. The
+	// stage and the program are dumpable again after their exec, as the tracer needs.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return 0, fmt.Errorf("make the defender not dumpable: %w", err)
+	}
 
 	path, err := lookPath(cfg.Argv[0], cfg.Env)
 	if err != nil {

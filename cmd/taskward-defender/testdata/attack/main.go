@@ -53,6 +53,32 @@ func main() {
 			unix.RawSyscall(unix.SYS_EXIT_GROUP, 0, 0, 0)
 		}
 		result(errnoErr(errno))
+	case "procmem": // open /proc/PID/mem for writing, as a debugger would to patch a process
+		fd, err := unix.Open("/proc/"+args[0]+"/mem", unix.O_RDWR, 0)
+		if err == nil {
+			unix.Close(fd)
+		}
+		result(err)
+	case "pidfd-getfd": // copy every descriptor of PID with pidfd_getfd (the defender's listener among them)
+		pid, _ := strconv.Atoi(args[0])
+		pidfd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			result(err)
+			return
+		}
+		var first error
+		for n := 0; n < 64; n++ {
+			fd, err := unix.PidfdGetfd(pidfd, n, 0)
+			if err == nil {
+				unix.Close(fd)
+				result(nil) // got one
+				return
+			}
+			if first == nil && err != unix.EBADF {
+				first = err
+			}
+		}
+		result(first)
 	case "ptrace": // attach to a sibling PID
 		pid, _ := strconv.Atoi(args[0])
 		runtime.LockOSThread()
