@@ -77,14 +77,14 @@ func TestAttackSuite(t *testing.T) {
 			{"clone3", "attack clone3", []string{"RESULT: function not implemented"}, "", "", ""},
 			{"ptrace of a sibling", "sleep 30 & attack ptrace $!; kill $!", []string{"RESULT: operation not permitted"}, "seccomp.ptrace", "blocked", ""},
 			{"SIGKILL to PID 1 from inside", "kill -KILL 1; echo KILL-RC=$?", []string{"KILL-RC=0"}, "", "", ""},
-		// The defender is the one process the application must not reach through /proc:
-		// its memory (the policy), its environment (the events token) and its descriptors
-		// (notify's listener). It is not dumpable, and the program runs without
-		// CAP_SYS_PTRACE (which ECS grants the container for the defender's sake).
-		{"the defender's memory through /proc/1/mem", "attack procmem 1", []string{"RESULT: permission denied"}, "", "", ""},
-		{"the defender's environment through /proc/1/environ", "cat /proc/1/environ; echo ENV-RC=$?", []string{"Permission denied", "ENV-RC=1"}, "", "", ""},
-		{"the defender's descriptors through pidfd_getfd", "attack pidfd-getfd 1", []string{"RESULT: operation not permitted"}, "", "", ""},
-		{"the defender's descriptors through /proc/1/fd", "ls -l /proc/1/fd/ 2>&1; echo FD-RC=$?", []string{"Permission denied"}, "", "", ""},
+			// The defender is the one process the application must not reach through /proc:
+			// its memory (the policy), its environment (the events token) and its descriptors
+			// (notify's listener). It is not dumpable, and the program runs without
+			// CAP_SYS_PTRACE (which ECS grants the container for the defender's sake).
+			{"the defender's memory through /proc/1/mem", "attack procmem 1", []string{"RESULT: permission denied"}, "", "", ""},
+			{"the defender's environment through /proc/1/environ", "cat /proc/1/environ; echo ENV-RC=$?", []string{"Permission denied", "ENV-RC=1"}, "", "", ""},
+			{"the defender's descriptors through pidfd_getfd", "attack pidfd-getfd 1", []string{"RESULT: operation not permitted"}, "", "", ""},
+			{"the defender's descriptors through /proc/1/fd", "ls -l /proc/1/fd/ 2>&1; echo FD-RC=$?", []string{"Permission denied"}, "", "", ""},
 			// A thread rewrites the path between the defender's check and the kernel's read:
 			// /bin/true and /sbin/apk have the same length. Either the stop sees /sbin/apk
 			// (blocked) or the EXEC-time check sees a different program (killed); the stub
