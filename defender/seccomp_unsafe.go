@@ -31,7 +31,10 @@ func installFilter(prog []bpf.RawInstruction) error {
 //   - TSYNC with NEW_LISTENER needs TSYNC_ESRCH (Linux 5.7). Without it the filter goes on
 //     the calling thread only, which is enough for the stage: its other threads run only
 //     the defender's own code, and the exec that follows, from this thread, ends them.
-func installListenerFilter(prog []bpf.RawInstruction) (int, error) {
+//
+// Without killable, WAIT_KILLABLE_RECV is not tried: the behaviour of kernels before 5.19,
+// for tests (Config.NotifyWithoutKillableWait).
+func installListenerFilter(prog []bpf.RawInstruction, killableWait bool) (int, error) {
 	const (
 		listener = unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
 		tsync    = unix.SECCOMP_FILTER_FLAG_TSYNC | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
@@ -40,6 +43,9 @@ func installListenerFilter(prog []bpf.RawInstruction) (int, error) {
 	var r uintptr
 	var err error
 	for _, flags := range []uintptr{listener | tsync | killable, listener | tsync, listener} {
+		if !killableWait && flags&killable != 0 {
+			continue
+		}
 		if r, err = seccompSetFilter(prog, flags); err != unix.EINVAL {
 			break
 		}

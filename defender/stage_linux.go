@@ -21,6 +21,9 @@ const (
 	stageFD  = 3
 )
 
+// stageNotifyNoKillable is the stage's mode for Notify without WAIT_KILLABLE_RECV.
+const stageNotifyNoKillable = "notify-no-killable-wait"
+
 // IsStage reports whether this process is the stage child of a supervising defender.
 func IsStage() bool { return os.Getenv(stageEnv) != "" }
 
@@ -35,9 +38,10 @@ func IsStage() bool { return os.Getenv(stageEnv) != "" }
 // the only thread the parent attached to; the exec must happen there. The cmd package
 // locks it in an init function.
 func RunStage() int {
-	mech := Mechanism(os.Getenv(stageEnv))
-	if mech != Notify {
-		mech = Trace
+	mode := os.Getenv(stageEnv)
+	mech := Trace
+	if mode == string(Notify) || mode == stageNotifyNoKillable {
+		mech = Notify
 	}
 	if unix.Gettid() != unix.Getpid() {
 		fmt.Fprintln(os.Stderr, "taskward-defender: stage: not on the main thread")
@@ -68,7 +72,7 @@ func RunStage() int {
 	}
 	if err == nil && mech == Notify {
 		var listener int
-		if listener, err = installListenerFilter(prog); err == nil {
+		if listener, err = installListenerFilter(prog, mode != stageNotifyNoKillable); err == nil {
 			// The parent holds the only listener from here on; ours is closed on exec
 			// (the kernel creates it O_CLOEXEC) and closed now in case the exec fails.
 			err = unix.Sendmsg(stageFD, []byte{1}, unix.UnixRights(listener), nil, 0)

@@ -41,6 +41,10 @@ type Config struct {
 	Self string
 	// Mechanism is how execs reach the defender; "" means Auto (see ChooseMechanism).
 	Mechanism Mechanism
+	// NotifyWithoutKillableWait makes Notify behave as on kernels before 5.19, where any
+	// signal interrupts an exec call waiting for the defender, even after the defender has
+	// read it. For tests of that path on newer kernels.
+	NotifyWithoutKillableWait bool
 }
 
 // supervisor is the state of the tracer loop. It is owned by the tracer thread.
@@ -111,7 +115,11 @@ func Run(cfg *Config) (int, error) {
 	if fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
 		s.ownRoot = fd
 	}
-	env := append(append([]string(nil), cfg.Env...), stageEnv+"="+string(mech))
+	mode := string(mech)
+	if mech == Notify && cfg.NotifyWithoutKillableWait {
+		mode = stageNotifyNoKillable
+	}
+	env := append(append([]string(nil), cfg.Env...), stageEnv+"="+mode)
 	stageArgv := append([]string{"taskward-defender-stage", path}, cfg.Argv...)
 	if mech == Notify {
 		return s.runNotify(self, stageArgv, env, sigs)

@@ -153,9 +153,14 @@ func TestExecUnderSignals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 10; i++ {
-		m := mechanisms[i%2]
-		cmd := exec.Command(def, "run", "--mechanism", m, "--", self)
+	// The third variant is notify as on kernels before 5.19 (no WAIT_KILLABLE_RECV), where
+	// a signal can also interrupt the call after the defender has read it and attached to
+	// the caller: the defender must then stop and detach it (supervisor.release).
+	variants := [][]string{{"--mechanism", "notify"}, {"--mechanism", "trace"}, {"--mechanism", "notify", "--notify-no-killable-wait"}}
+	for i := 0; i < 15; i++ {
+		v := variants[i%len(variants)]
+		m := strings.Join(v, " ")
+		cmd := exec.Command(def, append(append([]string{"run"}, v...), "--", self)...)
 		cmd.Env = append(os.Environ(), `TASKWARD_POLICY={"name":"signals"}`, signalStormEnv+"=1")
 		done := make(chan struct{})
 		timer := time.AfterFunc(20*time.Second, func() {

@@ -90,6 +90,8 @@ func runCmd(args []string, stderr io.Writer) int {
 	failOpen := fs.Bool("fail-open", os.Getenv("TASKWARD_FAIL_OPEN") == "1" || os.Getenv("TASKWARD_FAIL_OPEN") == "true",
 		"start the program under the built-in default policy when the policy is missing or invalid (default: refuse to start) [$TASKWARD_FAIL_OPEN]")
 	mechanism := fs.String("mechanism", "auto", "how execs reach the defender: notify (seccomp user notification), trace (ptrace of the whole tree), or auto (notify as PID 1 on Linux 5.5+, else trace)")
+	noKillable := fs.Bool("notify-no-killable-wait", false, "notify as on kernels before 5.19 (tests)")
+	fs.MarkHidden("notify-no-killable-wait")
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
@@ -127,7 +129,8 @@ func runCmd(args []string, stderr io.Writer) int {
 			}
 		}()
 	}
-	code, err := defender.Run(&defender.Config{Policy: pol, Argv: argv, Env: programEnv(os.Environ()), Reporter: rep, Mechanism: mech})
+	code, err := defender.Run(&defender.Config{Policy: pol, Argv: argv, Env: programEnv(os.Environ()), Reporter: rep, Mechanism: mech,
+		NotifyWithoutKillableWait: *noKillable})
 	if err != nil {
 		fmt.Fprintf(stderr, "taskward-defender: %v\n", err)
 		code = exitError
