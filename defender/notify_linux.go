@@ -3,6 +3,7 @@
 package defender
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -96,18 +97,26 @@ func (s *supervisor) runNotify(self string, stageArgv, env []string, sigs chan o
 		return 0, fmt.Errorf("start stage %s: %w", self, err)
 	}
 	s.mainPid = pid
-	go forwardSignals(sigs, pid)
 	listener, err := receiveFD(pair[0])
 	unix.Close(pair[0])
 	if err != nil {
-		// The stage failed before installing its filter, and said why on stderr; its
-		// status is the defender's.
+		// The stage failed before it could exec the program, and said why on stderr; its
+		// status is the defender's, unless it could not create the listener.
 		s.reapAll(true)
+		if s.status == stageNoListener {
+			signal.Stop(chld)
+			return 0, errNoListener
+		}
 		return s.finish(), nil
 	}
+	// Signals that arrived meanwhile wait in sigs; the stage is about to exec the program.
+	go forwardSignals(sigs, pid)
 	defer unix.Close(listener)
 	return s.notifyLoop(listener, wake), nil
 }
+
+// errNoListener: the stage could not install the filter with a listener (stageNoListener).
+var errNoListener = errors.New("the seccomp user-notification listener was refused")
 
 // newWakePipe returns the read end of a non-blocking pipe that receives a byte for every
 // signal on c.

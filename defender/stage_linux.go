@@ -24,6 +24,10 @@ const (
 // stageNotifyNoKillable is the stage's mode for Notify without WAIT_KILLABLE_RECV.
 const stageNotifyNoKillable = "notify-no-killable-wait"
 
+// stageNoListener is the stage's exit status when the filter with a listener was refused
+// (Notify), before the program ran: the parent may then fall back to Trace.
+const stageNoListener = 122
+
 // IsStage reports whether this process is the stage child of a supervising defender.
 func IsStage() bool { return os.Getenv(stageEnv) != "" }
 
@@ -71,14 +75,16 @@ func RunStage() int {
 		err = installFilter(prog)
 	}
 	if err == nil && mech == Notify {
-		var listener int
-		if listener, err = installListenerFilter(prog, mode != stageNotifyNoKillable); err == nil {
-			// The parent holds the only listener from here on; ours is closed on exec
-			// (the kernel creates it O_CLOEXEC) and closed now in case the exec fails.
-			err = unix.Sendmsg(stageFD, []byte{1}, unix.UnixRights(listener), nil, 0)
-			unix.Close(listener)
-			unix.Close(stageFD)
+		listener, lerr := installListenerFilter(prog, mode != stageNotifyNoKillable)
+		if lerr != nil {
+			fmt.Fprintf(os.Stderr, "taskward-defender: stage: install seccomp filter with a listener: %v\n", lerr)
+			return stageNoListener
 		}
+		// The parent holds the only listener from here on; ours is closed on exec (the
+		// kernel creates it O_CLOEXEC) and closed now in case the exec fails.
+		err = unix.Sendmsg(stageFD, []byte{1}, unix.UnixRights(listener), nil, 0)
+		unix.Close(listener)
+		unix.Close(stageFD)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "taskward-defender: stage: install seccomp filter: %v\n", err)

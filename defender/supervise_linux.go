@@ -73,11 +73,11 @@ func Run(cfg *Config) (int, error) {
 	if cfg.Policy == nil || cfg.Reporter == nil || len(cfg.Argv) == 0 {
 		return 0, errors.New("defender: Run needs a policy, a reporter and a program")
 	}
-	mech := cfg.Mechanism
-	if mech == "" {
-		mech = Auto
+	asked := cfg.Mechanism
+	if asked == "" {
+		asked = Auto
 	}
-	mech, err := ChooseMechanism(mech)
+	mech, err := ChooseMechanism(asked)
 	if err != nil {
 		return 0, err
 	}
@@ -115,15 +115,28 @@ func Run(cfg *Config) (int, error) {
 	if fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
 		s.ownRoot = fd
 	}
-	mode := string(mech)
-	if mech == Notify && cfg.NotifyWithoutKillableWait {
-		mode = stageNotifyNoKillable
-	}
-	env := append(append([]string(nil), cfg.Env...), stageEnv+"="+mode)
 	stageArgv := append([]string{"taskward-defender-stage", path}, cfg.Argv...)
-	if mech == Notify {
-		return s.runNotify(self, stageArgv, env, sigs)
+	stageEnvFor := func(mode string) []string {
+		return append(append([]string(nil), cfg.Env...), stageEnv+"="+mode)
 	}
+	if mech == Notify {
+		mode := string(Notify)
+		if cfg.NotifyWithoutKillableWait {
+			mode = stageNotifyNoKillable
+		}
+		code, err := s.runNotify(self, stageArgv, stageEnvFor(mode), sigs)
+		if err != errNoListener || asked != Auto {
+			return code, err
+		}
+		// Something around us (a container runtime's seccomp profile, say) refused the
+		// listener. The program has not started: start it under trace instead.
+		fmt.Fprintln(os.Stderr, "taskward-defender: seccomp user notification refused here; using --mechanism trace")
+		if s.deadline != nil {
+			s.deadline.Stop()
+		}
+		s.status, s.deadline = -1, nil
+	}
+	env := stageEnvFor(string(Trace))
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return 0, err

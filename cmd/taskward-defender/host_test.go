@@ -13,6 +13,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/taskward/taskward/defender"
 )
 
 // threadExecEnv makes this test binary, run under the defender by TestExecFromThread,
@@ -64,6 +70,41 @@ func init() {
 	time.Sleep(5 * time.Millisecond)
 	err := syscall.Exec("/bin/echo", []string{"echo", "EXEC-UNDER-SIGNALS-OK"}, nil)
 	fmt.Println("exec under signals failed:", err)
+	os.Exit(3)
+}
+
+// noListenerEnv makes this test binary refuse seccomp listeners with EPERM (as a
+// container runtime's profile could) for itself and everything it execs, then exec
+// os.Args[1:]: the defender, under TestNotifyFallsBackToTrace.
+const noListenerEnv = "TASKWARD_TEST_NO_LISTENER"
+
+func init() {
+	if os.Getenv(noListenerEnv) != "1" {
+		return
+	}
+	const offNR, offArg1 = 0, 16 + 8 // struct seccomp_data: nr, arch, ip, args[6]
+	prog, err := bpf.Assemble([]bpf.Instruction{
+		bpf.LoadAbsolute{Off: offNR, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_SECCOMP, SkipFalse: 3},
+		bpf.LoadAbsolute{Off: offArg1, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, SkipFalse: 1},
+		bpf.RetConstant{Val: unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)},
+		bpf.RetConstant{Val: unix.SECCOMP_RET_ALLOW},
+	})
+	if err == nil {
+		err = unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+	}
+	if err == nil {
+		fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0]))}
+		_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog)))
+		if errno != 0 {
+			err = errno
+		}
+	}
+	if err == nil {
+		err = syscall.Exec(os.Args[1], os.Args[1:], os.Environ())
+	}
+	fmt.Println("no-listener helper:", err)
 	os.Exit(3)
 }
 
@@ -180,6 +221,40 @@ func TestExecUnderSignals(t *testing.T) {
 			t.Fatalf("%s: exec under signals: %v\n%s", m, err, out)
 		}
 	}
+}
+
+// TestNotifyFallsBackToTrace: as PID 1 (of a new PID namespace), auto picks notify; when
+// the listener is refused around the defender, it says so and starts the program under
+// trace, which still enforces the policy. Forced notify fails closed instead.
+func TestNotifyFallsBackToTrace(t *testing.T) {
+	def := hostDefender(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("needs unshare(1)")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := defender.ChooseMechanism(defender.Notify); err != nil {
+		t.Skip("this kernel has no seccomp user notification: auto is trace anyway")
+	}
+	run := func(mech string) (string, error) {
+		cmd := exec.Command("unshare", "--pid", "--fork", "--mount", "--mount-proc", "--kill-child",
+			self, def, "run", "--mechanism", mech, "--", "/bin/sh", "-c", "id -u; echo ID-RC=$?")
+		cmd.Env = append(os.Environ(), noListenerEnv+"=1", `TASKWARD_POLICY={"name":"fallback","processes":{"deny":["/usr/bin/id"]}}`)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("auto")
+	if err != nil || !strings.Contains(out, "using --mechanism trace") || !strings.Contains(out, "ID-RC=126") ||
+		!strings.Contains(out, `"rule":"processes.deny"`) {
+		t.Fatalf("auto, listener refused: %v\n%s", err, out)
+	}
+	out, err = run("notify")
+	if err == nil || !strings.Contains(out, "listener") || strings.Contains(out, "ID-RC") {
+		t.Fatalf("notify forced, listener refused: %v\n%s", err, out)
+	}
+	t.Logf("notify forced: %v: %s", err, out)
 }
 
 // TestAutoMechanismNotPID1: outside a PID namespace of its own, auto keeps trace, whose
