@@ -257,6 +257,21 @@ func TestNotifyFallsBackToTrace(t *testing.T) {
 	t.Logf("notify forced: %v: %s", err, out)
 }
 
+// startTime is field 22 of /proc/PID/stat (the start time in clock ticks), which tells a
+// process from a later one with the same id; "" when pid is gone.
+func startTime(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // fields from 3 on
+	if len(f) < 20 {
+		return ""
+	}
+	return f[19]
+}
+
 // TestAutoMechanismNotPID1: outside a PID namespace of its own, auto keeps trace, whose
 // EXITKILL stops the whole tree if the defender is killed.
 func TestAutoMechanismNotPID1(t *testing.T) {
@@ -304,9 +319,16 @@ func TestNotifyDefenderKilled(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	kids := descendants(cmd.Process.Pid)
+	started := map[int]string{}
+	for _, k := range kids {
+		started[k] = startTime(k)
+	}
 	t.Cleanup(func() {
 		for _, k := range kids {
-			syscall.Kill(k, syscall.SIGKILL)
+			// Only if it is still the same process: the id may have been reused.
+			if st := startTime(k); st != "" && st == started[k] {
+				syscall.Kill(k, syscall.SIGKILL)
+			}
 		}
 	})
 	if len(kids) < 2 {
