@@ -31,5 +31,6 @@ for platform in ${PLATFORMS//,/ }; do
 done
 chart=$(ls "$rel"/taskward-*.tgz)
 "$HELM" lint --strict "$chart" >/dev/null || fail "$chart: helm lint"
-"$HELM" show chart "$chart" | grep -qx "appVersion: $VERSION" || fail "$chart: appVersion is not $VERSION"
+# helm quotes a version that YAML would read as a number (a commit id of digits only)
+"$HELM" show chart "$chart" | grep -qxE "appVersion: \"?$VERSION\"?" || fail "$chart: appVersion is not $VERSION"
 echo "release-check: $rel is complete ($(wc -l <"$rel/SHA256SUMS") files)"
