@@ -14,7 +14,7 @@ type Publishers func(pr webhook.PullRequest) (webhook.Publisher, error)
 
 // PullRequestReviewer reviews pull requests for the webhook receivers: it resolves the
 // head commit through the controller's Git source, loads and renders it, plans it against
-// the live state of the first cluster, and publishes the report.
+// the live state of every cluster the controller manages, and publishes the report.
 type PullRequestReviewer struct {
 	c       *Controller
 	publish Publishers
@@ -36,9 +36,15 @@ func (r *PullRequestReviewer) Review(ctx context.Context, pr webhook.PullRequest
 		log.Error("review: cannot fetch the head commit", "error", err.Error())
 		return
 	}
-	cluster := r.c.clusterList()[0]
-	rec := reconcile.New(r.c.client, reconcile.WithCluster(cluster), reconcile.WithLogger(r.c.log))
-	in := webhook.Prepare(ctx, commit.FS, webhook.WithImageSource(r.c.images), webhook.WithPlanner(webhook.PlannerFor(rec)))
+	// Clusters, not clusterList: this runs on a review worker, and clusterList reads the
+	// last good commit, which a reconcile may be replacing.
+	var planners []webhook.ClusterPlanner
+	for _, cl := range r.c.Clusters() {
+		// A reconciler of its own: the controller's (c.recs) belong to the reconcile loop.
+		rec := reconcile.New(r.c.client, reconcile.WithCluster(cl), reconcile.WithLogger(r.c.log))
+		planners = append(planners, webhook.ClusterPlanner{Cluster: cl, Plan: webhook.PlannerFor(rec)})
+	}
+	in := webhook.Prepare(ctx, commit.FS, webhook.WithImageSource(r.c.images), webhook.WithPlanners(planners...))
 	in.Head, in.Base = short(pr.HeadSHA), pr.BaseRef
 	report := webhook.Review(ctx, in)
 	pub, err := r.publish(pr)

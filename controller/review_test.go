@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
 	"github.com/taskward/taskward/webhook"
 )
 
@@ -81,9 +85,82 @@ func TestPullRequestReview(t *testing.T) {
 	if !r.Failed() || !strings.Contains(r.Markdown(), "privileged") || !strings.Contains(r.Markdown(), "register") {
 		t.Fatalf("bad change: failed=%v\n%s", r.Failed(), r.Markdown())
 	}
+	// One cluster: one plan, under the heading that names it.
+	if len(r.Plans) != 1 || !strings.Contains(r.Markdown(), "\n### Plan against live ECS (cluster `default`)\n\n| Action |") {
+		t.Fatalf("one cluster: %+v\n%s", r.Plans, r.Markdown())
+	}
 	good := remote.pushBranch("feature", "web: unprivileged", map[string]string{"tasks/web.json": web})
 	send(good, "pr-2")
 	if r := wait(good); r.Failed() {
 		t.Fatalf("good change failed:\n%s", r.Markdown())
+	}
+}
+
+// TestPullRequestReviewPlansEveryCluster: taskward.yaml lists two clusters and only beta
+// runs a web service, so the review of a change to web plans a new revision for both and
+// moves beta's service only; a third cluster from --clusters that ECS does not have gets
+// its error without hiding the other two.
+func TestPullRequestReviewPlansEveryCluster(t *testing.T) {
+	ctx := context.Background()
+	env := newTestEnv(t)
+	if _, err := env.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("beta")}); err != nil {
+		t.Fatal(err)
+	}
+	files := exampleFiles(t)
+	files["taskward.yaml"] = strings.Replace(files["taskward.yaml"], "clusters: [default]", "clusters: [default, beta]", 1)
+	remote := newGitRemote(t)
+	remote.push("initial", files)
+	pub := &recordingPublisher{reports: map[string]*webhook.Report{}}
+	publishers := func(pr webhook.PullRequest) (webhook.Publisher, error) { return pub, nil }
+
+	c := New(gitSource(t, "file://"+remote.bare), env.ecs)
+	c.Reconcile(ctx, "start") // applies main: web:1
+	net := &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}
+	if _, err := env.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("beta"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("web:1"), DesiredCount: aws.Int32(1), NetworkConfiguration: net}); err != nil {
+		t.Fatal(err)
+	}
+	remote.git(remote.work, "checkout", "-q", "-b", "feature")
+	head := remote.pushBranch("feature", "web: more CPU", map[string]string{"tasks/web.json": moreCPU(files["tasks/web.json"])})
+	pr := webhook.PullRequest{Provider: "github", Repo: "acme/gitops", Number: 8, HeadSHA: head, BaseRef: "main"}
+
+	prr, err := c.NewPullRequestReviewer(publishers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prr.Review(ctx, pr)
+	r := pub.get(head)
+	if r == nil {
+		t.Fatal("no review published")
+	}
+	if len(r.Plans) != 2 || r.Plans[0].Cluster != "default" || r.Plans[1].Cluster != "beta" {
+		t.Fatalf("plans: %+v", r.Plans)
+	}
+	for _, cp := range r.Plans {
+		if cp.Err != "" || cp.Plan == nil || len(cp.Plan.Register) != 1 || cp.Plan.Register[0].Family != "web" {
+			t.Fatalf("cluster %s: %+v", cp.Cluster, cp)
+		}
+	}
+	if s := r.Plans[0].Plan.Services; len(s) != 0 {
+		t.Errorf("default has no service, plan moves %+v", s)
+	}
+	if s := r.Plans[1].Plan.Services; len(s) != 1 || s[0].Detail != "service web: web:1 → the new revision" {
+		t.Errorf("beta: services %+v", s)
+	}
+	md := r.Markdown()
+	if d, b := strings.Index(md, "#### Cluster `default`"), strings.Index(md, "#### Cluster `beta`"); d < 0 || b < d {
+		t.Errorf("markdown:\n%s", md)
+	}
+
+	// --clusters default,ghost,beta: ghost does not exist in ECS.
+	c = New(gitSource(t, "file://"+remote.bare), env.ecs, WithClusters("default", "ghost", "beta"))
+	if prr, err = c.NewPullRequestReviewer(publishers); err != nil {
+		t.Fatal(err)
+	}
+	prr.Review(ctx, pr)
+	r = pub.get(head)
+	if len(r.Plans) != 3 || r.Plans[1].Cluster != "ghost" || !strings.Contains(r.Plans[1].Err, "ClusterNotFoundException") ||
+		r.Plans[0].Plan == nil || r.Plans[2].Plan == nil || len(r.Plans[2].Plan.Services) != 1 {
+		t.Fatalf("with a missing cluster: %+v\n%s", r.Plans, r.Markdown())
 	}
 }

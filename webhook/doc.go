@@ -20,8 +20,9 @@
 // fill the cache and make a genuine delivery look like a replay.
 //
 // Review. [Prepare] loads and renders a commit (any fs.FS: a checkout or a commit tree);
-// [Review] runs the checks over it and the reconcile plan against live ECS, and returns a
-// [Report], which renders as Markdown and as a one-line summary. [Review] is pure: it
+// [Review] runs the checks over it and summarizes its reconcile plans against live ECS (one
+// per cluster, from [WithPlanners]), and returns a [Report], which renders as Markdown and
+// as a one-line summary. [Review] is pure: it
 // reads its input and talks to nothing. Every string in a report passes through a
 // scrubber: values of environment variables that look like secrets are never echoed (the
 // variable's name is), and credentials in URLs are replaced.

@@ -124,20 +124,34 @@ func (r *Report) writeFindings(b *strings.Builder, title string, sev Severity, i
 	}
 }
 
+// writePlan writes the plans: with one cluster under one heading naming it, with several
+// one subsection per cluster, in the report's order.
 func (r *Report) writePlan(b *strings.Builder, items int) {
 	b.WriteString("\n### Plan against live ECS")
-	if r.Cluster != "" {
-		fmt.Fprintf(b, " (cluster %s)", code(r.Cluster))
+	if len(r.Plans) == 1 && r.Plans[0].Cluster != "" {
+		fmt.Fprintf(b, " (cluster %s)", code(r.Plans[0].Cluster))
 	}
 	b.WriteString("\n\n")
 	if r.PlanNote != "" {
 		fmt.Fprintf(b, "_%s_\n\n", text(r.PlanNote))
 	}
-	if r.PlanErr != "" {
-		fmt.Fprintf(b, "No plan: live ECS could not be read: %s\n", text(r.PlanErr))
+	for i, cs := range r.Plans {
+		if len(r.Plans) > 1 {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(b, "#### Cluster %s\n\n", code(cs.Cluster))
+		}
+		writeClusterPlan(b, cs, items)
+	}
+}
+
+func writeClusterPlan(b *strings.Builder, cs ClusterPlanSummary, items int) {
+	if cs.Err != "" {
+		fmt.Fprintf(b, "No plan: live ECS could not be read: %s\n", text(cs.Err))
 		return
 	}
-	p := r.Plan
+	p := cs.Plan
 	if p == nil {
 		return
 	}

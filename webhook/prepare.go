@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"errors"
 	"io/fs"
 	"path"
 
@@ -33,9 +32,15 @@ func DesiredOf(rendered []*manifests.Rendered) []reconcile.Desired {
 	return out
 }
 
+// ClusterPlanner plans against one cluster.
+type ClusterPlanner struct {
+	Cluster string
+	Plan    Planner
+}
+
 type prepareOptions struct {
-	images  manifests.ImageSource
-	planner Planner
+	images   manifests.ImageSource
+	planners []ClusterPlanner
 }
 
 // PrepareOption configures [Prepare].
@@ -46,8 +51,12 @@ func WithImageSource(s manifests.ImageSource) PrepareOption {
 	return func(o *prepareOptions) { o.images = s }
 }
 
-// WithPlanner computes the plan against live ECS when the head renders cleanly.
-func WithPlanner(p Planner) PrepareOption { return func(o *prepareOptions) { o.planner = p } }
+// WithPlanners plans against live ECS when the head renders cleanly: once per cluster,
+// one after the other, in the order given, which is the report's order. The caller
+// chooses the clusters: those apply reconciles.
+func WithPlanners(ps ...ClusterPlanner) PrepareOption {
+	return func(o *prepareOptions) { o.planners = append(o.planners, ps...) }
+}
 
 // Prepare loads and renders the repo in fsys (a checkout, or a commit tree through
 // internal/gitfs) and, when everything renders, plans it. It collects problems instead
@@ -57,7 +66,8 @@ func WithPlanner(p Planner) PrepareOption { return func(o *prepareOptions) { o.p
 //     file that parses on its own is still checked, and nothing is rendered or planned;
 //   - some tasks do not render: the others are rendered (for the protection check), and
 //     nothing is planned: a broken commit applies nothing;
-//   - the planner fails: the error is kept in PlanErr.
+//   - planning against a cluster fails: its error is kept in its [ClusterPlan], and the
+//     other clusters are still planned.
 func Prepare(ctx context.Context, fsys fs.FS, opts ...PrepareOption) *ReviewInput {
 	var o prepareOptions
 	for _, f := range opts {
@@ -73,14 +83,11 @@ func Prepare(ctx context.Context, fsys fs.FS, opts ...PrepareOption) *ReviewInpu
 	}
 	in.Tasks = repo.Tasks
 	in.Policies = len(repo.Policies)
-	if len(repo.Config.Clusters) > 0 {
-		in.Cluster = repo.Config.Clusters[0]
-	}
 	r := manifests.NewRenderer(repo.Config, repo.Policies, manifests.WithImageSource(o.images))
 	failed := false
 	for _, td := range repo.Tasks {
 		if err := ctx.Err(); err != nil {
-			in.PlanErr = err
+			in.PlanNote = "no plan: " + err.Error()
 			return in
 		}
 		rd, ps := r.Render(ctx, td)
@@ -95,10 +102,14 @@ func Prepare(ctx context.Context, fsys fs.FS, opts ...PrepareOption) *ReviewInpu
 	switch {
 	case failed:
 		in.PlanNote = "no plan: not every task definition renders"
-	case o.planner == nil:
+	case len(o.planners) == 0:
 		in.PlanNote = "no plan: live ECS not consulted"
 	default:
-		in.Plan, in.PlanErr = o.planner(ctx, DesiredOf(in.Rendered))
+		desired := DesiredOf(in.Rendered)
+		for _, cp := range o.planners {
+			plan, err := cp.Plan(ctx, desired)
+			in.Plans = append(in.Plans, ClusterPlan{Cluster: cp.Cluster, Plan: plan, Err: err})
+		}
 	}
 	return in
 }
@@ -130,6 +141,3 @@ func parseTasksAlone(fsys fs.FS) []*manifests.TaskDef {
 	})
 	return out
 }
-
-// errNoInput is what Review reports for a nil input.
-var errNoInput = errors.New("nothing to review")

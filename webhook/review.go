@@ -11,8 +11,8 @@ import (
 )
 
 // ReviewInput is what a review looks at: the head of a pull request loaded and rendered
-// (or the problems that stopped it), and optionally the plan against live ECS. [Prepare]
-// builds one from a file system; tests build them by hand.
+// (or the problems that stopped it), and optionally its plans against live ECS, one per
+// cluster. [Prepare] builds one from a file system; tests build them by hand.
 type ReviewInput struct {
 	// Head and Base name what is reviewed, for the report's header: commit ids, refs, or
 	// "working tree". Base may be empty.
@@ -29,13 +29,21 @@ type ReviewInput struct {
 	// Rendered are the tasks that rendered.
 	Rendered []*manifests.Rendered
 
-	// Plan is the reconcile plan against live ECS; nil when there is none.
-	Plan *reconcile.PlanResult
-	// PlanErr is why planning failed (live ECS could not be read).
-	PlanErr error
-	// PlanNote says what the plan was computed against, or why there is none.
+	// Plans are the plans against live ECS, one per cluster, in the order they were
+	// planned (the report keeps it); empty when nothing was planned.
+	Plans []ClusterPlan
+	// PlanNote says what the plans were computed against, or why there are none. It is
+	// about the whole review: every cluster is planned from the same rendered commit.
 	PlanNote string
-	Cluster  string
+}
+
+// ClusterPlan is the plan of the reviewed commit against one cluster's live state, or why
+// there is none. Task definitions belong to the region and services to a cluster, so the
+// plans of one review differ mostly in their service updates.
+type ClusterPlan struct {
+	Cluster string
+	Plan    *reconcile.PlanResult // nil when planning failed
+	Err     error                 // why planning failed (live ECS could not be read)
 }
 
 // Report is the outcome of a review. Every string in it is scrubbed.
@@ -48,11 +56,16 @@ type Report struct {
 	Policies   int
 	// Findings are sorted: failures first, then by file, path and message.
 	Findings []Finding
-	// Plan summarizes the plan; nil when there is none.
-	Plan     *PlanSummary
+	// Plans summarize the plans, one per cluster, in the input's order.
+	Plans    []ClusterPlanSummary
 	PlanNote string
-	PlanErr  string
-	Cluster  string
+}
+
+// ClusterPlanSummary is one cluster's plan as the report shows it: Plan, or Err.
+type ClusterPlanSummary struct {
+	Cluster string
+	Plan    *PlanSummary // nil when planning failed
+	Err     string
 }
 
 // PlanSummary is the plan, reduced to what a reviewer reads.
@@ -74,10 +87,10 @@ type PlanItem struct {
 // nothing else (ctx is only checked for cancellation between tasks).
 func Review(ctx context.Context, in *ReviewInput) *Report {
 	if in == nil {
-		in = &ReviewInput{PlanErr: errNoInput}
+		in = &ReviewInput{PlanNote: "no plan: nothing to review"}
 	}
 	rep := &Report{Head: in.Head, Base: in.Base, Changed: append([]string(nil), in.Changed...),
-		Tasks: len(in.Tasks), Policies: in.Policies, PlanNote: in.PlanNote, Cluster: in.Cluster}
+		Tasks: len(in.Tasks), Policies: in.Policies, PlanNote: in.PlanNote}
 	var secrets []string
 	for _, td := range in.Tasks {
 		if ctx.Err() != nil {
@@ -105,11 +118,17 @@ func Review(ctx context.Context, in *ReviewInput) *Report {
 				Message: fmt.Sprintf("container %q would run unprotected: skipped by taskward.yaml (%s)", c.Name, orNone(c.SkipReason))})
 		}
 	}
-	if in.Plan != nil {
-		rep.Plan = summarizePlan(in.Plan)
-	}
-	if in.PlanErr != nil {
-		rep.PlanErr = in.PlanErr.Error()
+	for _, cp := range in.Plans {
+		cs := ClusterPlanSummary{Cluster: cp.Cluster}
+		switch {
+		case cp.Err != nil:
+			cs.Err = cp.Err.Error()
+		case cp.Plan != nil:
+			cs.Plan = summarizePlan(cp.Plan)
+		default:
+			cs.Err = "the planner returned no plan" // a Planner that returned (nil, nil)
+		}
+		rep.Plans = append(rep.Plans, cs)
 	}
 
 	// Scrub everything that came from the repo or from ECS.
@@ -118,14 +137,19 @@ func Review(ctx context.Context, in *ReviewInput) *Report {
 		f := &rep.Findings[i]
 		f.File, f.Path, f.Container, f.Message = s.Scrub(f.File), s.Scrub(f.Path), s.Scrub(f.Container), s.Scrub(f.Message)
 	}
-	if rep.Plan != nil {
-		for _, l := range [][]PlanItem{rep.Plan.Register, rep.Plan.Services, rep.Plan.Prune} {
+	for i := range rep.Plans {
+		cs := &rep.Plans[i]
+		cs.Cluster, cs.Err = s.Scrub(cs.Cluster), s.Scrub(cs.Err)
+		if cs.Plan == nil {
+			continue
+		}
+		for _, l := range [][]PlanItem{cs.Plan.Register, cs.Plan.Services, cs.Plan.Prune} {
 			for i := range l {
 				l[i].Family, l[i].Source, l[i].Detail = s.Scrub(l[i].Family), s.Scrub(l[i].Source), s.Scrub(l[i].Detail)
 			}
 		}
 	}
-	rep.PlanErr, rep.PlanNote = s.Scrub(rep.PlanErr), s.Scrub(rep.PlanNote)
+	rep.PlanNote = s.Scrub(rep.PlanNote)
 	rep.Head, rep.Base = s.Scrub(rep.Head), s.Scrub(rep.Base)
 	for i := range rep.Changed {
 		rep.Changed[i] = s.Scrub(rep.Changed[i])
@@ -262,13 +286,59 @@ func (r *Report) Summary() string {
 	if w := r.Warnings(); w > 0 {
 		fmt.Fprintf(&b, ", %d warnings", w)
 	}
-	switch {
-	case r.Plan != nil:
-		fmt.Fprintf(&b, "; plan: %d register, %d service updates, %d prune", len(r.Plan.Register), len(r.Plan.Services), len(r.Plan.Prune))
-	case r.PlanErr != "":
-		b.WriteString("; no plan (ECS error)")
-	}
+	b.WriteString(r.planSummary())
 	return truncate(b.String(), MaxSummary)
+}
+
+// planSummary is the plan part of [Report.Summary]. With one cluster it reads as it did
+// before reviews planned every cluster. With several, a family registered or pruned in
+// more than one plan counts once (task definitions are regional: apply registers it
+// once), service updates add up (services belong to a cluster), and failed clusters are
+// counted.
+func (r *Report) planSummary() string {
+	failed := r.PlanErrors()
+	switch {
+	case len(r.Plans) == 0:
+		return ""
+	case failed == len(r.Plans) && failed == 1:
+		return "; no plan (ECS error)"
+	case failed == len(r.Plans):
+		return fmt.Sprintf("; no plan (ECS error on %d clusters)", failed)
+	}
+	register, prune := map[string]bool{}, map[string]bool{}
+	services := 0
+	for _, cs := range r.Plans {
+		if cs.Plan == nil {
+			continue
+		}
+		for _, it := range cs.Plan.Register {
+			register[it.Family] = true
+		}
+		for _, it := range cs.Plan.Prune {
+			prune[it.Family] = true
+		}
+		services += len(cs.Plan.Services)
+	}
+	var on string
+	switch {
+	case len(r.Plans) == 1:
+	case failed > 0:
+		on = fmt.Sprintf(" (%d of %d clusters, %s)", len(r.Plans)-failed, len(r.Plans), plural(failed, "ECS error"))
+	default:
+		on = fmt.Sprintf(" (%d clusters)", len(r.Plans))
+	}
+	return fmt.Sprintf("; plan%s: %d register, %d service updates, %d prune", on, len(register), services, len(prune))
+}
+
+// PlanErrors counts the clusters whose plan failed.
+func (r *Report) PlanErrors() int {
+	n := 0
+	for _, cs := range r.Plans {
+		if cs.Err != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, ending in "...".

@@ -128,8 +128,8 @@ func TestReviewPolicyThatDoesNotParseStillChecksTasks(t *testing.T) {
 	if len(findings(rep, CheckPrivileges, Failure)) != 1 || len(findings(rep, CheckSecrets, Failure)) != 2 {
 		t.Errorf("tasks not checked when the repo does not load:\n%s", rep.Markdown())
 	}
-	if rep.Plan != nil || !strings.Contains(rep.PlanNote, "does not load") {
-		t.Errorf("plan %v note %q", rep.Plan, rep.PlanNote)
+	if rep.Plans != nil || !strings.Contains(rep.PlanNote, "does not load") {
+		t.Errorf("plans %v note %q", rep.Plans, rep.PlanNote)
 	}
 }
 
@@ -212,10 +212,11 @@ func TestSummaryAndCommentBounds(t *testing.T) {
 			File: fmt.Sprintf("tasks/t%04d.json", i), Path: "containerDefinitions[0].privileged",
 			Message: strings.Repeat("a long explanation ", 10)})
 	}
-	rep.Plan = &PlanSummary{}
+	plan := &PlanSummary{}
 	for i := range 3000 {
-		rep.Plan.Register = append(rep.Plan.Register, PlanItem{Family: fmt.Sprintf("f%d", i), Detail: "new family"})
+		plan.Register = append(plan.Register, PlanItem{Family: fmt.Sprintf("f%d", i), Detail: "new family"})
 	}
+	rep.Plans = []ClusterPlanSummary{{Cluster: "prod", Plan: plan}}
 	if s := rep.Summary(); len(s) > MaxSummary {
 		t.Errorf("summary %d bytes: %q", len(s), s)
 	}
@@ -229,6 +230,17 @@ func TestSummaryAndCommentBounds(t *testing.T) {
 	}
 	if tiny := rep.MarkdownMax(300); len(tiny) > 300 || !strings.HasPrefix(tiny, CommentMarker) {
 		t.Errorf("MarkdownMax(300) = %d bytes", len(tiny))
+	}
+	// Forty clusters of the same plan: every cluster keeps its heading and its counts.
+	for i := range 40 {
+		rep.Plans = append(rep.Plans, ClusterPlanSummary{Cluster: fmt.Sprintf("c%02d", i), Plan: plan})
+	}
+	if s := rep.Summary(); len(s) > MaxSummary {
+		t.Errorf("summary %d bytes: %q", len(s), s)
+	}
+	cut = rep.MarkdownMax(MaxCommentBytes)
+	if len(cut) > MaxCommentBytes || !strings.Contains(cut, "#### Cluster `c39`") || strings.Count(cut, "| … | 2990 more | | |") != 41 {
+		t.Errorf("cut report of 41 clusters: %d bytes\n%s", len(cut), cut[max(0, len(cut)-2000):])
 	}
 }
 
@@ -268,8 +280,8 @@ func TestReviewPlanSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := Review(context.Background(), &ReviewInput{Plan: plan, Cluster: "prod"})
-	p := rep.Plan
+	rep := Review(context.Background(), &ReviewInput{Plans: []ClusterPlan{{Cluster: "prod", Plan: plan}}})
+	p := rep.Plans[0].Plan
 	if len(p.Register) != 2 || len(p.Services) != 1 || len(p.Prune) != 1 {
 		t.Fatalf("plan %+v", p)
 	}
@@ -284,7 +296,7 @@ func TestReviewPlanSummary(t *testing.T) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	rep = Review(context.Background(), &ReviewInput{PlanErr: errors.New("list services: https://user:pw@ecs.example.com: timeout")})
+	rep = Review(context.Background(), &ReviewInput{Plans: []ClusterPlan{{Cluster: "prod", Err: errors.New("list services: https://user:pw@ecs.example.com: timeout")}}})
 	if !strings.Contains(rep.Markdown(), "live ECS could not be read") || strings.Contains(rep.Markdown(), "pw@") {
 		t.Errorf("plan error:\n%s", rep.Markdown())
 	}

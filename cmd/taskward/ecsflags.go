@@ -90,6 +90,17 @@ func (f *ecsFlags) clusterOr(clusters []string) string {
 	return "default"
 }
 
+// clustersOr returns --cluster, or every one of the repo's clusters (in its order).
+func (f *ecsFlags) clustersOr(clusters []string) []string {
+	if f.cluster != "" {
+		return []string{f.cluster}
+	}
+	if len(clusters) > 0 {
+		return clusters
+	}
+	return []string{"default"}
+}
+
 // resolveRegion picks the region: --region, else taskward.yaml's (the repo knows where its
 // clusters are), else the environment's for real AWS, else us-east-1.
 func resolveRegion(flag, repo, mode string, getenv func(string) string) string {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -37,6 +38,7 @@ func init() {
 			f := &reviewFlags{}
 			f.renderFlags.add(fs)
 			f.ecsFlags.add(fs)
+			fs.Lookup("cluster").Usage = "plan against ECS `CLUSTER` only (default: every one of taskward.yaml's clusters)"
 			fs.StringVar(&f.repo, "repo", ".", "GitOps repo `DIR` (a Git checkout when --head is given)")
 			fs.StringVar(&f.head, "head", "", "commit, branch or tag to review (default: the working tree of --repo)")
 			fs.StringVar(&f.base, "base", "", "commit, branch or tag the change is against, to list the changed files (needs --head)")
@@ -66,26 +68,45 @@ func runReview(ctx context.Context, env *cmdEnv, args []string, f *reviewFlags) 
 		return fail(err)
 	}
 	cfg := repoConfig(fsys)
-	cluster := f.clusterOr(cfg.Clusters)
 
 	opts := []webhook.PrepareOption{webhook.WithImageSource(f.imageSource(ctx))}
 	note := ""
 	if !f.noPlan {
-		opts = append(opts, webhook.WithPlanner(func(ctx context.Context, desired []reconcile.Desired) (*reconcile.PlanResult, error) {
-			client, cleanup, err := f.client(ctx, log, cfg.DeclaredRegion(), cfg.Clusters)
-			if err != nil {
-				return nil, err
+		// One client for every cluster, made on the first plan: nothing is started or
+		// dialled when the head does not render.
+		var (
+			client  *ecs.Client
+			cerr    error
+			cleanup = func() {}
+		)
+		defer func() { cleanup() }()
+		connect := func(ctx context.Context) (*ecs.Client, error) {
+			if client == nil && cerr == nil {
+				var done func()
+				if client, done, cerr = f.client(ctx, log, cfg.DeclaredRegion(), cfg.Clusters); cerr == nil {
+					cleanup = done
+				}
 			}
-			defer cleanup()
-			return webhook.PlannerFor(reconcile.New(client, reconcile.WithCluster(cluster), reconcile.WithLogger(log)))(ctx, desired)
-		}))
+			return client, cerr
+		}
+		var planners []webhook.ClusterPlanner
+		for _, cl := range f.clustersOr(cfg.Clusters) {
+			planners = append(planners, webhook.ClusterPlanner{Cluster: cl, Plan: func(ctx context.Context, desired []reconcile.Desired) (*reconcile.PlanResult, error) {
+				c, err := connect(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return webhook.PlannerFor(reconcile.New(c, reconcile.WithCluster(cl), reconcile.WithLogger(log)))(ctx, desired)
+			}})
+		}
+		opts = append(opts, webhook.WithPlanners(planners...))
 		if f.mode == awsecs.ModeLocal && f.endpoint == "" && f.state == "" {
 			note = "against a fresh in-process ecslocal: there is no live state, so every family is new; use --ecs aws for the plan against your account"
 		}
 	}
 	in := webhook.Prepare(ctx, fsys, opts...)
-	in.Head, in.Base, in.Changed, in.Cluster = head, f.base, changed, cluster
-	if note != "" && in.Plan != nil {
+	in.Head, in.Base, in.Changed = head, f.base, changed
+	if note != "" && len(in.Plans) > 0 {
 		in.PlanNote = note
 	}
 	rep := webhook.Review(ctx, in)
@@ -94,7 +115,7 @@ func runReview(ctx context.Context, env *cmdEnv, args []string, f *reviewFlags) 
 	}
 	fmt.Fprintln(env.stderr, "taskward review:", rep.Summary())
 	switch {
-	case in.PlanErr != nil:
+	case ctx.Err() != nil, rep.PlanErrors() > 0:
 		return exitError
 	case rep.Failed():
 		return exitChanges

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -8,8 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/taskward/taskward/ecslocal"
 )
 
 // gitRepoFromExample makes a Git repo holding examples/gitops: commit 1 as it is, commit 2
@@ -92,5 +98,63 @@ func TestReviewCommand(t *testing.T) {
 	code, out, _ = runCmd(t, "", "review", "--repo", dir, "--head", good, "--ecs", "local", "--ecs-endpoint", "http://127.0.0.1:1", "--offline")
 	if code != exitError || !strings.Contains(out, "live ECS could not be read") {
 		t.Fatalf("unreachable ECS: exit %d\n%s", code, out)
+	}
+}
+
+// TestReviewCommandPlansEveryCluster: with taskward.yaml listing alpha and beta, review
+// plans against both (or only --cluster); a cluster the endpoint does not have is an error
+// (exit 2) that still prints the other cluster's plan.
+func TestReviewCommandPlansEveryCluster(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join("..", "..", "examples", "gitops")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if rel == "taskward.yaml" {
+			b = []byte(strings.Replace(string(b), "clusters: [default]", "clusters: [alpha, beta]", 1))
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := runCmd(t, "", "review", "--repo", dir, "--ecs", "local", "--offline")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	a, b := strings.Index(out, "\n#### Cluster `alpha`\n\n| Action |"), strings.Index(out, "\n#### Cluster `beta`\n\n| Action |")
+	if a < 0 || b < a || strings.Count(out, "every family is new") != 1 || !strings.Contains(errOut, "; plan (2 clusters): 3 register, 0 service updates, 0 prune") {
+		t.Fatalf("both clusters:\n%s\n%s", out, errOut)
+	}
+
+	code, out, _ = runCmd(t, "", "review", "--repo", dir, "--ecs", "local", "--offline", "--cluster", "beta")
+	if code != exitOK || !strings.Contains(out, "\n### Plan against live ECS (cluster `beta`)\n") || strings.Contains(out, "alpha") {
+		t.Fatalf("--cluster beta: exit %d\n%s", code, out)
+	}
+
+	srv, err := ecslocal.Listen(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	client := ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
+	if _, err := client.CreateCluster(context.Background(), &ecs.CreateClusterInput{ClusterName: aws.String("beta")}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCmd(t, "", "review", "--repo", dir, "--ecs", "local", "--ecs-endpoint", srv.URL, "--offline")
+	if code != exitError || !strings.Contains(out, "#### Cluster `alpha`\n\nNo plan: live ECS could not be read: ") || !strings.Contains(out, "ClusterNotFoundException") ||
+		!strings.Contains(out, "#### Cluster `beta`\n\n| Action |") || !strings.Contains(errOut, "; plan (1 of 2 clusters, 1 ECS error): 3 register") {
+		t.Fatalf("alpha missing: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
