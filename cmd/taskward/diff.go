@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +31,7 @@ type syncFlags struct {
 func (f *syncFlags) add(fs *pflag.FlagSet) {
 	f.renderFlags.add(fs)
 	f.ecsFlags.add(fs)
+	fs.Lookup("cluster").Usage = "only this ECS `CLUSTER` (default: every one of taskward.yaml's clusters, one after another in its order)"
 	fs.StringVar(&f.repo, "repo", ".", "GitOps repo `DIR`")
 	fs.StringVarP(&f.output, "output", "o", "text", "output: text (a unified diff of the reduced JSON) or json")
 	fs.StringVar(&f.commit, "commit", "", "git commit `SHA` recorded in the taskward.dev/commit tag (default: the repo's HEAD, when it is a checkout)")
@@ -85,37 +87,65 @@ func cliLogger(env *cmdEnv) *slog.Logger {
 	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-func writePlan(env *cmdEnv, output string, plan *reconcile.PlanResult, res *reconcile.ApplyResult) error {
-	if output == "json" {
-		b, err := json.MarshalIndent(struct {
+// clusterSync is one cluster's diff or apply. With several clusters, --output json prints
+// {"clusters": [clusterSync, ...]}; with one it keeps the {"plan", "apply"} it always had.
+type clusterSync struct {
+	Cluster string                 `json:"cluster"`
+	Plan    *reconcile.PlanResult  `json:"plan"`
+	Apply   *reconcile.ApplyResult `json:"apply,omitempty"`
+	Error   string                 `json:"error,omitempty"`
+
+	err error // reading live state or planning failed, or a family's apply did
+}
+
+// writeSyncJSON prints the results: the plan and apply of the only cluster as before, or
+// one entry per cluster, each naming its cluster. A single cluster whose live state could
+// not be read prints nothing (the error is on stderr), as before.
+func writeSyncJSON(w io.Writer, results []*clusterSync) error {
+	var v any
+	switch {
+	case len(results) > 1:
+		v = struct {
+			Clusters []*clusterSync `json:"clusters"`
+		}{results}
+	case results[0].Plan == nil:
+		return nil
+	default:
+		v = struct {
 			Plan  *reconcile.PlanResult  `json:"plan"`
 			Apply *reconcile.ApplyResult `json:"apply,omitempty"`
-		}{plan, res}, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(env.stdout, "%s\n", b)
+		}{results[0].Plan, results[0].Apply}
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
 		return err
 	}
-	if err := plan.WriteText(env.stdout, isTerminal(env.stdout)); err != nil {
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// writePlanText prints a plan and, after an apply, what was done per family.
+func writePlanText(w io.Writer, plan *reconcile.PlanResult, res *reconcile.ApplyResult) error {
+	if err := plan.WriteText(w, isTerminal(w)); err != nil {
 		return err
 	}
 	if res != nil {
 		for _, f := range res.Families {
 			switch {
 			case f.Err != nil:
-				fmt.Fprintf(env.stdout, "FAILED %s: %v\n", f.Family, f.Err)
-			case f.Action == reconcile.ActionNoop:
+				fmt.Fprintf(w, "FAILED %s: %v\n", f.Family, f.Err)
+			case f.Action == reconcile.ActionNoop, f.Action == reconcile.ActionUpdateService:
+				// update-service registers nothing: Registered is the revision it already had.
 			case f.Reused:
-				fmt.Fprintf(env.stdout, "applied %s: reused %s (already carries this content)\n", f.Family, f.Registered)
+				fmt.Fprintf(w, "applied %s: reused %s (already carries this content)\n", f.Family, f.Registered)
 			case f.Registered != "":
-				fmt.Fprintf(env.stdout, "applied %s: registered %s\n", f.Family, f.Registered)
+				fmt.Fprintf(w, "applied %s: registered %s\n", f.Family, f.Registered)
 			}
 			for _, s := range f.UpdatedServices {
-				fmt.Fprintf(env.stdout, "applied %s: service %s updated\n", f.Family, s)
+				fmt.Fprintf(w, "applied %s: service %s updated\n", f.Family, s)
 			}
 			for _, d := range f.Deregistered {
-				fmt.Fprintf(env.stdout, "applied %s: deregistered %s\n", f.Family, d)
+				fmt.Fprintf(w, "applied %s: deregistered %s\n", f.Family, d)
 			}
 		}
 	}
@@ -151,8 +181,9 @@ func init() {
 	})
 }
 
-// runSync is diff (dryRun) and apply. Exit codes: 0 nothing to do or applied, 1 changes
-// pending (dry run), 2 error.
+// runSync is diff (dryRun) and apply, for --cluster or else every cluster of taskward.yaml.
+// Exit codes: 0 nothing to do or applied, 1 changes pending (dry run) in any cluster, 2 an
+// error in any cluster (the other clusters are still diffed or applied).
 func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait bool) int {
 	if f.output != "text" && f.output != "json" {
 		fmt.Fprintf(env.stderr, "--output %q: use text or json\n", f.output)
@@ -173,34 +204,84 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 	if commit == "" {
 		commit = headCommit(f.repo)
 	}
-	cluster := f.clusterOr(repo.Config.Clusters)
-	rec := reconcile.New(client, reconcile.WithPrune(prune), reconcile.WithCluster(cluster),
-		reconcile.WithCommit(commit), reconcile.WithLogger(log))
-	plan, res, err := rec.Sync(ctx, desired, dryRun)
-	if plan != nil {
-		if werr := writePlan(env, f.output, plan, res); werr != nil {
+	clusters := f.clustersOr(repo.Config.Clusters)
+	multi := len(clusters) > 1
+	// prefix names the cluster in errors when there are several.
+	prefix := func(cluster string) string {
+		if multi {
+			return "cluster " + cluster + ": "
+		}
+		return ""
+	}
+
+	// One cluster after another, in the repo's order, sharing the client: task definitions
+	// belong to the region, so the first cluster registers a changed family and the next
+	// ones find that revision by its content hash and only move their own services. Run
+	// concurrently, two clusters could both register it.
+	results := make([]*clusterSync, len(clusters))
+	for i, cluster := range clusters {
+		rec := reconcile.New(client, reconcile.WithPrune(prune), reconcile.WithCluster(cluster),
+			reconcile.WithCommit(commit), reconcile.WithLogger(log))
+		cs := &clusterSync{Cluster: cluster}
+		cs.Plan, cs.Apply, cs.err = rec.Sync(ctx, desired, dryRun)
+		results[i] = cs
+		if f.output == "text" {
+			if multi {
+				if i > 0 {
+					fmt.Fprintln(env.stdout)
+				}
+				fmt.Fprintf(env.stdout, "==> cluster %s <==\n", cluster)
+			}
+			if cs.Plan != nil {
+				if werr := writePlanText(env.stdout, cs.Plan, cs.Apply); werr != nil {
+					fmt.Fprintf(env.stderr, "taskward: %v\n", werr)
+					return exitError
+				}
+			}
+		}
+		if cs.err != nil {
+			fmt.Fprintf(env.stderr, "taskward: %s%s\n", prefix(cluster), ecsErrorHint(cs.err))
+		} else if cs.Apply != nil {
+			cs.err = cs.Apply.Err() // printed as FAILED lines
+		}
+		if cs.err != nil {
+			cs.Error = cs.err.Error()
+		}
+	}
+	if f.output == "json" {
+		if werr := writeSyncJSON(env.stdout, results); werr != nil {
 			fmt.Fprintf(env.stderr, "taskward: %v\n", werr)
 			return exitError
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "taskward: %s\n", ecsErrorHint(err))
-		return exitError
-	}
-	if res != nil && res.Err() != nil {
-		return exitError
-	}
-	if dryRun {
-		if plan.HasChanges() {
-			return exitChanges
+	// As with one cluster, a cluster whose apply failed is not waited for.
+	if wait && !dryRun {
+		for _, cs := range results {
+			if cs.err != nil || cs.Apply == nil {
+				continue
+			}
+			if cs.err = waitStable(ctx, client, cs.Cluster, cs.Apply); cs.err != nil {
+				fmt.Fprintf(env.stderr, "taskward: %s%v\n", prefix(cs.Cluster), cs.err)
+			}
 		}
-		return exitOK
 	}
-	if wait && res != nil {
-		if err := waitStable(ctx, client, cluster, res); err != nil {
-			fmt.Fprintf(env.stderr, "taskward: %v\n", err)
-			return exitError
+
+	var failed []string
+	changes := false
+	for _, cs := range results {
+		if cs.err != nil {
+			failed = append(failed, cs.Cluster)
 		}
+		changes = changes || (cs.Plan != nil && cs.Plan.HasChanges())
+	}
+	switch {
+	case len(failed) > 0:
+		if multi {
+			fmt.Fprintf(env.stderr, "taskward: %d of %d clusters failed: %s\n", len(failed), len(clusters), strings.Join(failed, ", "))
+		}
+		return exitError
+	case dryRun && changes:
+		return exitChanges
 	}
 	return exitOK
 }
