@@ -21,7 +21,7 @@ import (
 
 	"github.com/taskward/taskward/controller/gitsource"
 	"github.com/taskward/taskward/ecslocal"
-	"github.com/taskward/taskward/internal/awsecs"
+	"github.com/taskward/taskward/internal/ecstest"
 )
 
 // gitRemote is a bare repository made with the git CLI and a work tree to push from.
@@ -140,19 +140,8 @@ type testEnv struct {
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
-	ctx := context.Background()
-	local, err := ecslocal.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { local.Close() })
-	client, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeLocal, Endpoint: local.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("default")}); err != nil {
-		t.Fatal(err)
-	}
+	l := ecstest.Start(t, "default")
+	client, local := l.Client, l.Running
 	sink := &alertSink{}
 	ts := httptest.NewServer(sink)
 	t.Cleanup(ts.Close)

@@ -10,30 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/taskward/taskward/ecslocal"
-	"github.com/taskward/taskward/internal/awsecs"
+	"github.com/taskward/taskward/internal/ecstest"
 	"github.com/taskward/taskward/reconcile"
 )
 
 // newECS starts an ecslocal with the given clusters and returns a real SDK client for it.
 func newECS(t *testing.T, clusters ...string) *ecs.Client {
 	t.Helper()
-	ctx := context.Background()
-	local, err := ecslocal.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { local.Close() })
-	client, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeLocal, Endpoint: local.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range clusters {
-		if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(c)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return client
+	return ecstest.Start(t, clusters...).Client
 }
 
 // planners plans against each cluster with a reconciler of its own, as the controller does.

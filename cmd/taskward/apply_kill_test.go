@@ -17,8 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/taskward/taskward/ecslocal"
-	"github.com/taskward/taskward/internal/awsecs"
+	"github.com/taskward/taskward/internal/ecstest"
 )
 
 // TestApplyKilledBetweenRegisterAndUpdateService kills a real `taskward apply` process with
@@ -34,16 +33,8 @@ func TestApplyKilledBetweenRegisterAndUpdateService(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	local, err := ecslocal.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer local.Close()
-	client, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeLocal, Endpoint: local.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("default")})
+	l := ecstest.Start(t, "default")
+	local, client := l.Running, l.Client
 
 	// A proxy in front of ecslocal that kills the apply process on its first UpdateService.
 	var mu sync.Mutex
@@ -94,7 +85,7 @@ func TestApplyKilledBetweenRegisterAndUpdateService(t *testing.T) {
 	b, _ := os.ReadFile(web)
 	os.WriteFile(web, []byte(strings.NewReplacer(`"cpu": "512"`, `"cpu": "1024"`, `"memory": "1024"`, `"memory": "2048"`).Replace(string(b))), 0o644)
 
-	err = apply(true)
+	err := apply(true)
 	mu.Lock()
 	wasKilled := killed
 	mu.Unlock()

@@ -13,8 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/taskward/taskward/ecslocal"
-	"github.com/taskward/taskward/internal/awsecs"
+	"github.com/taskward/taskward/internal/ecstest"
 )
 
 // syncFixture is examples/gitops with `clusters: [alpha, beta]` and an ecslocal, reached
@@ -28,21 +27,8 @@ type syncFixture struct {
 
 func newSyncFixture(t *testing.T, create ...string) *syncFixture {
 	t.Helper()
-	ctx := context.Background()
-	local, err := ecslocal.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { local.Close() })
-	client, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeLocal, Endpoint: local.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range create {
-		if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(c)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	l := ecstest.Start(t, create...)
+	local, client := l.Running, l.Client
 	repo := t.TempDir()
 	copyDir(t, "../../examples/gitops", repo)
 	cfg := filepath.Join(repo, "taskward.yaml")
