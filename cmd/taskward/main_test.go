@@ -9,12 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/spf13/pflag"
 
-	"github.com/taskward/taskward/ecslocal"
+	"github.com/taskward/taskward/internal/ecstest"
 	"github.com/taskward/taskward/internal/ojson"
 	"github.com/taskward/taskward/manifests"
 )
@@ -97,13 +95,7 @@ func TestProtectSeedTaskRegistersInECS(t *testing.T) {
 		t.Fatalf("init container: %s", init.Marshal())
 	}
 
-	srv, err := ecslocal.Listen(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	client := ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
+	client := ecstest.Start(t).Client
 	var in ecs.RegisterTaskDefinitionInput
 	// encoding/json matches the SDK's Go field names case-insensitively: wire JSON fills it.
 	if err := json.Unmarshal([]byte(out), &in); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,13 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
-	"github.com/taskward/taskward/ecslocal"
+	"github.com/taskward/taskward/internal/ecstest"
 )
 
 // gitRepoFromExample makes a Git repo holding examples/gitops: commit 1 as it is, commit 2
@@ -106,27 +102,13 @@ func TestReviewCommand(t *testing.T) {
 // (exit 2) that still prints the other cluster's plan.
 func TestReviewCommandPlansEveryCluster(t *testing.T) {
 	dir := t.TempDir()
-	src := filepath.Join("..", "..", "examples", "gitops")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if rel == "taskward.yaml" {
-			b = []byte(strings.Replace(string(b), "clusters: [default]", "clusters: [alpha, beta]", 1))
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
+	copyDir(t, filepath.Join("..", "..", "examples", "gitops"), dir)
+	cfg := filepath.Join(dir, "taskward.yaml")
+	y, _ := os.ReadFile(cfg)
+	if !strings.Contains(string(y), "clusters: [default]") {
+		t.Fatal("examples/gitops/taskward.yaml no longer says clusters: [default]")
 	}
+	os.WriteFile(cfg, []byte(strings.Replace(string(y), "clusters: [default]", "clusters: [alpha, beta]", 1)), 0o644)
 
 	code, out, errOut := runCmd(t, "", "review", "--repo", dir, "--ecs", "local", "--offline")
 	if code != exitOK {
@@ -142,16 +124,7 @@ func TestReviewCommandPlansEveryCluster(t *testing.T) {
 		t.Fatalf("--cluster beta: exit %d\n%s", code, out)
 	}
 
-	srv, err := ecslocal.Listen(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	client := ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
-	if _, err := client.CreateCluster(context.Background(), &ecs.CreateClusterInput{ClusterName: aws.String("beta")}); err != nil {
-		t.Fatal(err)
-	}
+	srv := ecstest.Start(t, "beta")
 	code, out, errOut = runCmd(t, "", "review", "--repo", dir, "--ecs", "local", "--ecs-endpoint", srv.URL, "--offline")
 	if code != exitError || !strings.Contains(out, "#### Cluster `alpha`\n\nNo plan: live ECS could not be read: ") || !strings.Contains(out, "ClusterNotFoundException") ||
 		!strings.Contains(out, "#### Cluster `beta`\n\n| Action |") || !strings.Contains(errOut, "; plan (1 of 2 clusters, 1 ECS error): 3 register") {
