@@ -41,7 +41,9 @@ func (r *PullRequestReviewer) Review(ctx context.Context, pr webhook.PullRequest
 	var planners []webhook.ClusterPlanner
 	for _, cl := range r.c.Clusters() {
 		// A reconciler of its own: the controller's (c.recs) belong to the reconcile loop.
-		rec := reconcile.New(r.c.client, reconcile.WithCluster(cl), reconcile.WithLogger(r.c.log))
+		// With the controller's prune setting, so that the plan shows what apply would
+		// deregister.
+		rec := reconcile.New(r.c.client, reconcile.WithCluster(cl), reconcile.WithPrune(r.c.prune), reconcile.WithLogger(r.c.log))
 		planners = append(planners, webhook.ClusterPlanner{Cluster: cl, Plan: webhook.PlannerFor(rec)})
 	}
 	in := webhook.Prepare(ctx, commit.FS, webhook.WithImageSource(r.c.images), webhook.WithPlanners(planners...))

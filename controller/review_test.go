@@ -164,3 +164,38 @@ func TestPullRequestReviewPlansEveryCluster(t *testing.T) {
 		t.Fatalf("with a missing cluster: %+v\n%s", r.Plans, r.Markdown())
 	}
 }
+
+// TestPullRequestReviewShowsPrunes: a pull request that deletes a task file shows the
+// family as pruned when the controller prunes (--prune), and not when it does not: the
+// review plans what apply would do.
+func TestPullRequestReviewShowsPrunes(t *testing.T) {
+	ctx := context.Background()
+	env := newTestEnv(t)
+	remote := newGitRemote(t)
+	remote.push("initial", exampleFiles(t))
+	remote.git(remote.work, "checkout", "-q", "-b", "drop-cache")
+	remote.git(remote.work, "rm", "-q", "tasks/cache.json")
+	head := remote.pushBranch("drop-cache", "drop cache", nil)
+	pr := webhook.PullRequest{Provider: "github", Repo: "acme/gitops", Number: 9, HeadSHA: head, BaseRef: "main"}
+	for _, prune := range []bool{false, true} {
+		pub := &recordingPublisher{reports: map[string]*webhook.Report{}}
+		c := New(gitSource(t, "file://"+remote.bare), env.ecs, WithPrune(prune))
+		c.Reconcile(ctx, "start") // main: web, cache, twistlock-fargate-task registered
+		prr, err := c.NewPullRequestReviewer(func(webhook.PullRequest) (webhook.Publisher, error) { return pub, nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		prr.Review(ctx, pr)
+		r := pub.get(head)
+		if r == nil || len(r.Plans) != 1 || r.Plans[0].Plan == nil {
+			t.Fatalf("prune=%v: review %+v", prune, r)
+		}
+		var pruned []string
+		for _, it := range r.Plans[0].Plan.Prune {
+			pruned = append(pruned, it.Family)
+		}
+		if want := prune; (len(pruned) == 1 && pruned[0] == "cache") != want || (!want && len(pruned) != 0) {
+			t.Fatalf("prune=%v: pruned %v; summary %s", prune, pruned, r.Summary())
+		}
+	}
+}
