@@ -40,6 +40,7 @@ var (
 	localOnly = []struct{ file, action, reason string }{
 		{"cmd/taskward/ecsflags.go", "ecs:CreateCluster", "with --ecs local only: creates the repo's clusters in the in-process ecslocal"},
 		{"cmd/taskward/ecslocal.go", "ecs:CreateCluster", "taskward ecs-local creates its --clusters in the endpoint it serves itself"},
+		{"internal/ecstest/ecstest.go", "ecs:CreateCluster", "test helper: creates clusters in the ecslocal it starts for a test"},
 	}
 	// implicit are actions IAM checks that are not SDK operations of their own.
 	implicit = map[string]string{
