@@ -14,7 +14,8 @@ type Publishers func(pr webhook.PullRequest) (webhook.Publisher, error)
 
 // PullRequestReviewer reviews pull requests for the webhook receivers: it resolves the
 // head commit through the controller's Git source, loads and renders it, plans it against
-// the live state of every cluster the controller manages, and publishes the report.
+// the live state of the clusters its merge would be applied to (--clusters, else the
+// head's taskward.yaml's), and publishes the report.
 type PullRequestReviewer struct {
 	c       *Controller
 	publish Publishers
@@ -36,17 +37,28 @@ func (r *PullRequestReviewer) Review(ctx context.Context, pr webhook.PullRequest
 		log.Error("review: cannot fetch the head commit", "error", err.Error())
 		return
 	}
-	// Clusters, not clusterList: this runs on a review worker, and clusterList reads the
-	// last good commit, which a reconcile may be replacing.
-	var planners []webhook.ClusterPlanner
-	for _, cl := range r.c.Clusters() {
-		// A reconciler of its own: the controller's (c.recs) belong to the reconcile loop.
-		// With the controller's prune setting, so that the plan shows what apply would
-		// deregister.
-		rec := reconcile.New(r.c.client, reconcile.WithCluster(cl), reconcile.WithPrune(r.c.prune), reconcile.WithLogger(r.c.log))
-		planners = append(planners, webhook.ClusterPlanner{Cluster: cl, Plan: webhook.PlannerFor(rec)})
+	planners := func(clusters []string) []webhook.ClusterPlanner {
+		var ps []webhook.ClusterPlanner
+		for _, cl := range clusters {
+			// A reconciler of its own: the controller's (c.recs) belong to the reconcile
+			// loop. With the controller's prune setting, so that the plan shows what apply
+			// would deregister.
+			rec := reconcile.New(r.c.client, reconcile.WithCluster(cl), reconcile.WithPrune(r.c.prune), reconcile.WithLogger(r.c.log))
+			ps = append(ps, webhook.ClusterPlanner{Cluster: cl, Plan: webhook.PlannerFor(rec)})
+		}
+		return ps
 	}
-	in := webhook.Prepare(ctx, commit.FS, webhook.WithImageSource(r.c.images), webhook.WithPlanners(planners...))
+	opts := []webhook.PrepareOption{webhook.WithImageSource(r.c.images)}
+	if len(r.c.clusters) > 0 {
+		// --clusters: the controller applies to these whatever taskward.yaml says. (Set
+		// by New's options only, so read without the reconcile lock.)
+		opts = append(opts, webhook.WithPlanners(planners(r.c.clusters)...))
+	} else {
+		// The head's own taskward.yaml, not the controller's clusterList: that is the last
+		// applied commit's, and after the merge the controller applies to the head's.
+		opts = append(opts, webhook.WithPlannersFor(planners))
+	}
+	in := webhook.Prepare(ctx, commit.FS, opts...)
 	in.Head, in.Base = short(pr.HeadSHA), pr.BaseRef
 	report := webhook.Review(ctx, in)
 	pub, err := r.publish(pr)

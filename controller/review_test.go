@@ -165,6 +165,62 @@ func TestPullRequestReviewPlansEveryCluster(t *testing.T) {
 	}
 }
 
+// TestPullRequestReviewPlansHeadClusters: main's taskward.yaml lists default and is
+// applied; a pull request adds beta. Without --clusters the review plans against the
+// head's clusters (default, then beta), which the merge would apply to, not the applied
+// commit's; with --clusters default it plans against default only.
+func TestPullRequestReviewPlansHeadClusters(t *testing.T) {
+	ctx := context.Background()
+	env := newTestEnv(t)
+	if _, err := env.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("beta")}); err != nil {
+		t.Fatal(err)
+	}
+	files := exampleFiles(t)
+	remote := newGitRemote(t)
+	remote.push("initial", files) // clusters: [default]
+	remote.git(remote.work, "checkout", "-q", "-b", "add-beta")
+	head := remote.pushBranch("add-beta", "deploy to beta too", map[string]string{
+		"taskward.yaml": strings.Replace(files["taskward.yaml"], "clusters: [default]", "clusters: [default, beta]", 1)})
+	pr := webhook.PullRequest{Provider: "github", Repo: "acme/gitops", Number: 10, HeadSHA: head, BaseRef: "main"}
+
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		want []string
+	}{
+		{"head's taskward.yaml", nil, []string{"default", "beta"}},
+		{"--clusters default", []Option{WithClusters("default")}, []string{"default"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pub := &recordingPublisher{reports: map[string]*webhook.Report{}}
+			c := New(gitSource(t, "file://"+remote.bare), env.ecs, tc.opts...)
+			c.Reconcile(ctx, "start")
+			if st := c.Status(); !st.Ready || st.LastApplied == "" {
+				t.Fatalf("main not applied: %+v", st)
+			}
+			prr, err := c.NewPullRequestReviewer(func(webhook.PullRequest) (webhook.Publisher, error) { return pub, nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			prr.Review(ctx, pr)
+			r := pub.get(head)
+			if r == nil {
+				t.Fatal("no review published")
+			}
+			var got []string
+			for _, cp := range r.Plans {
+				got = append(got, cp.Cluster)
+				if cp.Err != "" || cp.Plan == nil {
+					t.Errorf("cluster %s: %+v", cp.Cluster, cp)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("planned against %v, want %v\n%s", got, tc.want, r.Markdown())
+			}
+		})
+	}
+}
+
 // TestPullRequestReviewShowsPrunes: a pull request that deletes a task file shows the
 // family as pruned when the controller prunes (--prune), and not when it does not: the
 // review plans what apply would do.

@@ -21,7 +21,7 @@
 //
 // Review. [Prepare] loads and renders a commit (any fs.FS: a checkout or a commit tree);
 // [Review] runs the checks over it and summarizes its reconcile plans against live ECS (one
-// per cluster, from [WithPlanners]), and returns a [Report], which renders as Markdown and
+// per cluster, from [WithPlanners] or [WithPlannersFor]), and returns a [Report], which renders as Markdown and
 // as a one-line summary. [Review] is pure: it
 // reads its input and talks to nothing. Every string in a report passes through a
 // scrubber: values of environment variables that look like secrets are never echoed (the

@@ -39,8 +39,9 @@ type ClusterPlanner struct {
 }
 
 type prepareOptions struct {
-	images   manifests.ImageSource
-	planners []ClusterPlanner
+	images      manifests.ImageSource
+	planners    []ClusterPlanner
+	plannersFor func(clusters []string) []ClusterPlanner
 }
 
 // PrepareOption configures [Prepare].
@@ -53,9 +54,19 @@ func WithImageSource(s manifests.ImageSource) PrepareOption {
 
 // WithPlanners plans against live ECS when the head renders cleanly: once per cluster,
 // one after the other, in the order given, which is the report's order. The caller
-// chooses the clusters: those apply reconciles.
+// chooses the clusters: those apply reconciles. [WithPlannersFor] chooses them from the
+// commit's taskward.yaml instead.
 func WithPlanners(ps ...ClusterPlanner) PrepareOption {
 	return func(o *prepareOptions) { o.planners = append(o.planners, ps...) }
+}
+
+// WithPlannersFor plans like [WithPlanners], with the planners f returns for the clusters
+// of the loaded commit's own taskward.yaml (manifests.Config.Clusters, never empty: it
+// defaults to "default"). A pull request that adds or removes a cluster is then planned
+// against the clusters its merge would apply to. f is called only when there is a plan to
+// make; its planners come after those of WithPlanners.
+func WithPlannersFor(f func(clusters []string) []ClusterPlanner) PrepareOption {
+	return func(o *prepareOptions) { o.plannersFor = f }
 }
 
 // Prepare loads and renders the repo in fsys (a checkout, or a commit tree through
@@ -99,17 +110,22 @@ func Prepare(ctx context.Context, fsys fs.FS, opts ...PrepareOption) *ReviewInpu
 		in.Rendered = append(in.Rendered, rd)
 	}
 	in.Problems.Sort()
-	switch {
-	case failed:
+	if failed {
 		in.PlanNote = "no plan: not every task definition renders"
-	case len(o.planners) == 0:
+		return in
+	}
+	planners := o.planners
+	if o.plannersFor != nil {
+		planners = append(planners, o.plannersFor(repo.Config.Clusters)...)
+	}
+	if len(planners) == 0 {
 		in.PlanNote = "no plan: live ECS not consulted"
-	default:
-		desired := DesiredOf(in.Rendered)
-		for _, cp := range o.planners {
-			plan, err := cp.Plan(ctx, desired)
-			in.Plans = append(in.Plans, ClusterPlan{Cluster: cp.Cluster, Plan: plan, Err: err})
-		}
+		return in
+	}
+	desired := DesiredOf(in.Rendered)
+	for _, cp := range planners {
+		plan, err := cp.Plan(ctx, desired)
+		in.Plans = append(in.Plans, ClusterPlan{Cluster: cp.Cluster, Plan: plan, Err: err})
 	}
 	return in
 }

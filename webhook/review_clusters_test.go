@@ -152,3 +152,48 @@ func TestReviewScrubsEveryCluster(t *testing.T) {
 		t.Errorf("one cluster: summary %q", s)
 	}
 }
+
+// TestPrepareWithPlannersFor: the planners come from the commit's own taskward.yaml, or its
+// default ("default") when it lists none, after any fixed planners; nothing
+// is asked for when a task file is broken.
+func TestPrepareWithPlannersFor(t *testing.T) {
+	ctx := context.Background()
+	clusters := func(line string) func(string) string {
+		return func(old string) string { return strings.Replace(old, "clusters: [default]", line, 1) }
+	}
+	for _, tc := range []struct {
+		name  string
+		edits map[string]func(string) string
+		want  []string // clusters f is called with; nil: not called
+		plans string
+	}{
+		{"two clusters", map[string]func(string) string{"taskward.yaml": clusters("clusters: [prod, beta]")}, []string{"prod", "beta"}, "fixed,prod,beta"},
+		{"no clusters line", map[string]func(string) string{"taskward.yaml": clusters("")}, []string{"default"}, "fixed,default"},
+		{"empty list", map[string]func(string) string{"taskward.yaml": clusters("clusters: []")}, []string{"default"}, "fixed,default"},
+		{"broken task file", map[string]func(string) string{"taskward.yaml": clusters("clusters: [prod]"), "tasks/web.json": func(string) string { return "{" }}, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			ok := func(context.Context, []reconcile.Desired) (*reconcile.PlanResult, error) {
+				return &reconcile.PlanResult{}, nil
+			}
+			in := Prepare(ctx, exampleRepo(t, tc.edits),
+				WithPlanners(ClusterPlanner{Cluster: "fixed", Plan: ok}),
+				WithPlannersFor(func(cs []string) []ClusterPlanner {
+					got = cs
+					var ps []ClusterPlanner
+					for _, c := range cs {
+						ps = append(ps, ClusterPlanner{Cluster: c, Plan: ok})
+					}
+					return ps
+				}))
+			var plans []string
+			for _, cp := range in.Plans {
+				plans = append(plans, cp.Cluster)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") || (got == nil) != (tc.want == nil) || strings.Join(plans, ",") != tc.plans {
+				t.Fatalf("f called with %v, plans %v; want %v, plans %s (problems %v)", got, plans, tc.want, tc.plans, in.Problems)
+			}
+		})
+	}
+}
