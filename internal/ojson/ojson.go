@@ -134,6 +134,12 @@ func (p *parser) value(depth int) (*Value, error) {
 	case bool:
 		v.Kind, v.Bool = Bool, t
 	case json.Number:
+		// Kept as text, but it must fit a float64, as encoding/json (and so every JSON
+		// decoder of the AWS SDK) requires: 1e400 is valid JSON grammar that nothing
+		// downstream can take.
+		if _, err := strconv.ParseFloat(string(t), 64); err != nil {
+			return nil, p.errAt(off, "number %s is out of range (it must fit a 64-bit float)", truncate(string(t), 40))
+		}
 		v.Kind, v.Num = Number, string(t)
 	case string:
 		v.Kind, v.Str = String, t
@@ -363,4 +369,12 @@ func Equal(a, b *Value) bool {
 		}
 	}
 	return true
+}
+
+// truncate shortens s to at most n bytes for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

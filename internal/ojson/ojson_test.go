@@ -170,3 +170,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestOutOfRangeNumber: a number no float64 holds is refused where it is, as encoding/json
+// (and the AWS SDK after it) would refuse it, instead of passing through as text. Found by
+// FuzzParse (testdata/fuzz/FuzzParse/f1332562a435cf85).
+func TestOutOfRangeNumber(t *testing.T) {
+	for _, in := range []string{"{\n  \"cpu\": 1e400\n}", `[-2e308]`} {
+		_, err := Parse([]byte(in))
+		var se *SyntaxError
+		if !errors.As(err, &se) || !strings.Contains(se.Msg, "out of range") {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if in[0] == '{' && (se.Line != 2 || se.Column != 10) {
+			t.Fatalf("%s: at %d:%d, want 2:10", in, se.Line, se.Column)
+		}
+	}
+	if _, err := Parse([]byte(`[1e-400, 1.7976931348623157e308]`)); err != nil {
+		t.Fatalf("numbers a float64 holds (underflow rounds to 0): %v", err)
+	}
+}
