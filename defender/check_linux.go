@@ -16,12 +16,10 @@ const landlockCreateRuleset = 444
 
 // Check prints what this kernel offers the defender.
 func Check(w io.Writer) {
-	status, _ := os.ReadFile("/proc/self/status")
+	status, _ := procStatus("self")
 	field := func(name string) string {
-		for _, l := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(l, name+":"); ok {
-				return strings.TrimSpace(v)
-			}
+		if v, ok := status[name]; ok {
+			return v
 		}
 		return "?"
 	}

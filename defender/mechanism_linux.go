@@ -52,10 +52,11 @@ func ParseMechanism(s string) (Mechanism, error) {
 // ChooseMechanism resolves Auto for this process and kernel, and refuses Notify where the
 // kernel lacks it.
 func ChooseMechanism(m Mechanism) (Mechanism, error) {
+	if m == Trace {
+		return Trace, nil
+	}
 	ok, why := notifySupported()
 	switch m {
-	case Trace:
-		return Trace, nil
 	case Notify:
 		if !ok {
 			return "", fmt.Errorf("mechanism notify: %s (use --mechanism trace)", why)

@@ -101,13 +101,19 @@ func (s *supervisor) runNotify(self string, stageArgv, env []string, sigs chan o
 	unix.Close(pair[0])
 	if err != nil {
 		// The stage failed before it could exec the program, and said why on stderr; its
-		// status is the defender's, unless it could not create the listener.
-		s.reapAll(true)
-		if s.status == stageNoListener {
+		// status is the defender's, unless it could not create the listener. It is the
+		// only child and nothing of the program ran: no tree to stop.
+		var ws unix.WaitStatus
+		for {
+			if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+				break
+			}
+		}
+		if ws.Exited() && ws.ExitStatus() == stageNoListener {
 			signal.Stop(chld)
 			return 0, errNoListener
 		}
-		return s.finish(), nil
+		return exitStatus(ws), nil
 	}
 	// Signals that arrived meanwhile wait in sigs; the stage is about to exec the program.
 	go forwardSignals(sigs, pid)
@@ -159,7 +165,7 @@ func (s *supervisor) notifyLoop(listener, wake int) int {
 	var drain [64]byte
 	// Children are reaped at the start and after each SIGCHLD, not on every pass: most
 	// passes are an exec notification, and a wait4 each would be a wasted system call.
-	for reap := true; !reap || s.reapAll(false); {
+	for reap := true; !reap || s.reapAll(); {
 		reap = false
 		y.maybeYield()
 		if _, err := unix.Poll(fds, -1); err != nil {
@@ -185,17 +191,13 @@ func (s *supervisor) notifyLoop(listener, wake int) int {
 	return s.finish()
 }
 
-// reapAll reaps every child that has exited, without blocking unless block is set (then
-// until none is left). It reports whether any child is left. No tracee is attached here:
-// Notify detaches each one before its notification is done.
-func (s *supervisor) reapAll(block bool) bool {
-	flags := unix.WALL | unix.WNOHANG
-	if block {
-		flags = unix.WALL
-	}
+// reapAll reaps every child that has exited, without blocking. It reports whether any
+// child is left. No tracee is attached here: Notify detaches each one before its
+// notification is done.
+func (s *supervisor) reapAll() bool {
 	for {
 		var ws unix.WaitStatus
-		wpid, err := unix.Wait4(-1, &ws, flags, nil)
+		wpid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -346,17 +348,13 @@ func taskExists(tid int) bool {
 
 // taskState is the state and tracer of a thread, from /proc/TID/status, for error reports.
 func taskState(tid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	fields, err := procStatus(strconv.Itoa(tid))
 	if err != nil {
 		return err.Error()
 	}
 	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		for _, k := range []string{"State:", "TracerPid:", "Tgid:"} {
-			if v, ok := strings.CutPrefix(line, k); ok {
-				out = append(out, k+" "+strings.TrimSpace(v))
-			}
-		}
+	for _, k := range []string{"State", "TracerPid", "Tgid"} {
+		out = append(out, k+": "+fields[k])
 	}
 	return strings.Join(out, ", ")
 }

@@ -3,7 +3,6 @@
 package defender
 
 import (
-	"bufio"
 	"os"
 	"strconv"
 	"strings"
@@ -46,26 +45,26 @@ type procStat struct {
 }
 
 func readStat(pid int) procStat {
-	var st procStat
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	fields, _ := procStatus(strconv.Itoa(pid))
+	st := procStat{comm: fields["Name"]}
+	st.ppid, _ = strconv.Atoi(fields["PPid"])
+	st.uid, _, _ = strings.Cut(fields["Uid"], "\t") // real uid
+	return st
+}
+
+// procStatus reads /proc/PID/status (PID may be "self") into its fields, values trimmed.
+func procStatus(pid string) (map[string]string, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
-		return st
+		return nil, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), ":")
-		v = strings.TrimSpace(v)
-		switch k {
-		case "Name":
-			st.comm = v
-		case "PPid":
-			st.ppid, _ = strconv.Atoi(v)
-		case "Uid":
-			st.uid, _, _ = strings.Cut(v, "\t") // real uid
+	fields := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			fields[k] = strings.TrimSpace(v)
 		}
 	}
-	return st
+	return fields, nil
 }
 
 var (

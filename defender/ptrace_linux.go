@@ -17,13 +17,7 @@ func ptraceSeize(pid int) error { return ptraceSeizeWith(pid, traceOptions) }
 
 // ptraceListen leaves a tracee in group-stop (SIGSTOP, SIGTSTP...) while still reporting
 // events, so job control works for traced programs (PTRACE_SEIZE semantics).
-func ptraceListen(pid int) error {
-	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_LISTEN, uintptr(pid), 0, 0, 0, 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
-}
+func ptraceListen(pid int) error { return ptraceRequest(unix.PTRACE_LISTEN, pid, 0) }
 
 // waitEvent is the ptrace event of a stop status (status>>16), or 0.
 func waitEvent(ws unix.WaitStatus) int { return int(uint32(ws)>>16) & 0xff }
@@ -38,26 +32,20 @@ func isStopSignal(sig unix.Signal) bool {
 
 // ptraceSeizeWith attaches to tid with the given options (Notify's transient attach).
 func ptraceSeizeWith(tid int, options uintptr) error {
-	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SEIZE, uintptr(tid), 0, options, 0, 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
+	return ptraceRequest(unix.PTRACE_SEIZE, tid, options)
 }
 
 // ptraceInterrupt makes a seized tracee stop at its next chance (PTRACE_EVENT_STOP).
-func ptraceInterrupt(tid int) error {
-	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_INTERRUPT, uintptr(tid), 0, 0, 0, 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
-}
+func ptraceInterrupt(tid int) error { return ptraceRequest(unix.PTRACE_INTERRUPT, tid, 0) }
 
 // ptraceDetach detaches from a stopped tracee, delivering sig (0 for none); pending
 // PTRACE_INTERRUPT traps are dropped by the kernel (__ptrace_unlink).
-func ptraceDetach(tid, sig int) error {
-	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_DETACH, uintptr(tid), 0, uintptr(sig), 0, 0)
+func ptraceDetach(tid, sig int) error { return ptraceRequest(unix.PTRACE_DETACH, tid, uintptr(sig)) }
+
+// ptraceRequest is ptrace(req, tid, 0, data), for the requests x/sys/unix has no wrapper
+// for (or none that takes data).
+func ptraceRequest(req, tid int, data uintptr) error {
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), 0, data, 0, 0)
 	if errno != 0 {
 		return errno
 	}

@@ -131,10 +131,6 @@ func Run(cfg *Config) (int, error) {
 		// Something around us (a container runtime's seccomp profile, say) refused the
 		// listener. The program has not started: start it under trace instead.
 		fmt.Fprintln(os.Stderr, "taskward-defender: seccomp user notification refused here; using --mechanism trace")
-		if s.deadline != nil {
-			s.deadline.Stop()
-		}
-		s.status, s.deadline = -1, nil
 	}
 	env := stageEnvFor(string(Trace))
 	pr, pw, err := os.Pipe()
@@ -515,16 +511,9 @@ func (s *supervisor) report(action string, v verdict, c *execCall) {
 
 // tgid returns the process (thread group) of a thread.
 func tgid(tid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
-	if err != nil {
-		return tid
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
-			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-				return n
-			}
-		}
+	fields, _ := procStatus(strconv.Itoa(tid))
+	if n, err := strconv.Atoi(fields["Tgid"]); err == nil {
+		return n
 	}
 	return tid
 }
