@@ -188,7 +188,7 @@ func runOnce(ctx context.Context, env *cmdEnv, f *controllerFlags, c *controller
 		return exitError
 	}
 	fmt.Fprintln(env.stdout, "\n== demo: changing ECS behind Git's back")
-	if err := demoDrift(ctx, env, client, f.clusterOr(c.Clusters()), c); err != nil {
+	if err := demoDrift(ctx, env, client, f.clustersOr(c.Clusters())[0], c); err != nil {
 		fmt.Fprintf(env.stderr, "demo: %v\n", err)
 		return exitError
 	}

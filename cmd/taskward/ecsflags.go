@@ -79,17 +79,6 @@ func (f *ecsFlags) client(ctx context.Context, log *slog.Logger, repoRegion stri
 	return nil, nil, fmt.Errorf("--ecs %q: use aws or local", f.mode)
 }
 
-// clusterOr returns --cluster, or the repo's first cluster.
-func (f *ecsFlags) clusterOr(clusters []string) string {
-	if f.cluster != "" {
-		return f.cluster
-	}
-	if len(clusters) > 0 {
-		return clusters[0]
-	}
-	return "default"
-}
-
 // clustersOr returns --cluster, or every one of the repo's clusters (in its order).
 func (f *ecsFlags) clustersOr(clusters []string) []string {
 	if f.cluster != "" {
