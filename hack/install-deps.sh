@@ -8,6 +8,8 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v git >/dev/null || need+=(git)
 command -v strace >/dev/null || need+=(strace)
 command -v wrk >/dev/null || need+=(wrk)
+# unshare runs the defender as PID 1 of a new PID namespace on the host (TestNotifyFallsBackToTrace).
+command -v unshare >/dev/null || need+=(util-linux)
 # The controller image carries the build machine's CA bundle (hack/build-images).
 [ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
