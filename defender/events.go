@@ -92,6 +92,11 @@ func NewReporter(w io.Writer, opts ...ReporterOption) *Reporter {
 			w.Write(b)
 		}
 	}()
+	if r.http != nil && r.http.err != nil {
+		// Said before the program starts, on a line of its own; events go to stderr only.
+		r.lines <- freshLine([]byte("taskward-defender: events sink off: " + r.http.err.Error()))
+		r.http = nil
+	}
 	if r.http != nil {
 		go r.http.run()
 	}
@@ -124,18 +129,18 @@ func (r *Reporter) Report(e *Event) {
 	if m := r.meta.Load(); m != nil {
 		e.Container, e.TaskARN, e.Family, e.Revision, e.Image, e.ImageDigest = m.Container, m.TaskARN, m.Family, m.Revision, m.Image, m.ImageDigest
 	}
-	line, err := json.Marshal(e)
+	js, err := json.Marshal(e)
 	if err != nil {
 		return
 	}
-	line = append(line, '\n')
+	line := freshLine(js)
 	select {
 	case r.lines <- line:
 	default:
 		r.dropped.Add(1)
 	}
 	if r.http != nil {
-		r.http.enqueue(line[:len(line)-1])
+		r.http.enqueue(js)
 	}
 }
 
@@ -159,7 +164,7 @@ func (r *Reporter) Close(timeout time.Duration) {
 	if sd > 0 || hd > 0 {
 		b, _ := json.Marshal(map[string]any{"time": r.now().UTC().Format(time.RFC3339Nano), "action": "dropped", "stderr": sd, "http": hd})
 		select {
-		case r.lines <- append(b, '\n'):
+		case r.lines <- freshLine(b):
 		default:
 		}
 	}
@@ -168,6 +173,18 @@ func (r *Reporter) Close(timeout time.Duration) {
 	case <-r.done:
 	case <-deadline:
 	}
+}
+
+// freshLine is an event's stderr line: the program writes to the same stderr, and the
+// defender cannot see whether its last write ended a line, so every event starts with a
+// newline of its own. Never glued to a partial line, an event still cannot be told from a
+// line the program forged: stderr events are informational, and the HTTP sink (whose
+// collector holds the token) is the record to trust.
+func freshLine(js []byte) []byte {
+	line := make([]byte, 0, len(js)+2)
+	line = append(line, '\n')
+	line = append(line, js...)
+	return append(line, '\n')
 }
 
 // Rate limit per rule: a burst, then a steady rate, so a fork bomb of blocked execs costs a

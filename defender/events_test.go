@@ -56,7 +56,7 @@ func TestRateLimitPerRule(t *testing.T) {
 	now = now.Add(time.Second)
 	r.Report(&Event{Action: ActionBlocked, Rule: "drift"})
 	r.Close(time.Second)
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	lines := eventLines(buf.String())
 	if len(lines) != burstEvents+2 {
 		t.Fatalf("%d lines, want %d", len(lines), burstEvents+2)
 	}
@@ -174,3 +174,29 @@ type syncBuf struct {
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// eventLines is the events on stderr, one per line: each starts with a newline of its own
+// (freshLine), which leaves empty lines between them.
+func eventLines(out string) []string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// TestEventsStartOnAFreshLine: an event never continues a line the program left
+// unfinished on the shared stderr.
+func TestEventsStartOnAFreshLine(t *testing.T) {
+	var buf syncBuf
+	buf.Write([]byte("partial line of the program"))
+	r := NewReporter(&buf)
+	r.Report(&Event{Action: ActionBlocked, Rule: "drift", Program: "/tmp/x"})
+	r.Close(time.Second)
+	lines := eventLines(buf.String())
+	if len(lines) != 2 || lines[0] != "partial line of the program" || !strings.HasPrefix(lines[1], "{") {
+		t.Fatalf("stderr %q: the event must start a line of its own", buf.String())
+	}
+}

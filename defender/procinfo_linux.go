@@ -6,7 +6,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/taskward/taskward/policy"
 )
@@ -67,29 +69,44 @@ func procStatus(pid string) (map[string]string, error) {
 	return fields, nil
 }
 
-var (
-	passwdOnce sync.Once
-	passwd     map[string]string
-)
+// users maps uids to names from the container's /etc/passwd, read once before the program
+// starts (loadUsers). Never later: the program may replace the file by a FIFO or a huge
+// file, and nothing on the supervisor thread may block on a container file.
+var users atomic.Pointer[map[string]string]
 
-// userName maps a uid to its name in the container's /etc/passwd (the defender shares the
-// program's root), or returns the number.
+// maxPasswd bounds what loadUsers reads.
+const maxPasswd = 1 << 20
+
+// loadUsers reads /etc/passwd (the defender shares the program's root) into users, without
+// blocking: only a regular file, opened O_NONBLOCK, at most maxPasswd bytes.
+func loadUsers() {
+	m := map[string]string{}
+	defer users.Store(&m)
+	fd, err := unix.Open("/etc/passwd", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > maxPasswd {
+		return
+	}
+	b := make([]byte, st.Size)
+	n, _ := unix.Pread(fd, b, 0)
+	for _, line := range strings.Split(string(b[:max(n, 0)]), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) > 2 {
+			m[f[2]] = f[0]
+		}
+	}
+}
+
+// userName maps a uid to its name (users), or returns the number.
 func userName(uid string) string {
-	passwdOnce.Do(func() {
-		passwd = map[string]string{}
-		b, err := os.ReadFile("/etc/passwd")
-		if err != nil || len(b) > 1<<20 {
-			return
+	if m := users.Load(); m != nil {
+		if n, ok := (*m)[uid]; ok {
+			return n
 		}
-		for _, line := range strings.Split(string(b), "\n") {
-			f := strings.Split(line, ":")
-			if len(f) > 2 {
-				passwd[f[2]] = f[0]
-			}
-		}
-	})
-	if n, ok := passwd[uid]; ok {
-		return n
 	}
 	return uid
 }

@@ -90,12 +90,45 @@ func (r *resolver) execTarget(dirfd int, path string, flags int) (*file, error) 
 		if err != nil {
 			return nil, err
 		}
-		path = r.toTracee(target) + "/" + path
+		if path, err = r.underDir(base, target, path); err != nil {
+			return nil, err
+		}
 	}
 	if f := r.fastOpen(path); f != nil {
 		return f, nil
 	}
 	return r.walk(path)
+}
+
+// underDir joins a relative path to the directory the magic link base (the tracee's cwd or
+// an execveat dirfd) names as target. A removed directory reads as "DIR (deleted)": the
+// kernel then finds no name in it (ENOENT) but ".." still leads to its parent, so leading
+// ".." components climb from DIR, which readlink names without symlinks.
+func (r *resolver) underDir(base, target, rel string) (string, error) {
+	dir, deleted := strings.CutSuffix(target, " (deleted)")
+	var st unix.Stat_t
+	if !deleted || unix.Stat(base, &st) != nil || st.Nlink != 0 {
+		return r.toTracee(target) + "/" + rel, nil // a live directory, maybe named "x (deleted)"
+	}
+	comps := strings.Split(rel, "/")
+	up := 0
+	for len(comps) > 0 && (comps[0] == "." || comps[0] == ".." || comps[0] == "") {
+		if comps[0] == ".." {
+			up++
+		}
+		comps = comps[1:]
+	}
+	if up == 0 {
+		return "", unix.ENOENT
+	}
+	for ; up > 0 && dir != "/"; up-- {
+		if i := strings.LastIndexByte(dir, '/'); i > 0 {
+			dir = dir[:i]
+		} else {
+			dir = "/"
+		}
+	}
+	return r.toTracee(dir) + "/" + strings.Join(comps, "/"), nil
 }
 
 // fastOpen resolves an absolute tracee path with a single openat2 relative to the

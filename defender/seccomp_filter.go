@@ -41,6 +41,7 @@ const (
 	traceProcessVM    = 4 // process_vm_readv/writev: refuse with EPERM and report
 	traceListener     = 5 // seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER): refuse and report
 	traceRootChange   = 6 // chroot, pivot_root, setns, unshare/clone(CLONE_NEWNS): allow, note
+	traceSyncSignal   = 7 // a synchronous signal with a forged si_code: refuse and report
 )
 
 // refusedSyscalls names the rule of each refusal-only trace datum, for events.
@@ -49,7 +50,15 @@ var refusedSyscalls = map[uint]string{
 	tracePtrace:       "seccomp.ptrace",
 	traceProcessVM:    "seccomp.processVM",
 	traceListener:     "seccomp.userNotif",
+	traceSyncSignal:   "seccomp.syncSignal",
 }
+
+// syncSignalNumbers are the signals the Go runtime takes for a fault of its own (SIGSEGV,
+// SIGBUS, SIGFPE: a panic; SIGILL, SIGTRAP, SIGSYS: a crash; SIGABRT) unless their si_code
+// says they were sent by kill or tgkill (runtime/signal_unix.go, sighandler;
+// runtime/os_linux.go, sigFromUser). The defender drains those (ignoreSyncSignals); the
+// filter refuses every other way to send them.
+var syncSignalNumbers = []uint32{uint32(unix.SIGSEGV), uint32(unix.SIGBUS), uint32(unix.SIGFPE), uint32(unix.SIGILL), uint32(unix.SIGTRAP), uint32(unix.SIGSYS), uint32(unix.SIGABRT)}
 
 // filterProgram returns the seccomp filter installed in the stage, for this architecture
 // and mechanism. Each rule is a self-contained block of instructions with relative jumps
@@ -111,6 +120,16 @@ func filterProgram(m Mechanism) ([]bpf.RawInstruction, error) {
 	// creating such a listener.
 	p = append(p, onSyscallArgFlag(unix.SYS_SECCOMP, 1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, handoff|traceListener)...)
 
+	// A synchronous signal with an si_code of the sender's choosing (rt_sigqueueinfo,
+	// rt_tgsigqueueinfo and pidfd_send_signal take a siginfo; SI_QUEUE is allowed to other
+	// processes) or sent by the kernel for a pipe or socket the caller owns (F_SETSIG; the
+	// code is then SI_SIGIO) is a fault to the Go runtime: the defender, PID 1, would crash
+	// and the task with it. kill and tgkill stay allowed: the defender drains what they send.
+	p = append(p, onArgIn(unix.SYS_RT_SIGQUEUEINFO, -1, 0, 1, syncSignalNumbers, handoff|traceSyncSignal)...)
+	p = append(p, onArgIn(unix.SYS_RT_TGSIGQUEUEINFO, -1, 0, 2, syncSignalNumbers, handoff|traceSyncSignal)...)
+	p = append(p, onArgIn(unix.SYS_PIDFD_SEND_SIGNAL, -1, 0, 1, syncSignalNumbers, handoff|traceSyncSignal)...)
+	p = append(p, onArgIn(unix.SYS_FCNTL, 1, unix.F_SETSIG, 2, syncSignalNumbers, handoff|traceSyncSignal)...)
+
 	// The tracer resolves programs relative to its own root, without going through
 	// /proc/PID/root, as long as every tracee has the root and mount namespace it was
 	// started with (the defender's). These calls are the only ways to change either; they
@@ -164,4 +183,23 @@ func onSyscallArgFlag(nr, arg int, flag uint32, ret uint32) []bpf.Instruction {
 		bpf.RetConstant{Val: ret},
 		bpf.RetConstant{Val: retAllow},
 	}
+}
+
+// onArgIn returns ret when the syscall is nr, argument arg (its low 32 bits, which is what
+// the kernel reads of an int) is one of vals and, when cmdArg >= 0, argument cmdArg is cmd;
+// it allows nr otherwise. Like onSyscallArgFlag, the nr branch always returns.
+func onArgIn(nr, cmdArg int, cmd uint32, arg int, vals []uint32, ret uint32) []bpf.Instruction {
+	var body []bpf.Instruction
+	if cmdArg >= 0 {
+		body = append(body,
+			bpf.LoadAbsolute{Off: offArg(cmdArg), Size: 4},
+			// Not cmd: on to the allow at the end, past the load and the comparisons.
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: cmd, SkipFalse: uint8(1 + len(vals))})
+	}
+	body = append(body, bpf.LoadAbsolute{Off: offArg(arg), Size: 4})
+	for i, v := range vals {
+		body = append(body, bpf.JumpIf{Cond: bpf.JumpEqual, Val: v, SkipTrue: uint8(len(vals) - i)})
+	}
+	body = append(body, bpf.RetConstant{Val: retAllow}, bpf.RetConstant{Val: ret})
+	return append([]bpf.Instruction{bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(nr), SkipFalse: uint8(len(body))}}, body...)
 }

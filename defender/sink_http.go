@@ -3,8 +3,13 @@ package defender
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 )
@@ -33,12 +38,19 @@ type httpSink struct {
 	dropped    atomic.Int64
 	sent       atomic.Int64
 	backoffMin time.Duration
+	err        error // the sink cannot be used (newHTTPSink); nothing is sent
 }
 
-func newHTTPSink(url, token string) *httpSink {
+// newHTTPSink prepares a sink for rawURL. It runs before the program starts, and settles
+// there what the program could otherwise choose later (pinnedTransport). A sink that cannot
+// be used safely is returned with err set, and sends nothing.
+func newHTTPSink(rawURL, token string) *httpSink {
+	tr, err := pinnedTransport(rawURL)
 	return &httpSink{
-		url: url, token: token,
-		client:     &http.Client{Timeout: httpPostTimeout},
+		url: rawURL, token: token, err: err,
+		client: &http.Client{Timeout: httpPostTimeout, Transport: tr,
+			// A redirect would send the token on to wherever the answer points.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		queue:      make(chan []byte, httpQueue),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -151,4 +163,78 @@ func (h *httpSink) close(deadline <-chan time.Time) {
 	case <-h.done:
 	case <-deadline:
 	}
+}
+
+// resolveTimeout bounds the lookup of the collector's name before the program starts.
+const resolveTimeout = 5 * time.Second
+
+// pinnedTransport is the sink's transport, made before the program starts. The program
+// shares the defender's root, so anything read from its files later is the program's
+// choice: one line in /etc/hosts, or one certificate added to the CA bundle, would send
+// the bearer token to a host it picked. So the collector's name is resolved now and its
+// addresses pinned, and the trust roots are loaded now and pinned; proxies from the
+// environment are not used (their names would resolve later). When the pinned addresses
+// all fail, an https sink resolves again at dial time: the certificate, checked against
+// the roots loaded at start, still proves the collector's name. An http sink never does:
+// its token would go to whatever the name resolves to by then.
+func pinnedTransport(rawURL string) (*http.Transport, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("TASKWARD_EVENTS_URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("TASKWARD_EVENTS_URL: scheme %q: use https:// (or http://)", u.Scheme)
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	var pinned []string
+	if ip := net.ParseIP(host); ip != nil {
+		pinned = []string{net.JoinHostPort(host, port)}
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		cancel()
+		if err != nil && u.Scheme == "http" {
+			return nil, fmt.Errorf("TASKWARD_EVENTS_URL: resolve %s before the program starts: %w (an http:// sink never resolves later: use https://)", host, err)
+		}
+		for _, a := range addrs {
+			pinned = append(pinned, net.JoinHostPort(a.String(), port))
+		}
+	}
+	var roots *x509.CertPool
+	if u.Scheme == "https" {
+		// The system pool, read now from SSL_CERT_FILE, SSL_CERT_DIR or the image's bundle.
+		// An empty pool when there is none: with RootCAs nil, Go would read the bundle at
+		// the first handshake, when the program may have rewritten it.
+		if roots, err = x509.SystemCertPool(); err != nil || roots == nil {
+			roots = x509.NewCertPool()
+		}
+	}
+	dialer := &net.Dialer{Timeout: httpPostTimeout}
+	return &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var errs []error
+			for _, a := range pinned {
+				c, err := dialer.DialContext(ctx, network, a)
+				if err == nil {
+					return c, nil
+				}
+				errs = append(errs, err)
+			}
+			if u.Scheme == "https" {
+				return dialer.DialContext(ctx, network, net.JoinHostPort(host, port))
+			}
+			if len(errs) == 0 {
+				return nil, fmt.Errorf("%s: no address", host)
+			}
+			return nil, errors.Join(errs...)
+		},
+		TLSClientConfig:     &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout: httpPostTimeout,
+		MaxIdleConns:        2,
+		IdleConnTimeout:     90 * time.Second,
+	}, nil
 }

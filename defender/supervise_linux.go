@@ -60,6 +60,11 @@ type supervisor struct {
 	// under /proc/PID/root after. -1 when it could not be opened.
 	ownRoot     int
 	rootChanged bool
+	// prepared lists, oldest first, the tids whose approval holds prepared descriptors
+	// (Trace only: Notify releases them before the next exec call). A failed exec keeps
+	// its approval, and the descriptors, until the thread exec's again or exits; past
+	// maxPrepared the oldest are released (their check then reads /proc by path).
+	prepared []int
 	// status is the program's exit status once it has exited, -1 before; deadline then
 	// bounds the wait for the rest of the tree.
 	status   int
@@ -104,6 +109,8 @@ func Run(cfg *Config) (int, error) {
 	}
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, ForwardedSignals...)
+	ignoreSyncSignals()
+	loadUsers() // events name users; the file is read before the program can replace it
 	quietStopSignals()
 
 	self := cfg.Self
@@ -404,6 +411,25 @@ func (s *supervisor) onExecCall(tid int) {
 		// While the kernel runs the exec, prepare the EXEC-time check: it then needs no
 		// /proc path walk, which shortens the time the new program waits in its stop.
 		v.approval.prepare(tid)
+		s.boundPrepared(tid)
+	}
+}
+
+// maxPrepared bounds the approvals holding prepared descriptors (two each): threads
+// whose exec the kernel failed keep theirs, and 600 of them would use up RLIMIT_NOFILE
+// (1024 by default), after which every exec would be refused.
+const maxPrepared = 64
+
+// boundPrepared notes that tid's approval holds descriptors, and releases the oldest ones
+// past maxPrepared. Releasing an approval whose exec is still on its way is harmless:
+// checkExec falls back to /proc paths.
+func (s *supervisor) boundPrepared(tid int) {
+	s.prepared = append(s.prepared, tid)
+	for len(s.prepared) > maxPrepared {
+		if a := s.approvals[s.prepared[0]]; a != nil {
+			a.release()
+		}
+		s.prepared = s.prepared[1:]
 	}
 }
 
@@ -462,6 +488,8 @@ func refusalOf(nr int) uint {
 		return traceProcessVM
 	case unix.SYS_SECCOMP:
 		return traceListener
+	case unix.SYS_RT_SIGQUEUEINFO, unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_PIDFD_SEND_SIGNAL, unix.SYS_FCNTL:
+		return traceSyncSignal
 	}
 	return 0 // unknown: reported as "seccomp"
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -83,6 +84,61 @@ func main() {
 		pid, _ := strconv.Atoi(args[0])
 		runtime.LockOSThread()
 		result(unix.PtraceAttach(pid))
+	case "sigqueue": // rt_sigqueueinfo(PID, SIG) with si_code SI_QUEUE, as sigqueue(3) sends it
+		pid, _ := strconv.Atoi(args[0])
+		sig, _ := strconv.Atoi(args[1])
+		// struct siginfo: si_signo, si_errno, si_code, then the union; 128 bytes.
+		var info [128]byte
+		*(*int32)(unsafe.Pointer(&info[0])) = int32(sig)
+		*(*int32)(unsafe.Pointer(&info[8])) = -1 // SI_QUEUE
+		*(*int32)(unsafe.Pointer(&info[16])) = int32(os.Getpid())
+		_, _, errno := unix.RawSyscall(unix.SYS_RT_SIGQUEUEINFO, uintptr(pid), uintptr(sig), uintptr(unsafe.Pointer(&info[0])))
+		fmt.Println("RESULT:", errnoString(errno))
+	case "sigio": // a pipe owned by PID (F_SETOWN) signals SIG (F_SETSIG) when written to
+		pid, _ := strconv.Atoi(args[0])
+		sig, _ := strconv.Atoi(args[1])
+		var p [2]int
+		check(unix.Pipe(p[:]))
+		_, err := unix.FcntlInt(uintptr(p[0]), unix.F_SETOWN, pid)
+		if err == nil {
+			_, err = unix.FcntlInt(uintptr(p[0]), unix.F_SETSIG, sig)
+		}
+		if err == nil {
+			var fl int
+			fl, err = unix.FcntlInt(uintptr(p[0]), unix.F_GETFL, 0)
+			if err == nil {
+				_, err = unix.FcntlInt(uintptr(p[0]), unix.F_SETFL, fl|unix.O_ASYNC)
+			}
+		}
+		if err == nil {
+			_, err = unix.Write(p[1], []byte{1})
+		}
+		if err == nil {
+			fmt.Println("RESULT: ok")
+		} else {
+			fmt.Println("RESULT:", err)
+		}
+	case "failexec": // N threads each make one exec call of PATH that the kernel fails, then wait
+		n, _ := strconv.Atoi(args[0])
+		path, _ := syscall.BytePtrFromString(args[1])
+		argv, _ := syscall.SlicePtrFromStrings([]string{args[1]})
+		envv, _ := syscall.SlicePtrFromStrings(nil)
+		done := make(chan syscall.Errno)
+		for i := 0; i < n; i++ {
+			go func() {
+				runtime.LockOSThread() // the thread stays, with its failed exec, until exit
+				_, _, errno := unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(path)), uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+				done <- errno
+				select {}
+			}()
+		}
+		counts := map[string]int{}
+		for i := 0; i < n; i++ {
+			counts[errnoString(<-done)]++
+		}
+		fmt.Printf("RESULT: %v\n", counts)
+		os.Stdout.Sync()
+		time.Sleep(time.Hour) // a main goroutine blocked forever would be a deadlock to the runtime
 	case "race": // RUNS times: a child execs GOOD while a thread rewrites the path to BAD
 		runs, _ := strconv.Atoi(args[2])
 		counts := map[string]int{}
@@ -139,6 +195,13 @@ func execveat(fd int, path string, argv []string, flags int) error {
 	ev, _ := syscall.SlicePtrFromStrings(os.Environ())
 	_, _, errno := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(fd), uintptr(unsafe.Pointer(p)), uintptr(unsafe.Pointer(&av[0])), uintptr(unsafe.Pointer(&ev[0])), uintptr(flags), 0)
 	return errnoErr(errno)
+}
+
+func errnoString(e syscall.Errno) string {
+	if e == 0 {
+		return "ok"
+	}
+	return e.Error()
 }
 
 func errnoErr(e syscall.Errno) error {
