@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a Debian machine: runc and busybox-static for the defender's
-# container tests, git for the Git transport tests. Idempotent and quiet when all is present.
+# container tests, debootstrap for their false-positive suite on real software (whose Debian
+# rootfs it builds and caches: hack/debian-rootfs.sh), git for the Git transport tests.
+# Idempotent and quiet when all is present.
 set -euo pipefail
 need=()
 command -v runc >/dev/null || need+=(runc)
@@ -10,6 +12,8 @@ command -v strace >/dev/null || need+=(strace)
 command -v wrk >/dev/null || need+=(wrk)
 # unshare runs the defender as PID 1 of a new PID namespace on the host (TestNotifyFallsBackToTrace).
 command -v unshare >/dev/null || need+=(util-linux)
+# debootstrap builds the Debian rootfs of the false-positive suite (hack/debian-rootfs.sh).
+command -v debootstrap >/dev/null || need+=(debootstrap)
 # The controller image carries the build machine's CA bundle (hack/build-images).
 [ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
@@ -28,4 +32,9 @@ HELM_VERSION=v3.22.0
 if ! command -v helm >/dev/null && ! [ -x "$(go env GOPATH)/bin/helm" ]; then
 	echo "install-deps: go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION (a few minutes, once)" >&2
 	go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+fi
+# The Debian rootfs of the defender's false-positive suite: built once per package list
+# (minutes, cold) and cached under /var/cache/taskward; the suite fails in CI without it.
+if [ "$(id -u)" -eq 0 ]; then
+	bash "$(dirname "$0")/debian-rootfs.sh" >/dev/null
 fi

@@ -137,6 +137,7 @@ type spec struct {
 	env      []string
 	uid      int
 	volumeRW bool
+	caps     []string // capabilities added to runc's default set (dockerCaps: what a task gets)
 }
 
 // container is a running `runc run`.
@@ -203,7 +204,11 @@ func (l *lab) start(s spec) (*container, error) {
 	caps := proc["capabilities"].(map[string]any)
 	for _, set := range []string{"bounding", "effective", "permitted"} {
 		list, _ := caps[set].([]any)
-		caps[set] = append(list, "CAP_SYS_PTRACE")
+		list = append(list, "CAP_SYS_PTRACE")
+		for _, c := range s.caps {
+			list = append(list, c)
+		}
+		caps[set] = list
 	}
 	cfg["root"] = map[string]any{"path": s.rootfs, "readonly": false}
 	cfg["hostname"] = id
