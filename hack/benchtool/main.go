@@ -34,7 +34,9 @@ func main() {
 	httpRounds := flag.Int("http-rounds", 8, "interleaved wrk rounds against the bare and the defended server")
 	httpTime := flag.Duration("http-time", 3*time.Second, "duration of one wrk round")
 	baseline := flag.String("baseline", "", "another defender binary (say, an older build) run as one more interleaved fork+exec variant")
-	only := flag.String("only", "exec,syscalls,start,http", "comma-separated benchmarks to run")
+	only := flag.String("only", "exec,syscalls,start,http,real", "comma-separated benchmarks to run")
+	rootfs := flag.String("rootfs", "", "a writable Debian rootfs (hack/bench-defender mounts an overlay of hack/debian-rootfs.sh's) for the real workloads: initdb, nginx under wrk, 1,000 execs from bash")
+	realRounds := flag.Int("real-rounds", 7, "interleaved rounds of each real workload")
 	mechanism := flag.String("mechanism", "notify", "the defender's mechanism for every row; notify is what auto picks as PID 1 of a task (the fork+exec rows measure the other one too)")
 	flag.Parse()
 	os.Setenv("TASKWARD_POLICY", `{"name":"bench"}`)
@@ -114,9 +116,16 @@ func main() {
 	if want["http"] {
 		if _, err := exec.LookPath("wrk"); err != nil {
 			fmt.Println("http under wrk: skipped (wrk not installed: make deps)")
+		} else {
+			httpBench(self, under, *httpRounds, *httpTime)
+		}
+	}
+	if want["real"] {
+		if *rootfs == "" {
+			fmt.Println("real workloads: skipped (no -rootfs: hack/bench-defender passes one when run as root)")
 			return
 		}
-		httpBench(self, under, *httpRounds, *httpTime)
+		realBench(*rootfs, underWith, *mechanism, other, *realRounds, *httpRounds, *httpTime)
 	}
 }
 
