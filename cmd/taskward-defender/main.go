@@ -86,7 +86,7 @@ func runCmd(args []string, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
 	fs.SetInterspersed(false) // everything after PROGRAM belongs to it
 	fs.SetOutput(stderr)
-	policyFile := fs.String("policy", "", "read the policy from `FILE` instead of $TASKWARD_POLICY")
+	policyFile := fs.String("policy", "", "read the policy from `FILE` (JSON as in $TASKWARD_POLICY, or a YAML policy file of a GitOps repo) instead of $TASKWARD_POLICY")
 	failOpen := fs.Bool("fail-open", os.Getenv("TASKWARD_FAIL_OPEN") == "1" || os.Getenv("TASKWARD_FAIL_OPEN") == "true",
 		"start the program under the built-in default policy when the policy is missing or invalid (default: refuse to start) [$TASKWARD_FAIL_OPEN]")
 	mechanism := fs.String("mechanism", "auto", "how execs reach the defender: notify (seccomp user notification), trace (ptrace of the whole tree), or auto (notify as PID 1 on Linux 5.5+, else trace)")
@@ -141,24 +141,20 @@ func runCmd(args []string, stderr io.Writer) int {
 
 // loadPolicy reads the policy from file, or from $TASKWARD_POLICY.
 func loadPolicy(file string) (*policy.Policy, error) {
-	var b []byte
-	src := "$TASKWARD_POLICY"
 	if file != "" {
-		var err error
-		if b, err = os.ReadFile(file); err != nil {
+		b, err := os.ReadFile(file)
+		if err != nil {
 			return nil, fmt.Errorf("policy: %w", err)
 		}
-		src = file
-	} else {
-		v, ok := os.LookupEnv("TASKWARD_POLICY")
-		if !ok || strings.TrimSpace(v) == "" {
-			return nil, fmt.Errorf("no policy: set TASKWARD_POLICY (taskward render does) or pass --policy FILE")
-		}
-		b = []byte(v)
+		return parsePolicyFile(file, b)
 	}
-	p, err := policy.ParseJSON(b)
+	v, ok := os.LookupEnv("TASKWARD_POLICY")
+	if !ok || strings.TrimSpace(v) == "" {
+		return nil, fmt.Errorf("no policy: set TASKWARD_POLICY (taskward render does) or pass --policy FILE")
+	}
+	p, err := policy.ParseJSON([]byte(v))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src, err)
+		return nil, fmt.Errorf("$TASKWARD_POLICY: %w", err)
 	}
 	return p, nil
 }

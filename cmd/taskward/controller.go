@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -218,12 +219,28 @@ func printReport(env *cmdEnv, st *controller.Status) {
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	if !st.LastScan.IsZero() {
-		fmt.Fprintf(w, "drift: %d\n", len(st.Drift))
+		// A cluster that could not be scanned has unknown drift, which is not zero.
+		switch {
+		case len(st.ScanErrors) > 0 && len(st.Drift) == 0:
+			fmt.Fprintln(w, "drift: unknown (the scan failed, see below)")
+		case len(st.ScanErrors) > 0:
+			fmt.Fprintf(w, "drift: at least %d (the scan failed for part of it, see below)\n", len(st.Drift))
+		default:
+			fmt.Fprintf(w, "drift: %d\n", len(st.Drift))
+		}
 		for _, d := range st.Drift {
 			fmt.Fprintf(w, "  %-12s %s\n               %s\n", d.Kind, d.Resource, d.Detail)
 		}
 	}
+	hint := ""
 	for _, e := range st.ScanErrors {
 		fmt.Fprintf(w, "scan error: %s\n", e)
+		hint = cmp.Or(hint, ecsHint(e))
+	}
+	for _, fam := range st.Families {
+		hint = cmp.Or(hint, ecsHint(fam.LastError))
+	}
+	if hint != "" {
+		fmt.Fprintln(w, hint)
 	}
 }

@@ -52,6 +52,10 @@ func (f *ecsFlags) client(ctx context.Context, log *slog.Logger, repoRegion stri
 		}
 		if f.state != "" {
 			opts = append(opts, ecslocal.WithStateFile(f.state))
+		} else {
+			log.WarnContext(ctx, "--ecs local: the ECS API runs inside this process and forgets everything when it exits, "+
+				"so a later diff or apply starts from an empty account; to keep state between commands run `taskward ecs-local` "+
+				"and pass --ecs-endpoint URL, or pass --ecs-local-state FILE")
 		}
 		srv, err := ecslocal.Listen(ctx, "127.0.0.1:0", opts...)
 		if err != nil {
@@ -111,11 +115,21 @@ func resolveRegion(flag, repo, mode string, getenv func(string) string) string {
 // ecsErrorHint adds what to do to an ECS error a user is likely to meet first.
 func ecsErrorHint(err error) string {
 	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "get credentials"):
-		return msg + "\n(no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or try taskward without AWS with --ecs local)"
-	case strings.Contains(msg, "ClusterNotFoundException"):
-		return msg + "\n(the cluster does not exist in this account and region: check --cluster, taskward.yaml's clusters and region)"
+	if h := ecsHint(msg); h != "" {
+		return msg + "\n" + h
 	}
 	return msg
+}
+
+// ecsHint says what to do about an ECS error message, or "" when it has nothing to add.
+func ecsHint(msg string) string {
+	switch {
+	case strings.Contains(msg, "get credentials"):
+		return "(no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or try taskward without AWS with --ecs local)"
+	case strings.Contains(msg, "connection refused"):
+		return "(nothing listens at the ECS endpoint: check --ecs-endpoint, or start one with `taskward ecs-local --listen HOST:PORT`)"
+	case strings.Contains(msg, "ClusterNotFoundException"):
+		return "(the cluster does not exist in this account and region: check --cluster, taskward.yaml's clusters and region)"
+	}
+	return ""
 }

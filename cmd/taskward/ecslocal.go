@@ -90,11 +90,7 @@ func runECSLocal(ctx context.Context, env *cmdEnv, args []string, f ecsLocalFlag
 	}
 	log.InfoContext(ctx, "ecs-local listening", "url", r.URL, "region", f.region, "account", f.account,
 		"state", f.stateFile, "throttle", f.throttle, "latency", f.latency)
-	fmt.Fprintf(env.stdout, "ECS endpoint: %s\n\nUse it with any AWS SDK or the AWS CLI (any credentials are accepted):\n"+
-		"  export AWS_ENDPOINT_URL_ECS=%s\n  export AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n"+
-		"  aws ecs list-task-definitions\n\nor with taskward:\n  taskward apply --repo examples/gitops --ecs local --ecs-endpoint %s --offline\n\n"+
-		"Clusters: %s\nCall counters: %s/_ecslocal/stats\nStop with Ctrl-C.\n",
-		r.URL, r.URL, f.region, r.URL, strings.Join(f.clusters, ", "), r.URL)
+	fmt.Fprint(env.stdout, ecsLocalBanner(r.URL, f.region, f.clusters))
 	<-ctx.Done()
 	if err := r.Close(); err != nil {
 		log.ErrorContext(context.WithoutCancel(ctx), "ecs-local shutdown", "err", err)
@@ -102,4 +98,28 @@ func runECSLocal(ctx context.Context, env *cmdEnv, args []string, f ecsLocalFlag
 	}
 	log.InfoContext(context.WithoutCancel(ctx), "ecs-local stopped")
 	return exitOK
+}
+
+// ecsLocalBanner tells a user how to point the AWS CLI, an SDK and taskward at the
+// endpoint. AWS_ENDPOINT_URL_ECS is read by the SDKs and by AWS CLI v2 from 2.13 only
+// (Debian 12 ships 2.9); CLI v1 reads neither it nor AWS_REGION, so --endpoint-url and
+// AWS_DEFAULT_REGION are shown too.
+func ecsLocalBanner(url, region string, clusters []string) string {
+	return fmt.Sprintf(`ECS endpoint: %[1]s
+
+Use it with the AWS CLI (any credentials are accepted):
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=%[2]s AWS_REGION=%[2]s
+  aws --endpoint-url %[1]s ecs list-task-definitions
+(--endpoint-url works with every AWS CLI; AWS_ENDPOINT_URL_ECS=%[1]s also works, but only
+with AWS CLI v2 2.13 or later and the AWS SDKs: v1 and older v2 ignore it, and v1 reads
+AWS_DEFAULT_REGION, not AWS_REGION.)
+
+With taskward (state stays here between commands):
+  taskward apply --repo examples/gitops --ecs local --ecs-endpoint %[1]s --offline
+  taskward diff  --repo examples/gitops --ecs local --ecs-endpoint %[1]s --offline
+
+Clusters: %[3]s
+Call counters: %[1]s/_ecslocal/stats
+Stop with Ctrl-C.
+`, url, region, strings.Join(clusters, ", "))
 }

@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -68,10 +70,29 @@ func New(ctx context.Context, c Config) (*ecs.Client, error) {
 			return nil, fmt.Errorf("ecs endpoint %q: must be an http(s) URL", c.Endpoint)
 		}
 	}
+	loopback := false
+	if c.Endpoint != "" {
+		u, _ := url.Parse(c.Endpoint)
+		if h := u.Hostname(); h == "localhost" {
+			loopback = true
+		} else if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+			loopback = true
+		}
+	}
 	standard := func(o *retry.StandardOptions) {
 		o.MaxAttempts = c.MaxAttempts
 		o.MaxBackoff = c.MaxBackoff
 		o.RateLimiter = ratelimit.None
+		if loopback {
+			// Nothing listening on this machine will not start listening within the
+			// retries' 16-24 s: say so at once (callers add a hint).
+			o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+				if errors.Is(err, syscall.ECONNREFUSED) {
+					return aws.FalseTernary
+				}
+				return aws.UnknownTernary
+			})}, o.Retryables...)
+		}
 	}
 	retryer := func() aws.Retryer {
 		if c.Adaptive {

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestECSLocalBannerWorks starts `taskward ecs-local` and follows its banner as a new user
+// would: the AWS CLI lines name --endpoint-url and AWS_DEFAULT_REGION (which every CLI
+// version reads), and the taskward lines it prints work and keep their state between
+// commands: the diff after the apply finds nothing to do.
+func TestECSLocalBannerWorks(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb lockedBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"ecs-local", "--listen", "127.0.0.1:0", "--region", "eu-west-1"}, &cmdEnv{stdout: &out, stderr: &errb})
+	}()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "Stop with Ctrl-C") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner: %s %s", out.String(), errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	banner := out.String()
+	url := regexp.MustCompile(`ECS endpoint: (http://\S+)`).FindStringSubmatch(banner)[1]
+	for _, want := range []string{"aws --endpoint-url " + url + " ecs list-task-definitions", "AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1", "2.13"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	var lines []string
+	for _, l := range strings.Split(banner, "\n") {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "taskward ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "taskward apply") || !strings.HasPrefix(lines[1], "taskward diff") {
+		t.Fatalf("banner's taskward lines: %q", lines)
+	}
+	for i, want := range []int{exitOK, exitOK} {
+		args := strings.Fields(strings.TrimPrefix(lines[i], "taskward "))
+		for j, a := range args {
+			if a == "examples/gitops" {
+				args[j] = "../../examples/gitops"
+			}
+		}
+		code, stdout, stderr := runCmd(t, "", args...)
+		if code != want {
+			t.Fatalf("%s: exit %d, want %d\n%s\n%s", lines[i], code, want, stdout, stderr)
+		}
+		if strings.Contains(stderr, "forgets everything") {
+			t.Errorf("%s: warned about an in-process ECS while using ecs-local", lines[i])
+		}
+	}
+}
+
+// TestInProcessECSSaysItForgets: --ecs local without an endpoint or a state file says that
+// what it registers is gone when the command exits, and what to use instead.
+func TestInProcessECSSaysItForgets(t *testing.T) {
+	_, _, stderr := runCmd(t, "", "diff", "--repo", "../../examples/gitops", "--ecs", "local", "--offline")
+	for _, want := range []string{"forgets everything", "taskward ecs-local", "--ecs-local-state"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	_, _, stderr = runCmd(t, "", "diff", "--repo", "../../examples/gitops", "--ecs", "local", "--offline", "--ecs-local-state", t.TempDir()+"/state.json")
+	if strings.Contains(stderr, "forgets everything") {
+		t.Errorf("warned with --ecs-local-state:\n%s", stderr)
+	}
+}
+
+// TestNothingListening: an ECS endpoint on this machine where nothing listens fails at
+// once (no 16-24 s of retries) with a hint, and the controller's one-shot report does not
+// call a scan that failed "drift: 0".
+func TestNothingListening(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	ln.Close()
+	code, _, stderr := runCmd(t, "", "diff", "--repo", "../../examples/gitops", "--ecs", "local", "--ecs-endpoint", endpoint, "--offline")
+	if code != exitError || !strings.Contains(stderr, "nothing listens at the ECS endpoint") || strings.Contains(stderr, "maximum number of attempts") {
+		t.Errorf("diff: exit %d\n%s", code, stderr)
+	}
+	code, stdout, _ := runCmd(t, "", "controller", "--repo", "../../examples/gitops", "--ecs", "local", "--ecs-endpoint", endpoint, "--offline", "--once")
+	if code != exitError || strings.Contains(stdout, "drift: 0") || !strings.Contains(stdout, "drift: unknown") || !strings.Contains(stdout, "nothing listens at the ECS endpoint") {
+		t.Errorf("controller --once: exit %d\n%s", code, stdout)
+	}
+}
