@@ -73,4 +73,3 @@ func TestMakeDemo(t *testing.T) {
 		})
 	}
 }
-
