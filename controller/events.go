@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -27,8 +28,14 @@ const (
 	maxEventField   = 4096      // bytes per string field
 	runtimeAlertTTL = 10 * time.Minute
 	// maxRuntimeKeys bounds the de-duplication memory: a compromised task holding the token
-	// could otherwise send endless distinct programs. Past it, events are counted, not alerted.
+	// could otherwise send endless distinct programs. Past it, alerts still fire, unremembered:
+	// a full memory must never hide another task's first alert.
 	maxRuntimeKeys = 10000
+	// maxKeysPerTask bounds what one task (source address and task ARN) may remember. Past it,
+	// that task's new programs are counted, not alerted, and one flood alert says so.
+	maxKeysPerTask = 200
+	// sweepEvery spaces the scans that forget expired keys, which cost a pass over the memory.
+	sweepEvery = time.Second
 )
 
 func validateEvent(e *DefenderEvent) error {
@@ -57,14 +64,29 @@ func validateEvent(e *DefenderEvent) error {
 // eventIntake serves POST /v1/events: blocked and killed events become alerts with the
 // task's context (once per task, rule and program in a window, so a loop cannot flood the
 // notifiers); every event is counted by action.
+//
+// The token is shared by every task, so a compromised task can send anything in its name
+// or another's. The memory is therefore keyed by the request's source address as well as the
+// task ARN the event claims, bounded per task, and never suppresses when full: a task that
+// floods hides only its own further programs (and raises a flood alert), never another
+// task's alerts.
 type eventIntake struct {
-	c    *Controller
-	mu   sync.Mutex
-	seen map[string]time.Time
+	c         *Controller
+	mu        sync.Mutex
+	seen      map[string]runtimeKey // by source|task|rule|program, and source|task|flood
+	perTask   map[string]int        // remembered keys by source|task
+	lastSweep time.Time
+}
+
+// runtimeKey is one remembered alert: when it fired and which task it counts against.
+type runtimeKey struct {
+	at    time.Time
+	task  string
+	flood bool // the flood alert's key, not counted in perTask
 }
 
 func newEventIntake(c *Controller) *eventIntake {
-	return &eventIntake{c: c, seen: map[string]time.Time{}}
+	return &eventIntake{c: c, seen: map[string]runtimeKey{}, perTask: map[string]int{}}
 }
 
 func (in *eventIntake) reject(w http.ResponseWriter, code int, reason, msg string) {
@@ -116,44 +138,84 @@ func (in *eventIntake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	source, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		source = r.RemoteAddr
+	}
 	for i := range batch {
-		in.take(&batch[i])
+		in.take(&batch[i], source)
 	}
 	w.WriteHeader(http.StatusAccepted)
 }
 
-func (in *eventIntake) take(e *DefenderEvent) {
+// take counts e, received from source (the request's address), and alerts on a blocked or
+// killed one unless the same source, task, rule and program alerted within runtimeAlertTTL.
+func (in *eventIntake) take(e *DefenderEvent, source string) {
 	in.c.metrics.events.WithLabelValues(e.Action).Inc()
-	in.c.log.Info("defender event", "action", e.Action, "rule", e.Rule, "program", e.Program, "task", e.TaskARN, "family", e.Family, "container", e.Container)
+	in.c.log.Info("defender event", "action", e.Action, "rule", e.Rule, "program", e.Program, "task", e.TaskARN, "family", e.Family, "container", e.Container, "source", source)
 	if e.Action == "alerted" {
 		return
 	}
 	now := in.c.now()
-	key := e.TaskARN + "|" + e.Rule + "|" + e.Program
+	task := source + "|" + e.TaskARN
+	key := task + "|" + e.Rule + "|" + e.Program
 	in.mu.Lock()
-	last, dup := in.seen[key]
-	if dup && now.Sub(last) <= runtimeAlertTTL {
+	if k, dup := in.seen[key]; dup && now.Sub(k.at) <= runtimeAlertTTL {
 		in.mu.Unlock()
 		return
 	}
-	if len(in.seen) >= maxRuntimeKeys {
-		for k, t := range in.seen { // forget expired keys, then check again
-			if now.Sub(t) > runtimeAlertTTL {
-				delete(in.seen, k)
-			}
-		}
+	if in.perTask[task] >= maxKeysPerTask || len(in.seen) >= maxRuntimeKeys {
+		in.sweep(now)
 	}
-	if len(in.seen) >= maxRuntimeKeys {
-		in.mu.Unlock()
-		in.c.metrics.eventsRejected.WithLabelValues("alert-flood").Inc()
-		return
-	}
-	in.seen[key] = now
-	in.mu.Unlock()
-	in.c.dispatch.enqueue(Alert{
+	alert := Alert{
 		Finding: Finding{Kind: KindRuntime, Resource: e.TaskARN, Family: e.Family, Revision: e.Revision,
 			Detail: fmt.Sprintf("%s %s in container %s: %s (rule %s)", e.Action, e.Program, e.Container, e.Reason, e.Rule)},
 		State: "firing", Time: now,
-		Extra: map[string]string{"action": e.Action, "rule": e.Rule, "program": e.Program, "container": e.Container, "user": e.User, "image": e.Image},
-	})
+		Extra: map[string]string{"action": e.Action, "rule": e.Rule, "program": e.Program, "container": e.Container, "user": e.User, "image": e.Image, "source": source},
+	}
+	switch _, known := in.seen[key]; {
+	case known: // expired: fires again, still counted against its task
+	case in.perTask[task] >= maxKeysPerTask:
+		// This task's own flood: its further programs are counted, and one alert per TTL says so.
+		in.c.metrics.eventsRejected.WithLabelValues("alert-flood").Inc()
+		flood := task + "|flood"
+		if k, ok := in.seen[flood]; ok && now.Sub(k.at) <= runtimeAlertTTL {
+			in.mu.Unlock()
+			return
+		}
+		in.seen[flood] = runtimeKey{at: now, task: task, flood: true}
+		in.mu.Unlock()
+		alert.Detail = fmt.Sprintf("task %s (from %s) reported more than %d distinct blocked programs in %v; further ones are counted, not alerted (last: %s)", e.TaskARN, source, maxKeysPerTask, runtimeAlertTTL, alert.Detail)
+		alert.Extra["rule"] = "alert-flood"
+		in.c.dispatch.enqueue(alert)
+		return
+	case len(in.seen) >= maxRuntimeKeys:
+		// Full of other tasks' keys: alert without remembering rather than hide this one.
+		in.mu.Unlock()
+		in.c.dispatch.enqueue(alert)
+		return
+	default:
+		in.perTask[task]++
+	}
+	in.seen[key] = runtimeKey{at: now, task: task}
+	in.mu.Unlock()
+	in.c.dispatch.enqueue(alert)
+}
+
+// sweep forgets expired keys, at most once per sweepEvery. Precondition: in.mu is held.
+func (in *eventIntake) sweep(now time.Time) {
+	if now.Sub(in.lastSweep) < sweepEvery {
+		return
+	}
+	in.lastSweep = now
+	for k, v := range in.seen {
+		if now.Sub(v.at) > runtimeAlertTTL {
+			delete(in.seen, k)
+			if !v.flood {
+				if in.perTask[v.task]--; in.perTask[v.task] <= 0 {
+					delete(in.perTask, v.task)
+				}
+			}
+		}
+	}
 }

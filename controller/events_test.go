@@ -147,20 +147,51 @@ func TestAlertBook(t *testing.T) {
 }
 
 // TestRuntimeAlertMemoryIsBounded: endless distinct programs from one task do not grow
-// the de-duplication memory past its bound; the excess is counted, not alerted.
+// the de-duplication memory past that task's bound; the excess is counted, and one flood
+// alert says so.
 func TestRuntimeAlertMemoryIsBounded(t *testing.T) {
 	env := newTestEnv(t)
-	c := New(&DirSource{Dir: t.TempDir()}, env.ecs)
+	c := New(&DirSource{Dir: t.TempDir()}, env.ecs, WithNotifiers(NewWebhookNotifier(env.sinkTS.URL, nil)))
 	for i := range maxRuntimeKeys + 50 {
-		c.events.take(&DefenderEvent{Action: "blocked", Rule: "drift", Program: fmt.Sprintf("/tmp/p%d", i), TaskARN: "t"})
+		c.events.take(&DefenderEvent{Action: "blocked", Rule: "drift", Program: fmt.Sprintf("/tmp/p%d", i), TaskARN: "t"}, "10.0.0.1")
 	}
-	if n := len(c.events.seen); n != maxRuntimeKeys {
-		t.Fatalf("%d keys remembered, want the bound %d", n, maxRuntimeKeys)
+	if n := len(c.events.seen); n != maxKeysPerTask+1 {
+		t.Fatalf("%d keys remembered, want the task's bound %d and its flood key", n, maxKeysPerTask)
 	}
+	alerts := pendingAlerts(c)
+	if len(alerts) != maxKeysPerTask+1 || alerts[len(alerts)-1].Extra["rule"] != "alert-flood" {
+		t.Fatalf("%d alerts, last %+v; want %d and one flood alert", len(alerts), alerts[len(alerts)-1], maxKeysPerTask)
+	}
+}
+
+// TestRuntimeAlertsOfOtherTasks: a task that holds the shared token and fills the
+// de-duplication memory, in its own name or in endless made-up ones, cannot suppress
+// another task's first alert.
+func TestRuntimeAlertsOfOtherTasks(t *testing.T) {
+	env := newTestEnv(t)
+	c := New(&DirSource{Dir: t.TempDir()}, env.ecs, WithNotifiers(NewWebhookNotifier(env.sinkTS.URL, nil)))
+	c.dispatch.max = 2 * maxRuntimeKeys
+	for i := range maxRuntimeKeys + 50 {
+		c.events.take(&DefenderEvent{Action: "blocked", Rule: "drift", Program: "/tmp/x", TaskARN: fmt.Sprintf("made-up-%d", i)}, "10.0.0.66")
+	}
+	if n := len(c.events.seen); n > maxRuntimeKeys {
+		t.Fatalf("%d keys remembered, over the bound %d", n, maxRuntimeKeys)
+	}
+	victim := &DefenderEvent{Action: "blocked", Rule: "packageManagers", Program: "/usr/bin/apt-get", TaskARN: "arn:aws:ecs:us-east-1:1:task/c/victim"}
+	c.events.take(victim, "10.0.0.7")
+	alerts := pendingAlerts(c)
+	if last := alerts[len(alerts)-1]; last.Resource != victim.TaskARN || last.Extra["program"] != victim.Program {
+		t.Fatalf("the other task's alert was suppressed; last alert %+v", last)
+	}
+}
+
+// pendingAlerts is what the dispatcher holds for its notifiers (it is not running).
+func pendingAlerts(c *Controller) []Alert {
 	c.dispatch.mu.Lock()
-	queued := len(c.dispatch.pending)
-	c.dispatch.mu.Unlock()
-	if queued != 0 { // no notifier configured: nothing is queued at all
-		t.Fatalf("%d alerts queued without notifiers", queued)
+	defer c.dispatch.mu.Unlock()
+	var out []Alert
+	for _, p := range c.dispatch.pending {
+		out = append(out, p.a)
 	}
+	return out
 }
