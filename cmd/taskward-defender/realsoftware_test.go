@@ -364,7 +364,7 @@ echo "server stopped"
 
 // pythonApp is a Python application run from its image's venv: subprocesses through
 // pipes and a shell, the venv's python and pip, multiprocessing's spawn context.
-const pythonApp = `import multiprocessing, subprocess, sys
+const pythonApp = `import ctypes.util, multiprocessing, subprocess, sys
 
 def square(x):
     return x * x
@@ -376,6 +376,7 @@ if __name__ == "__main__":
     print(subprocess.check_output([sys.executable, "-c", "import sys; print('child', sys.prefix)"], text=True).strip())
     print(subprocess.check_output(["/opt/venv/bin/pip", "--version"], text=True).split(" from ")[0])
     print(subprocess.check_output(["/opt/venv/bin/python", "-m", "mathtool", "6", "7"], text=True).strip())
+    print("libc", ctypes.util.find_library("c"))  # runs ldconfig -p
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         print("squares", pool.map(square, range(5)))
     sys.exit(subprocess.call(["sh", "-c", "exit 0"]))
@@ -393,7 +394,7 @@ func TestRealSoftwarePython(t *testing.T) {
 			build: "python3 -m venv /opt/venv && cp -r /opt/app/mathtool /opt/venv/lib/python3*/site-packages/",
 		},
 		args: []string{"/opt/venv/bin/python", "/opt/app/app.py"},
-		want: []string{"prefix /opt/venv", "HELLO", "child /opt/venv", "pip ", "product 42", "squares [0, 1, 4, 9, 16]"},
+		want: []string{"prefix /opt/venv", "HELLO", "child /opt/venv", "pip ", "product 42", "libc libc.so.6", "squares [0, 1, 4, 9, 16]"},
 	})
 }
 
@@ -491,4 +492,85 @@ func TestRealSoftwareEntrypoints(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestRealSoftwareInterpreterOptions starts interpreters the ways images do, with options
+// before the script and operands that are not scripts (sh -c's $0, a data file written at
+// start): a rule that decides interpreters' script arguments must read these as the
+// interpreters do.
+func TestRealSoftwareInterpreterOptions(t *testing.T) {
+	runReal(t, realCase{
+		layer: layer{files: map[string]string{
+			"opt/app/s.sh":   "#!/bin/sh\necho \"s.sh $*\"\n",
+			"opt/app/x.py":   "import sys\nprint('x.py', sys.argv[1:], sys.flags.optimize)\n",
+			"opt/app/x.js":   "console.log('x.js', process.argv.slice(2).join(' '), globalThis.pre);\n",
+			"opt/app/pre.js": "globalThis.pre = 'preloaded';\n",
+			"opt/app/x.pl":   "print \"x.pl @ARGV\\n\";\n",
+			"opt/app/run": `#!/bin/bash
+set -euo pipefail
+echo 'a log line' >/tmp/app.log    # a data file written at start, named below as an operand
+sh -eu /opt/app/s.sh one
+bash --norc -o pipefail /opt/app/s.sh two
+sh -c 'echo "sh -c with \$0=$0 \$1=$1"' /tmp/app.log arg
+bash -c 'echo "bash -c $0"' /tmp/app.log
+python3 -u -W ignore -O /opt/app/x.py /tmp/app.log
+python3 -X utf8 -c 'import sys; print("python3 -c", sys.argv[1:])' /tmp/app.log
+python3 -m json.tool --sort-keys <<<'{"b": 1, "a": 2}' | tr -d ' \n'; echo
+python3 - /tmp/app.log <<<'import sys; print("python3 - stdin", sys.argv[1:])'
+node --max-old-space-size=64 -r /opt/app/pre.js /opt/app/x.js /tmp/app.log
+node -e 'console.log("node -e", process.argv.slice(1).join(" "))' /tmp/app.log
+perl -w /opt/app/x.pl /tmp/app.log
+perl -e 'print "perl -e @ARGV\n"' /tmp/app.log
+`,
+		}},
+		args: []string{"/opt/app/run"},
+		want: []string{"s.sh one", "s.sh two", "sh -c with $0=/tmp/app.log $1=arg", "bash -c /tmp/app.log", "x.py ['/tmp/app.log'] 1",
+			"python3 -c ['/tmp/app.log']", `{"a":2,"b":1}`, "python3 - stdin ['/tmp/app.log']", "x.js /tmp/app.log preloaded",
+			"node -e /tmp/app.log", "x.pl /tmp/app.log", "perl -e /tmp/app.log"},
+	})
+}
+
+// TestRealSoftwareReadOnlyTools runs what entrypoints and applications ask of tools the
+// default policy watches: dpkg's read-only queries (packageManagers) and ldd, which runs
+// the dynamic loader with --list on an image program (loader).
+func TestRealSoftwareReadOnlyTools(t *testing.T) {
+	for _, tc := range []struct{ name, script, want, skip string }{
+		{"dpkg-queries", "dpkg --print-architecture; dpkg -s bash | grep '^Status'; dpkg -L bash | grep -c /usr/bin/bash; dpkg-query -W -f '${Package}\\n' bash",
+			"Status: install ok installed",
+			"dpkg's read-only queries (--print-architecture, -s, -L) are blocked as a package manager until issue 12's argument-aware packageManagers rule lands (helper rules)"},
+		{"ldd", "ldd /usr/bin/bash | awk '{print $1}' | sort", "libc.so.6",
+			"ldd (ld.so --list of an image program) is blocked by the loader rule until issue 12's loader rule lands (helper rules)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runReal(t, realCase{
+				layer: layer{files: map[string]string{"opt/app/run": "#!/bin/sh\nset -e\n" + tc.script + "\n"}},
+				args:  []string{"/opt/app/run"},
+				want:  []string{tc.want},
+				skip:  tc.skip,
+			})
+		})
+	}
+}
+
+// TestRealSoftwareUserOwnedScripts runs, as the user who owns them (chowned at image
+// build, as images do), scripts reached through symlinks in directories that user can
+// write: a Node package's node_modules/.bin link (#!/usr/bin/env node) and a venv's script
+// whose #! names the venv's python, itself a symlink.
+func TestRealSoftwareUserOwnedScripts(t *testing.T) {
+	runReal(t, realCase{
+		layer: layer{
+			files: map[string]string{
+				"opt/app/node_modules/hello/cli.js": "#!/usr/bin/env node\nconsole.log('hello cli', process.argv.slice(2).join(' '));\n",
+				"opt/app/run":                       "#!/bin/sh\nset -e\ncd /opt/app\nnode_modules/.bin/hello a b\n/opt/venv/bin/tool c\nPATH=/opt/venv/bin:$PATH python -c 'import sys; print(\"venv python\", sys.prefix)'\n",
+			},
+			build: `python3 -m venv --without-pip /opt/venv
+printf '#!/opt/venv/bin/python\nimport sys\nprint("venv script", sys.prefix, sys.argv[1:])\n' >/opt/venv/bin/tool
+chmod +x /opt/venv/bin/tool
+mkdir -p /opt/app/node_modules/.bin
+ln -s ../hello/cli.js /opt/app/node_modules/.bin/hello
+chown -R app:app /opt/venv /opt/app`,
+		},
+		args: []string{"runuser", "-u", "app", "--", "/opt/app/run"},
+		want: []string{"hello cli a b", "venv script /opt/venv ['c']", "venv python /opt/venv"},
+	})
 }
