@@ -77,7 +77,11 @@ func (c *Controller) fetch(ctx context.Context, cy *cycle) error {
 	snap, err := c.src.Fetch(ctx)
 	if err != nil {
 		msg := scrub.Error(err)
-		c.log.Warn("fetch failed; keeping the last good commit", "source", c.src.String(), "error", msg)
+		if c.good == nil {
+			c.log.Warn("fetch failed; no commit was fetched yet, so nothing is applied", "source", c.src.String(), "error", msg)
+		} else {
+			c.log.Warn("fetch failed; keeping the last good commit", "source", c.src.String(), "error", msg)
+		}
 		c.setStatus(func(s *Status) { s.SourceError = msg })
 		if c.good == nil {
 			cy.failed = true

@@ -66,7 +66,7 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 <p>Source <code>{{.Source}}</code> at <code>{{.Commit}}</code> {{.CommitMessage}}<br>
 Last reconcile: {{if .LastReconcile.IsZero}}none yet{{else}}{{.LastReconcile.Format "2006-01-02 15:04:05 MST"}} — <b>{{.Result}}</b>{{end}};
 ready: {{.Ready}}. Last applied: <code>{{.LastApplied}}</code></p>
-{{if .SourceError}}<p class="err">Fetch failed (the last good commit stays in force): {{.SourceError}}</p>{{end}}
+{{if .SourceError}}<p class="err">Fetch failed ({{if .Commit}}the last good commit stays in force{{else}}no commit was fetched yet: nothing is applied{{end}}): {{.SourceError}}</p>{{end}}
 {{if .BrokenCommit}}<p class="err">Commit <code>{{.BrokenCommit}}</code> does not load; nothing from it is applied:</p>
 <ul>{{range .Problems}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}
 <h2>Families</h2>

@@ -29,10 +29,25 @@ const (
 
 // LoadDir loads the repo at dir.
 func LoadDir(dir string) (*Repo, Problems) {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, Problems{{File: dir, Msg: "not a directory: give the path of a GitOps repo (with tasks/ and taskward.yaml)"}}
+	if err := CheckDir(dir); err != nil {
+		return nil, Problems{{File: dir, Msg: err.Error()}}
 	}
 	return Load(os.DirFS(dir))
+}
+
+// CheckDir says why dir cannot be a GitOps repo on disk: it does not exist, cannot be
+// read, or is a file. The error does not repeat dir.
+func CheckDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("does not exist: give the path of a GitOps repo (a directory with tasks/ and taskward.yaml)")
+	case err != nil:
+		return fmt.Errorf("cannot be read: %w", errors.Unwrap(err))
+	case !st.IsDir():
+		return errors.New("is a file, not a directory: give the path of a GitOps repo (a directory with tasks/ and taskward.yaml)")
+	}
+	return nil
 }
 
 // Load loads a repo from fsys and reports every problem of every file, not just the first.

@@ -202,7 +202,10 @@ func runOnce(ctx context.Context, env *cmdEnv, f *controllerFlags, c *controller
 func printReport(env *cmdEnv, st *controller.Status) {
 	w := env.stdout
 	fmt.Fprintf(w, "source %s at %s: %s\n", st.Source, st.Commit, st.Result)
-	if st.SourceError != "" {
+	switch {
+	case st.SourceError != "" && st.Commit == "":
+		fmt.Fprintf(w, "fetch failed (no commit fetched yet, nothing applied): %s\n", st.SourceError)
+	case st.SourceError != "":
 		fmt.Fprintf(w, "fetch failed (last good commit kept): %s\n", st.SourceError)
 	}
 	if st.BrokenCommit != "" {

@@ -114,3 +114,34 @@ func TestNothingListening(t *testing.T) {
 		t.Errorf("controller --once: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestMistakesOnPurpose: what a new user gets wrong is refused with what to do, at once.
+func TestMistakesOnPurpose(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		// A positional argument is not silently ignored (the current directory rendered).
+		{[]string{"render", "myrepo"}, []string{`unexpected argument "myrepo"`, "--repo myrepo"}},
+		{[]string{"validate", "../../examples/gitops"}, []string{`unexpected argument "../../examples/gitops"`}},
+		{[]string{"diff", "x", "--ecs", "local"}, []string{`unexpected argument "x"`}},
+		{[]string{"ecs-local", "x"}, []string{`unexpected argument "x"`}},
+		{[]string{"render", "--repo", "/nonexistent"}, []string{"/nonexistent: does not exist"}},
+		{[]string{"render", "--repo", "main.go"}, []string{"main.go: is a file, not a directory"}},
+		{[]string{"review", "--repo", "/nonexistent", "--no-plan"}, []string{"--repo /nonexistent: does not exist"}},
+		// A token file that is not there is a setup mistake: refused at start, the
+		// scrubber leaving the error's words alone.
+		{[]string{"controller", "--repo", "https://git.example.com/ops.git", "--git-token-file", "/nonexistent/git-token", "--once"},
+			[]string{"/nonexistent/git-token: no such file or directory"}},
+	} {
+		code, _, stderr := runCmd(t, "", tc.args...)
+		if code == exitOK {
+			t.Errorf("%q: exit 0\n%s", tc.args, stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%q: stderr lacks %q:\n%s", tc.args, w, stderr)
+			}
+		}
+	}
+}

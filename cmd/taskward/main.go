@@ -103,6 +103,16 @@ func run(ctx context.Context, args []string, env *cmdEnv) int {
 		fmt.Fprintf(env.stderr, "taskward %s: %v\n", name, err)
 		return exitError
 	}
+	if rest := fs.Args(); c.usage == "" && len(rest) > 0 {
+		// A command without arguments must not quietly work on something else (the
+		// current directory, say) than what the user named.
+		msg := fmt.Sprintf("taskward %s: unexpected argument %q: this command takes flags only", name, rest[0])
+		if fs.Lookup("repo") != nil {
+			msg += fmt.Sprintf("; for a repository directory use --repo %s", rest[0])
+		}
+		fmt.Fprintln(env.stderr, msg)
+		return exitError
+	}
 	return runFn(ctx, env, fs.Args())
 }
 

@@ -128,8 +128,8 @@ func runReview(ctx context.Context, env *cmdEnv, args []string, f *reviewFlags) 
 // is checked out). With --base, changed lists the paths that differ from base to head.
 func reviewSource(f *reviewFlags) (fsys fs.FS, head string, changed []string, err error) {
 	if f.head == "" {
-		if st, err := os.Stat(f.repo); err != nil || !st.IsDir() {
-			return nil, "", nil, fmt.Errorf("--repo %s: not a directory", f.repo)
+		if err := manifests.CheckDir(f.repo); err != nil {
+			return nil, "", nil, fmt.Errorf("--repo %s: %w", f.repo, err)
 		}
 		label := "working tree"
 		if sha := headCommit(f.repo); sha != "" {

@@ -65,6 +65,13 @@ func checkAuth(kind transportKind, ep *transport.Endpoint, a Auth) error {
 		if ssh {
 			return errors.New("SSH keys are for ssh:// URLs")
 		}
+		// A missing or empty token is a mistake of the setup, not a passing outage: say so
+		// at start instead of retrying forever. It is still read at every fetch (rotation).
+		if token {
+			if _, err := readToken(a); err != nil {
+				return err
+			}
+		}
 	case kindSSH:
 		if token {
 			return errors.New("a token is for https:// URLs: SSH uses Auth.SSHKeyFile")

@@ -147,17 +147,28 @@ func TestHTTPSBasicAuth(t *testing.T) {
 	if _, err := s3.Fetch(ctx); !errors.Is(err, ErrAuth) {
 		t.Fatalf("fetch without a token: %v, want ErrAuth", err)
 	}
-	// A missing token file, an unset variable.
+	// A missing token file, an unset variable: a setup mistake, refused at start with the
+	// file or variable named, not retried forever.
 	for _, a := range []Auth{{TokenFile: tokenFile + ".missing"}, {TokenEnv: "TASKWARD_TEST_UNSET"}} {
-		s4, err := New(Options{URL: url, Ref: "main", CAFile: ca, Auth: a})
-		if err != nil {
-			t.Fatal(err)
+		_, err := New(Options{URL: url, Ref: "main", CAFile: ca, Auth: a})
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), a.TokenFile+a.TokenEnv) || !strings.Contains(err.Error(), "no such file or directory")&&a.TokenFile != "" {
+			t.Fatalf("New with %+v: %v, want ErrConfig naming it", a, err)
 		}
-		if _, err := s4.Fetch(ctx); !errors.Is(err, ErrAuth) || err.(*Error).Kind != ErrAuth || strings.Count(err.Error(), "authentication failed") != 1 {
-			t.Fatalf("fetch with %+v: %v, want ErrAuth", a, err)
-		} else {
-			t.Log(err)
-		}
+		t.Log(err)
+	}
+	// A token file that disappears after start (a Secret being rotated): the fetch fails
+	// with ErrAuth, and the next one reads the file again.
+	moving := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(moving, []byte("whatever"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s4, err := New(Options{URL: url, Ref: "main", CAFile: ca, Auth: Auth{TokenFile: moving}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(moving)
+	if _, err := s4.Fetch(ctx); !errors.Is(err, ErrAuth) || err.(*Error).Kind != ErrAuth || strings.Count(err.Error(), "authentication failed") != 1 {
+		t.Fatalf("fetch after the token file went away: %v, want ErrAuth", err)
 	}
 	// Without the CA the server is not trusted.
 	s5, err := New(Options{URL: url, Ref: "main", Auth: Auth{TokenFile: tokenFile}})

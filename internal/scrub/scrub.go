@@ -3,7 +3,10 @@
 // and values of parameters whose names say they are secret.
 package scrub
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 var rules = []struct {
 	re   *regexp.Regexp
@@ -15,12 +18,30 @@ var rules = []struct {
 	{regexp.MustCompile(`(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}`), "$1 ***"},
 	// AWS access key IDs and anything after aws_secret_access_key
 	{regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`), "***"},
-	// name=value pairs whose name marks a secret (query strings, env dumps, config lines)
-	{regexp.MustCompile(`(?i)\b([a-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)[a-z0-9_-]*)("?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&,;"']+)`), "$1$2***"},
 	// GitHub and GitLab tokens by their documented prefixes
 	{regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,})\b`), "***"},
 	// Slack incoming webhook paths carry their secret in the URL
 	{regexp.MustCompile(`(hooks\.slack\.com/services/)[A-Za-z0-9/]+`), "${1}***"},
+}
+
+// secretPair is a name=value or name: value pair whose name marks a secret (query
+// strings, env dumps, config lines); its value is replaced by ***. A name that ends a
+// file path before a colon ("open /secrets/git-token: no such file or directory") is followed by an
+// error message, not by its value: it is kept.
+var secretPair = regexp.MustCompile(`(?i)\b([a-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)[a-z0-9_-]*)("?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&,;"']+)`)
+
+func scrubPairs(s string) string {
+	var out []byte
+	last := 0
+	for _, m := range secretPair.FindAllStringSubmatchIndex(s, -1) {
+		if m[2] > 0 && strings.ContainsRune(`/\`, rune(s[m[2]-1])) && strings.Contains(s[m[4]:m[5]], ":") {
+			continue
+		}
+		out = append(out, s[last:m[0]]...)
+		out = secretPair.ExpandString(out, "$1$2***", s, m)
+		last = m[1]
+	}
+	return string(append(out, s[last:]...))
 }
 
 // String returns s with every secret it recognises replaced by ***.
@@ -28,6 +49,7 @@ func String(s string) string {
 	for _, r := range rules {
 		s = r.re.ReplaceAllString(s, r.with)
 	}
+	s = scrubPairs(s)
 	return s
 }
 

@@ -15,6 +15,9 @@ func TestString(t *testing.T) {
 		{`{"api_key": "abc123def456"}`, "abc123def456"},
 		{"https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXX", "XXXXXXXXXXXX"},
 		{"token glpat-abcdefghijklmnopqrst1234", "glpat-abcdefghijklmnopqrst1234"},
+		{"password: hunter2 token: abcdef123 /x/secret: kept", "hunter2"},
+		{"spring.datasource.password=hunter2", "hunter2"},
+		{"/etc/app/db_password=hunter2", "hunter2"},
 	} {
 		got := String(tc.in)
 		if strings.Contains(got, tc.secret) {
@@ -24,7 +27,11 @@ func TestString(t *testing.T) {
 			t.Errorf("String(%q) = %q marks nothing", tc.in, got)
 		}
 	}
-	for _, keep := range []string{"tasks/web.json:3:4: family: required", "https://github.com/taskward/taskward", "MODE=prod"} {
+	for _, keep := range []string{"tasks/web.json:3:4: family: required", "https://github.com/taskward/taskward", "MODE=prod",
+		// A secret's file name followed by the error about it: no word is eaten.
+		"open /secrets/git-token: no such file or directory",
+		"read /run/secrets/api_key: permission denied",
+		"open C:\\secrets\\db-password: access denied"} {
 		if got := String(keep); got != keep {
 			t.Errorf("String(%q) = %q changed harmless text", keep, got)
 		}
