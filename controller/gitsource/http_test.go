@@ -151,7 +151,7 @@ func TestHTTPSBasicAuth(t *testing.T) {
 	// file or variable named, not retried forever.
 	for _, a := range []Auth{{TokenFile: tokenFile + ".missing"}, {TokenEnv: "TASKWARD_TEST_UNSET"}} {
 		_, err := New(Options{URL: url, Ref: "main", CAFile: ca, Auth: a})
-		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), a.TokenFile+a.TokenEnv) || !strings.Contains(err.Error(), "no such file or directory")&&a.TokenFile != "" {
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), a.TokenFile+a.TokenEnv) || !strings.Contains(err.Error(), "no such file or directory") && a.TokenFile != "" {
 			t.Fatalf("New with %+v: %v, want ErrConfig naming it", a, err)
 		}
 		t.Log(err)
