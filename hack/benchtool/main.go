@@ -57,7 +57,7 @@ func main() {
 		want[strings.TrimSpace(s)] = true
 	}
 
-	fmt.Printf("%d rounds, interleaved (rotating order), after one warm-up run of each variant; ratio = measured/bare of the same round\n", *rounds)
+	fmt.Printf("%d rounds (fork+exec, syscalls; real workloads: %d), interleaved (rotating order), after one warm-up run of each variant; ratio = measured/bare of the same round\n", *rounds, *realRounds)
 	header()
 	if want["exec"] {
 		loop := []string{"/bin/sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done", *execs)}

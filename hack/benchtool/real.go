@@ -28,8 +28,8 @@ func realBench(rootfs string, underWith func(string, ...string) []string, mech, 
 		argv  []string
 		mechs []string
 	}{
-		{"initdb --no-sync", in("rm -rf /tmp/pgbench && runuser -u postgres -- " + initdb + " -D /tmp/pgbench --no-sync -A trust >/dev/null"), []string{mech, other}},
-		{"bash: 1,000 execs of /bin/true", in("for ((i = 0; i < 1000; i++)); do /bin/true; done"), []string{mech, other}},
+		{"PostgreSQL initdb --no-sync", in("rm -rf /tmp/pgbench && runuser -u postgres -- " + initdb + " -D /tmp/pgbench --no-sync -A trust >/dev/null"), []string{mech, other}},
+		{"bash loop: 1,000 execs of /bin/true", in("for ((i = 0; i < 1000; i++)); do /bin/true; done"), []string{mech, other}},
 	} {
 		variants := [][]string{w.argv}
 		for _, m := range w.mechs {
@@ -37,7 +37,7 @@ func realBench(rootfs string, underWith func(string, ...string) []string, mech, 
 		}
 		t, c := interleaveCPU(rounds, variants...)
 		for i, m := range w.mechs {
-			row(fmt.Sprintf("%s (defender, %s, %d rounds)", w.name, m, rounds), t[0], t[i+1], "", nil)
+			row(fmt.Sprintf("%s (defender, %s)", w.name, m), t[0], t[i+1], "", nil)
 			row(fmt.Sprintf("  same, CPU time (user+sys), %s", m), c[0], c[i+1], "", nil)
 		}
 	}
@@ -85,7 +85,7 @@ http { access_log off; server { listen 127.0.0.1:`+port+`; root /tmp/bench-www; 
 	for i := range r {
 		r[i] = rd[i] / rb[i]
 	}
-	fmt.Printf("%-50s %11.0f %11.0f %8.3fx %8.3f-%.3fx  %-10s %s\n", fmt.Sprintf("nginx under wrk, req/s (%s, %d x %ss)", mech, rounds, secs),
+	fmt.Printf("%-50s %11.0f %11.0f %8.3fx %8.3f-%.3fx  %-10s %s\n", fmt.Sprintf("nginx under wrk, req/s (defender, %s, %d x %ss)", mech, rounds, secs),
 		medianF(rb), medianF(rd), medianF(r), slices.Min(r), slices.Max(r), "", "")
 }
 
