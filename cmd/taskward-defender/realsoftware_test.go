@@ -574,3 +574,27 @@ chown -R app:app /opt/venv /opt/app`,
 		want: []string{"hello cli a b", "venv script /opt/venv ['c']", "venv python /opt/venv"},
 	})
 }
+
+// TestRealSoftwareExecForms execs image programs in the less common ways real software
+// does: a script without "#!" (the shell runs it itself after ENOEXEC), a re-exec through
+// /proc/self/exe (Go daemons, Chromium's zygote), fexecve of an opened image program
+// (Python's os.execve with a descriptor), a relative path from the program's directory,
+// `exec -a` with another argv[0], and chroot --userspec to drop to a user.
+func TestRealSoftwareExecForms(t *testing.T) {
+	runReal(t, realCase{
+		layer: layer{files: map[string]string{
+			"opt/app/noshebang.sh": "echo \"no shebang: $1\"\n",
+			"opt/app/run": `#!/bin/bash
+set -euo pipefail
+/opt/app/noshebang.sh one
+bash -c 'exec /proc/self/exe -c "echo re-exec through /proc/self/exe"'
+python3 -c 'import os; fd = os.open("/usr/bin/echo", os.O_RDONLY); os.execve(fd, ["echo", "fexecve of an image program"], {})'
+cd /usr/bin && ./echo "relative path"
+(exec -a renamed-echo /usr/bin/echo "exec -a")
+chroot --userspec=app:app / /usr/bin/id -un
+`,
+		}, build: "chmod 0755 /opt/app/noshebang.sh"},
+		args: []string{"/opt/app/run"},
+		want: []string{"no shebang: one", "re-exec through /proc/self/exe", "fexecve of an image program", "relative path", "exec -a", "app"},
+	})
+}
