@@ -131,42 +131,6 @@ func TestHTTPSink(t *testing.T) {
 	}
 }
 
-func TestShebang(t *testing.T) {
-	for _, tc := range []struct{ in, interp, arg string }{
-		{"#!/bin/sh\necho", "/bin/sh", ""},
-		{"#! /usr/bin/env python3 -u\n", "/usr/bin/env", "python3 -u"},
-		{"#!/bin/sh\t-e\n", "/bin/sh", "-e"},
-	} {
-		i, a, ok := shebang([]byte(tc.in))
-		if !ok || i != tc.interp || a != tc.arg {
-			t.Errorf("shebang(%q) = %q %q %v", tc.in, i, a, ok)
-		}
-	}
-	if _, _, ok := shebang([]byte("\x7fELF")); ok {
-		t.Error("ELF taken for a script")
-	}
-}
-
-func TestIsMagicLink(t *testing.T) {
-	for p, want := range map[string]bool{
-		"/proc/12/fd/3": true, "/proc/12/exe": true, "/proc/1/task/2/fd/0": true, "/proc/12/cwd": true,
-		"/proc/12/map_files/400000-401000": true, "/proc/12/fd": false, "/proc/self/fd/3": false, "/tmp/x": false,
-	} {
-		if got := isMagicLink(p); got != want {
-			t.Errorf("isMagicLink(%s) = %v", p, got)
-		}
-	}
-}
-
-func TestFilterAssembles(t *testing.T) {
-	for _, m := range []Mechanism{Trace, Notify} {
-		prog, err := filterProgram(m)
-		if err != nil || len(prog) == 0 || len(prog) > 4096 {
-			t.Fatalf("filter (%s): %d instructions, %v", m, len(prog), err)
-		}
-	}
-}
-
 type syncBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -143,7 +142,6 @@ func guarded(t *testing.T) []byte {
 	return m[:pageSize]
 }
 
-func addrOf(b []byte) uint64 { return uint64(uintptr(unsafe.Pointer(&b[0]))) }
 
 func TestReadStringAtPageEnd(t *testing.T) {
 	page := guarded(t)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -73,9 +72,8 @@ func ChooseMechanism(m Mechanism) (Mechanism, error) {
 // RET_USER_NOTIF action (Linux 5.0) and SECCOMP_USER_NOTIF_FLAG_CONTINUE (5.5, which
 // cannot be probed without a live notification, so the release is read).
 func notifySupported() (bool, string) {
-	action := uint32(unix.SECCOMP_RET_USER_NOTIF)
-	if _, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&action))); errno != 0 {
-		return false, "the kernel has no seccomp user notification (" + errno.Error() + ")"
+	if err := seccompActionAvail(unix.SECCOMP_RET_USER_NOTIF); err != nil {
+		return false, "the kernel has no seccomp user notification (" + err.Error() + ")"
 	}
 	var uts unix.Utsname
 	if err := unix.Uname(&uts); err != nil {

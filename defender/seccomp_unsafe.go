@@ -67,3 +67,12 @@ func seccompSetFilter(prog []bpf.RawInstruction, flags uintptr) (uintptr, error)
 	}
 	return r, nil
 }
+
+// seccompActionAvail asks the kernel whether it knows the filter return action
+// (SECCOMP_GET_ACTION_AVAIL).
+func seccompActionAvail(action uint32) error {
+	if _, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&action))); errno != 0 {
+		return errno
+	}
+	return nil
+}

@@ -1,29 +1,74 @@
 package main
 
 import (
+	"flag"
+	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestDeps is the defender's dependency budget (STYLE.md rule 8, after tailscale's
-// cmd/tailscaled TestDeps): the binary travels into every task, so it must stay small and
-// must never link the controller's heavy dependencies or the testing package.
+var updateDeps = flag.Bool("update-deps", false, "rewrite depaware.txt from go list -deps")
+
+// depArchs are the architectures the defender image ships for.
+var depArchs = []string{"amd64", "arm64"}
+
+// TestDeps is the defender's dependency allow-list (STYLE.md rule 8, after tailscale's
+// depaware): depaware.txt is every package cmd/taskward-defender links, standard library
+// included, with the architectures that link it when not all do. The binary travels into
+// every task, so a new import must show up as a reviewed diff of that file:
+//
+//	go test ./cmd/taskward-defender -run TestDeps -update-deps
+//
+// Some packages may never be on the list, -update-deps or not: the controller's heavy
+// dependencies, cgo, and the testing package.
 func TestDeps(t *testing.T) {
-	for _, goarch := range []string{"amd64", "arm64"} {
+	byPkg := map[string][]string{}
+	for _, goarch := range depArchs {
 		cmd := exec.Command("go", "list", "-deps", ".")
 		cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("go list -deps (%s): %v", goarch, err)
 		}
-		forbidden := []string{"github.com/aws/", "github.com/go-git/", "github.com/robfig/cron", "github.com/hashicorp/go-retryablehttp", "testing", "runtime/cgo"}
 		for _, dep := range strings.Fields(string(out)) {
-			for _, bad := range forbidden {
-				if dep == bad || strings.HasPrefix(dep, strings.TrimSuffix(bad, "/")+"/") {
-					t.Errorf("%s: taskward-defender links %s (forbidden: %s)", goarch, dep, bad)
-				}
+			byPkg[dep] = append(byPkg[dep], goarch)
+		}
+	}
+	var lines []string
+	for pkg, archs := range byPkg {
+		for _, bad := range []string{"github.com/aws/", "github.com/go-git/", "github.com/robfig/cron", "github.com/hashicorp/go-retryablehttp", "testing", "runtime/cgo"} {
+			if pkg == bad || strings.HasPrefix(pkg, strings.TrimSuffix(bad, "/")+"/") {
+				t.Errorf("taskward-defender links %s (%s), which it must never link (%s)", pkg, strings.Join(archs, ", "), bad)
 			}
+		}
+		if len(archs) < len(depArchs) {
+			pkg += " [" + strings.Join(archs, " ") + "]"
+		}
+		lines = append(lines, pkg)
+	}
+	slices.Sort(lines)
+	got := strings.Join(lines, "\n") + "\n"
+	if *updateDeps {
+		if err := os.WriteFile("depaware.txt", []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile("depaware.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	for _, l := range lines {
+		if !slices.Contains(want, l) {
+			t.Errorf("new dependency %q: not in depaware.txt; if it belongs in every task, run go test ./cmd/taskward-defender -run TestDeps -update-deps and have the diff reviewed", l)
+		}
+	}
+	for _, w := range want {
+		if !slices.Contains(lines, w) {
+			t.Errorf("depaware.txt lists %q, which is no longer linked: run go test ./cmd/taskward-defender -run TestDeps -update-deps", w)
 		}
 	}
 }

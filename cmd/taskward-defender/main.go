@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command taskward-defender is the runtime defender injected into every protected ECS
 // task: `install DIR` in the init container, `run -- PROGRAM ARGS...` as the application
 // container's entrypoint (PID 1). See package defender for the mechanism.
