@@ -142,7 +142,6 @@ func guarded(t *testing.T) []byte {
 	return m[:pageSize]
 }
 
-
 func TestReadStringAtPageEnd(t *testing.T) {
 	page := guarded(t)
 	pid := os.Getpid()
