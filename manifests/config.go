@@ -2,8 +2,10 @@ package manifests
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/taskward/taskward/internal/version"
@@ -31,8 +33,54 @@ type Config struct {
 	Skip []SkipRule `yaml:"skip"`
 	// Images declares an image's ENTRYPOINT and CMD where no registry can be reached (an
 	// air-gapped CI): a reviewed override, used instead of the registry and reported as such.
-	// Keys are images exactly as the task definitions write them.
+	// Keys are image references, matched as trusted-image rules match them: normalized, so
+	// nginx:1.27 and docker.io/library/nginx:1.27 are the same image.
 	Images map[string]ImageOverride `yaml:"images"`
+
+	// imageKeyAt is where each Images key is in taskward.yaml (line, column), for warnings
+	// found when rendering.
+	imageKeyAt map[string][2]int
+}
+
+// ImageOverride returns the override declared for image, and its key as written. An exact
+// key wins; otherwise keys and image are compared normalized.
+func (cfg *Config) ImageOverride(image string) (ImageOverride, string, bool) {
+	if o, ok := cfg.Images[image]; ok {
+		return o, image, true
+	}
+	ref, err := policy.ParseImageRef(image)
+	if err != nil {
+		return ImageOverride{}, "", false
+	}
+	for k, o := range cfg.Images {
+		if kr, err := policy.ParseImageRef(k); err == nil && kr == ref {
+			return o, k, true
+		}
+	}
+	return ImageOverride{}, "", false
+}
+
+// unusedImageOverrides warns about each images key that no container of tasks runs: a
+// misspelt key silently does nothing.
+func (cfg *Config) unusedImageOverrides(tasks []*TaskDef) Problems {
+	used := map[string]bool{}
+	for _, td := range tasks {
+		for _, cd := range td.Doc.Get("containerDefinitions").Arr {
+			if _, k, ok := cfg.ImageOverride(cd.Get("image").StringOr("")); ok {
+				used[k] = true
+			}
+		}
+	}
+	var out Problems
+	for k := range cfg.Images {
+		if used[k] {
+			continue
+		}
+		at := cfg.imageKeyAt[k]
+		out = append(out, &Problem{File: ConfigFile, Line: at[0], Col: at[1], Path: "images." + k, Warning: true,
+			Msg: fmt.Sprintf("no container runs image %q, so this override is never used: write the image as a task definition does (the registry and library/ may be left out, the tag may not)", k)})
+	}
+	return out
 }
 
 // DefenderConfig configures the injected defender.
@@ -86,8 +134,10 @@ func ParseConfig(file string, src []byte) (*Config, Problems) {
 		return nil, probs
 	}
 	cfg := DefaultConfig()
+	broken := false
 	if len(docs) == 1 {
-		d := docs[0]
+		d := docs[0].v
+		c.yamlPos, broken = docs[0].pos, docs[0].broken
 		if d.Region != "" {
 			cfg.Region, cfg.RegionSet = d.Region, true
 		}
@@ -98,9 +148,16 @@ func ParseConfig(file string, src []byte) (*Config, Problems) {
 			cfg.Defender.Image = d.Defender.Image
 		}
 		cfg.Events, cfg.Skip, cfg.Images = d.Events, d.Skip, d.Images
+		cfg.imageKeyAt = map[string][2]int{}
+		for k := range d.Images {
+			if n := c.yamlNode("images." + k); n != nil {
+				cfg.imageKeyAt[k] = [2]int{n.Line, n.Column}
+			}
+		}
 	}
 	cfg.validate(c)
-	if probs.Err() != nil {
+	c.yamlPos = nil
+	if broken || probs.Err() != nil {
 		return nil, probs
 	}
 	return cfg, probs
@@ -145,10 +202,21 @@ func (cfg *Config) validate(c *collector) {
 			c.add(-1, p, "matches every container: name families, containers or images")
 		}
 	}
-	for img, o := range cfg.Images {
+	seen := map[policy.ImageRef]string{}
+	for _, img := range slices.Sorted(maps.Keys(cfg.Images)) {
+		o := cfg.Images[img]
 		if len(o.Entrypoint)+len(o.Cmd) == 0 {
 			c.add(-1, "images."+img, "declares neither entrypoint nor cmd: a container needs a program to run")
 		}
+		ref, err := policy.ParseImageRef(img)
+		if err != nil {
+			c.add(-1, "images."+img, "%v", err)
+			continue
+		}
+		if other, dup := seen[ref]; dup {
+			c.add(-1, "images."+img, "is the same image as %q (both are %s): keep one", other, ref)
+		}
+		seen[ref] = img
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/taskward/taskward/internal/ojson"
 )
 
@@ -98,6 +100,9 @@ type collector struct {
 	file string
 	src  []byte
 	out  *Problems
+	// yamlPos locates a YAML path (as checkYAMLKeys spells it) for problems found after
+	// decoding, such as validation: a problem at a known path gets its line and column.
+	yamlPos map[string]*yaml.Node
 }
 
 func (c *collector) add(off int, path, format string, args ...any) {
@@ -112,6 +117,8 @@ func (c *collector) put(warning bool, off int, path, format string, args ...any)
 	p := &Problem{File: c.file, Path: path, Msg: fmt.Sprintf(format, args...), Warning: warning}
 	if off >= 0 && c.src != nil {
 		p.Line, p.Col = ojson.LineCol(c.src, off)
+	} else if n := c.yamlNode(path); n != nil {
+		p.Line, p.Col = n.Line, n.Column
 	}
 	*c.out = append(*c.out, p)
 }
@@ -123,4 +130,19 @@ func (ps Problems) String() string {
 		lines = append(lines, p.Error())
 	}
 	return strings.Join(lines, "\n")
+}
+
+// yamlNode returns the node at path, or at the longest prefix of it that is known.
+func (c *collector) yamlNode(path string) *yaml.Node {
+	for path != "" && c.yamlPos != nil {
+		if n, ok := c.yamlPos[path]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return nil
 }

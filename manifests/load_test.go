@@ -79,8 +79,8 @@ func TestLoadReportsEveryError(t *testing.T) {
 	msg := probs.Error()
 	for _, w := range []string{
 		`taskward.yaml:2:1: clustres: unknown key "clustres" (did you mean "clusters"?)`,
-		`taskward.yaml: skip[0].reason: required`,
-		`policies/a.yaml: policy "a": drift: unknown effect "deny"`,
+		`taskward.yaml:4:5: skip[0].reason: required`,
+		`policies/a.yaml:2:8: drift: unknown effect "deny": use block, alert or off (policy "a")`,
 		`policies/b.yaml:3:3: processes.alow: unknown key "alow" (did you mean "allow"?)`,
 		`policies/c.yaml: policy name "c" is also used in policies/c.yaml`,
 		`tasks/sub/a2.json: family: family "a" is also defined in tasks/a.json`,

@@ -1,6 +1,8 @@
 package manifests
 
 import (
+	"strings"
+
 	"github.com/taskward/taskward/policy"
 )
 
@@ -10,15 +12,26 @@ func ParsePolicies(file string, src []byte) ([]*policy.Policy, Problems) {
 	c := &collector{file: file, out: &probs}
 	docs := decodeYAMLDocs[policy.Policy](c, src)
 	var out []*policy.Policy
-	for _, p := range docs {
-		if err := p.Validate(); err != nil {
+	for _, d := range docs {
+		c.yamlPos = d.pos
+		if err := d.v.Validate(); err != nil {
 			for _, e := range splitJoined(err) {
-				c.add(-1, "", "policy %q: %v", p.Name, e)
+				// Validate names the field first ("processes.effect: ..."): put the
+				// problem at that field's line.
+				path, msg, ok := strings.Cut(e.Error(), ": ")
+				if !ok || strings.ContainsAny(path, " \"") {
+					c.add(-1, "", "policy %q: %s", d.v.Name, e.Error())
+					continue
+				}
+				c.add(-1, path, "%s (policy %q)", msg, d.v.Name)
 			}
 			continue
 		}
-		out = append(out, p)
+		if !d.broken {
+			out = append(out, d.v)
+		}
 	}
+	c.yamlPos = nil
 	return out, probs
 }
 

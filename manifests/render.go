@@ -286,23 +286,27 @@ func (r *Renderer) argv(ctx context.Context, task, cd *ojson.Value) ([]string, s
 	} else {
 		argv = append(argv, ic.Cmd...)
 	}
+	if len(argv) == 0 && !epNull && len(ic.Entrypoint) > 0 {
+		return nil, "", fmt.Errorf("the task's \"entryPoint\": [] clears the ENTRYPOINT %q of image %s%s, and neither the task's command nor the image's CMD names a program: nothing to run; remove \"entryPoint\": [] to run the image's ENTRYPOINT, or set command",
+			ic.Entrypoint, cd.Get("image").StringOr(""), fromOverride(ic))
+	}
 	if len(argv) == 0 {
-		return nil, "", fmt.Errorf("image %s has neither ENTRYPOINT nor CMD and the task sets no command: nothing to run", cd.Get("image").StringOr(""))
+		return nil, "", fmt.Errorf("image %s%s has neither ENTRYPOINT nor CMD and the task sets no command: nothing to run; set command in the task", cd.Get("image").StringOr(""), fromOverride(ic))
 	}
 	return argv, ic.Source, nil
 }
 
 func (r *Renderer) imageConfig(ctx context.Context, task, cd *ojson.Value) (*ImageConfig, error) {
 	image := cd.Get("image").StringOr("")
-	if o, ok := r.cfg.Images[image]; ok {
+	if o, _, ok := r.cfg.ImageOverride(image); ok {
 		return &ImageConfig{Entrypoint: o.Entrypoint, Cmd: o.Cmd, Source: "override in taskward.yaml"}, nil
 	}
 	if r.images == nil {
-		return nil, fmt.Errorf("image %s: the task sets no entryPoint, so the image's ENTRYPOINT/CMD are needed, and no registry is configured: declare them under images in taskward.yaml, or set entryPoint in the task", image)
+		return nil, fmt.Errorf("image %s: the task sets no entryPoint, so the image's ENTRYPOINT/CMD are needed, and no registry is configured: %s, or set entryPoint in the task", image, declareImage(image))
 	}
 	ic, err := r.images.ImageConfig(ctx, image, platformOf(task))
 	if err != nil {
-		return nil, fmt.Errorf("%w; where the registry cannot be reached, declare the image's entrypoint/cmd under images in taskward.yaml", err)
+		return nil, fmt.Errorf("%w; where the registry cannot be reached, %s", err, declareImage(image))
 	}
 	return ic, nil
 }
@@ -491,9 +495,26 @@ func (r *Renderer) RenderAll(ctx context.Context, tasks []*TaskDef) ([]*Rendered
 			out = append(out, rd)
 		}
 	}
+	all = append(all, r.cfg.unusedImageOverrides(tasks)...)
 	all.Sort()
 	if all.Err() != nil {
 		return nil, all
 	}
 	return out, all
+}
+
+// declareImage says how to declare an image's ENTRYPOINT and CMD in taskward.yaml, in the
+// file's own YAML shape.
+func declareImage(image string) string {
+	return fmt.Sprintf("declare the image's ENTRYPOINT and CMD (docker image inspect shows them) in taskward.yaml: "+
+		"images: {%s: {entrypoint: [...], cmd: [...], reason: \"why no registry; who checked it\"}}", yamlQuote(image))
+}
+
+// fromOverride says " (declared in taskward.yaml)" when an image config is an override,
+// so that an error about it points at the file to fix.
+func fromOverride(ic *ImageConfig) string {
+	if strings.Contains(ic.Source, "override") {
+		return " (as declared under images in taskward.yaml)"
+	}
+	return ""
 }

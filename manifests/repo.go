@@ -53,6 +53,18 @@ func CheckDir(dir string) error {
 // Load loads a repo from fsys and reports every problem of every file, not just the first.
 // The Repo is nil when there is any error: a broken commit applies nothing.
 func Load(fsys fs.FS) (*Repo, Problems) {
+	repo, probs := LoadPartial(fsys)
+	if probs.Err() != nil {
+		return nil, probs
+	}
+	return repo, probs
+}
+
+// LoadPartial is Load that also returns what did load when some files do not: every task
+// definition and policy that parses, and Config nil when taskward.yaml does not load. It is
+// for reporting (validate renders what loaded, so one run shows every error of every file);
+// nothing may be applied from it.
+func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 	var probs Problems
 	repo := &Repo{}
 
@@ -146,9 +158,6 @@ func Load(fsys fs.FS) (*Repo, Problems) {
 	})
 	sort.Slice(repo.Tasks, func(i, j int) bool { return repo.Tasks[i].Path < repo.Tasks[j].Path })
 	probs.Sort()
-	if probs.Err() != nil {
-		return nil, probs
-	}
 	return repo, probs
 }
 

@@ -15,11 +15,21 @@ import (
 	"github.com/taskward/taskward/internal/didyoumean"
 )
 
-// decodeYAMLDocs decodes every document of a YAML file into a new value made by newT,
-// strictly: unknown keys get a did-you-mean with their line, wrong types name the field.
-// It returns every document that decoded.
-func decodeYAMLDocs[T any](c *collector, src []byte) []*T {
-	var out []*T
+// yamlDoc is one decoded document of a YAML file.
+type yamlDoc[T any] struct {
+	v *T
+	// pos locates each path of the document, for problems found after decoding.
+	pos map[string]*yaml.Node
+	// broken: a value has the wrong shape (reported); v holds what did decode, so that
+	// validation can still report the document's other problems, but it must not be used.
+	broken bool
+}
+
+// decodeYAMLDocs decodes every document of a YAML file into a new T, strictly: unknown
+// keys get a did-you-mean with their line, values of the wrong shape (a string where a
+// list goes, say) are reported at their line and column with their whole value and path.
+func decodeYAMLDocs[T any](c *collector, src []byte) []yamlDoc[T] {
+	var out []yamlDoc[T]
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	for {
 		var node yaml.Node
@@ -37,15 +47,22 @@ func decodeYAMLDocs[T any](c *collector, src []byte) []*T {
 		}
 		root := node.Content[0]
 		var v T
-		// Unknown keys are reported, and the document is still decoded and validated so
-		// that one run reports every problem.
-		checkYAMLKeys(c, root, reflect.TypeOf(v), "")
-		if err := root.Decode(&v); err != nil {
+		// Unknown keys and wrong shapes are reported, and the document is still decoded
+		// and validated so that one run reports every problem.
+		before := len(*c.out)
+		pos := map[string]*yaml.Node{}
+		checkYAMLKeys(c, root, reflect.TypeOf(v), "", pos)
+		shapeErrs := false
+		for _, p := range (*c.out)[before:] {
+			shapeErrs = shapeErrs || !p.Warning
+		}
+		if err := root.Decode(&v); err != nil && !shapeErrs {
+			// A mistake checkYAMLKeys does not know; yaml.v3's words, made plainer.
 			line, msg := yamlErrLine(err)
 			*c.out = append(*c.out, &Problem{File: c.file, Line: line, Col: 1, Msg: msg})
-			continue
+			shapeErrs = true
 		}
-		out = append(out, &v)
+		out = append(out, yamlDoc[T]{v: &v, pos: pos, broken: shapeErrs})
 	}
 }
 
@@ -67,20 +84,25 @@ func yamlErrLine(err error) (int, string) {
 }
 
 // checkYAMLKeys reports mapping keys that t (a struct, possibly behind pointers, maps and
-// slices) has no yaml field for.
-func checkYAMLKeys(c *collector, n *yaml.Node, t reflect.Type, path string) {
+// slices) has no yaml field for, and values whose shape t cannot take. It records each
+// path's node in pos.
+func checkYAMLKeys(c *collector, n *yaml.Node, t reflect.Type, path string, pos map[string]*yaml.Node) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
+	if path != "" {
+		pos[path] = n
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // absent
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			if n.Tag != "!!null" {
-				addYAML(c, n, path, "must be a mapping of keys to values")
-			}
+			addYAML(c, n, path, fmt.Sprintf("must be a mapping of keys to values (key: value on the lines below, indented), got %s", yamlShape(n)))
 			return
 		}
 		fields := yamlFields(t)
@@ -99,21 +121,62 @@ func checkYAMLKeys(c *collector, n *yaml.Node, t reflect.Type, path string) {
 				addYAML(c, k, join(path, k.Value), msg)
 				continue
 			}
-			checkYAMLKeys(c, v, ft, join(path, k.Value))
+			checkYAMLKeys(c, v, ft, join(path, k.Value), pos)
 		}
 	case reflect.Slice:
-		if n.Kind == yaml.SequenceNode {
-			for i, e := range n.Content {
-				checkYAMLKeys(c, e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		if n.Kind != yaml.SequenceNode {
+			fix := "a list: [a, b] or one \"- item\" per line"
+			if n.Kind == yaml.ScalarNode {
+				fix = fmt.Sprintf("a list, even of one: [%s]", yamlQuote(n.Value))
 			}
+			addYAML(c, n, path, fmt.Sprintf("must be %s; got %s", fix, yamlShape(n)))
+			return
+		}
+		for i, e := range n.Content {
+			checkYAMLKeys(c, e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), pos)
 		}
 	case reflect.Map:
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				checkYAMLKeys(c, n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))
-			}
+		if n.Kind != yaml.MappingNode {
+			addYAML(c, n, path, fmt.Sprintf("must be a mapping of keys to values, got %s", yamlShape(n)))
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := join(path, n.Content[i].Value)
+			checkYAMLKeys(c, n.Content[i+1], t.Elem(), p, pos)
+			pos[p] = n.Content[i] // a map's entry is named by its key: locate it there
+		}
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			addYAML(c, n, path, fmt.Sprintf("must be a single value, got %s", yamlShape(n)))
+		}
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			addYAML(c, n, path, fmt.Sprintf("must be true or false, got %s", yamlShape(n)))
+		}
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint32, reflect.Uint64:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			addYAML(c, n, path, fmt.Sprintf("must be a whole number, got %s", yamlShape(n)))
 		}
 	}
+}
+
+// yamlShape describes what a node holds, with a scalar's whole value.
+func yamlShape(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+// yamlQuote writes s as a YAML flow scalar, quoted when it must be.
+func yamlQuote(s string) string {
+	if s == "" || strings.ContainsAny(s, ",[]{}:#&*!|>'\"%@` ") {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 func addYAML(c *collector, n *yaml.Node, path, msg string) {

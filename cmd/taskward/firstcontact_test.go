@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -143,5 +145,30 @@ func TestMistakesOnPurpose(t *testing.T) {
 				t.Errorf("%q: stderr lacks %q:\n%s", tc.args, w, stderr)
 			}
 		}
+	}
+}
+
+// TestValidateEveryErrorOfEveryFile: a file that does not load does not hide another
+// file's render error, nor a policy's value errors.
+func TestValidateEveryErrorOfEveryFile(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, "../../examples/gitops", dir)
+	// A task whose image no registry can give (offline) and no override declares.
+	os.WriteFile(filepath.Join(dir, "tasks", "api.json"), []byte(`{"family":"api","containerDefinitions":[{"name":"api","image":"registry.example.com/api:1"}]}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "tasks", "broken.json"), []byte(`{"family": `), 0o644)
+	os.WriteFile(filepath.Join(dir, "policies", "bad.yaml"), []byte("name: bad\nmatch:\n  families: [api]\nprocesses:\n  allow: /usr/bin/api\n"), 0o644)
+	code, _, stderr := runCmd(t, "", "validate", "--repo", dir, "--offline")
+	for _, want := range []string{
+		"tasks/broken.json:1:12: invalid JSON",
+		`policies/bad.yaml:5:10: processes.allow: must be a list, even of one: [/usr/bin/api]`,
+		`tasks/api.json: containerDefinitions[0]: image registry.example.com/api:1: `,
+		`images: {"registry.example.com/api:1": {entrypoint: [...], cmd: [...], reason:`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("validate lacks %q:\n%s", want, stderr)
+		}
+	}
+	if code != exitChanges {
+		t.Errorf("exit %d", code)
 	}
 }

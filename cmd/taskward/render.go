@@ -261,12 +261,7 @@ func init() {
 			rf.add(fs)
 			repo := fs.String("repo", ".", "GitOps repo `DIR`")
 			return func(ctx context.Context, env *cmdEnv, args []string) int {
-				rendered, code := loadAndRender(ctx, env, *repo, &rf)
-				if rendered == nil {
-					return code
-				}
-				fmt.Fprintf(env.stdout, "%s: %d task definitions valid and renderable\n", *repo, len(rendered))
-				return exitOK
+				return validateRepo(ctx, env, *repo, &rf)
 			}
 		},
 	})
@@ -339,5 +334,31 @@ func writeRendered(env *cmdEnv, rendered []*manifests.Rendered, outDir, format s
 		}
 		fmt.Fprintf(env.stdout, "---\n# %s\n%s", rd.Path, b)
 	}
+	return exitOK
+}
+
+// validateRepo reports every error of every file: the files that load are rendered even
+// when others do not, so a broken file does not hide another's render errors.
+func validateRepo(ctx context.Context, env *cmdEnv, dir string, rf *renderFlags) int {
+	if err := manifests.CheckDir(dir); err != nil {
+		fmt.Fprintf(env.stderr, "%s: %v\n", dir, err)
+		return exitChanges
+	}
+	repo, probs := manifests.LoadPartial(os.DirFS(dir))
+	failed := probs.Err() != nil
+	if repo.Config == nil {
+		printProblems(env.stderr, probs)
+		fmt.Fprintf(env.stderr, "%s: the task definitions were not rendered: rendering needs taskward.yaml, which does not load\n", dir)
+		return exitChanges
+	}
+	r := manifests.NewRenderer(repo.Config, repo.Policies, manifests.WithImageSource(rf.imageSource(ctx)))
+	rendered, rprobs := r.RenderAll(ctx, repo.Tasks)
+	all := append(probs, rprobs...)
+	all.Sort()
+	printProblems(env.stderr, all)
+	if failed || rendered == nil {
+		return exitChanges
+	}
+	fmt.Fprintf(env.stdout, "%s: %d task definitions valid and renderable\n", dir, len(rendered))
 	return exitOK
 }
