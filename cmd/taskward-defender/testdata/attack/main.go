@@ -84,15 +84,30 @@ func main() {
 		pid, _ := strconv.Atoi(args[0])
 		runtime.LockOSThread()
 		result(unix.PtraceAttach(pid))
-	case "sigqueue": // rt_sigqueueinfo(PID, SIG) with si_code SI_QUEUE, as sigqueue(3) sends it
+	case "sigqueue", "tgsigqueue", "pidfd-signal", "tgkill": // SIG to PID's main thread, by each call that names a signal
 		pid, _ := strconv.Atoi(args[0])
 		sig, _ := strconv.Atoi(args[1])
-		// struct siginfo: si_signo, si_errno, si_code, then the union; 128 bytes.
+		// struct siginfo: si_signo, si_errno, si_code, then the union (si_pid first); 128
+		// bytes. SI_QUEUE, as sigqueue(3) sends it: the kernel lets any negative code but
+		// SI_TKILL through to another process.
 		var info [128]byte
 		*(*int32)(unsafe.Pointer(&info[0])) = int32(sig)
 		*(*int32)(unsafe.Pointer(&info[8])) = -1 // SI_QUEUE
 		*(*int32)(unsafe.Pointer(&info[16])) = int32(os.Getpid())
-		_, _, errno := unix.RawSyscall(unix.SYS_RT_SIGQUEUEINFO, uintptr(pid), uintptr(sig), uintptr(unsafe.Pointer(&info[0])))
+		ip := uintptr(unsafe.Pointer(&info[0]))
+		var errno syscall.Errno
+		switch os.Args[1] {
+		case "sigqueue":
+			_, _, errno = unix.RawSyscall(unix.SYS_RT_SIGQUEUEINFO, uintptr(pid), uintptr(sig), ip)
+		case "tgsigqueue":
+			_, _, errno = unix.RawSyscall6(unix.SYS_RT_TGSIGQUEUEINFO, uintptr(pid), uintptr(pid), uintptr(sig), ip, 0, 0)
+		case "pidfd-signal":
+			pidfd, err := unix.PidfdOpen(pid, 0)
+			check(err)
+			_, _, errno = unix.RawSyscall6(unix.SYS_PIDFD_SEND_SIGNAL, uintptr(pidfd), uintptr(sig), ip, 0, 0, 0)
+		case "tgkill": // si_code SI_TKILL
+			_, _, errno = unix.RawSyscall(unix.SYS_TGKILL, uintptr(pid), uintptr(pid), uintptr(sig))
+		}
 		fmt.Println("RESULT:", errnoString(errno))
 	case "sigio": // a pipe owned by PID (F_SETOWN) signals SIG (F_SETSIG) when written to
 		pid, _ := strconv.Atoi(args[0])
