@@ -171,3 +171,26 @@ func TestExecFromDeletedCwd(t *testing.T) {
 		}
 	})
 }
+
+// TestUserfaultfdCannotStallTheDefender: the program puts the path of an exec call on a
+// page held by a userfaultfd, so that any read of it waits for the program; the defender
+// reads the path while it decides. Without CAP_SYS_PTRACE (the stage drops it) the kernel
+// grants only user-mode-only descriptors (vm.unprivileged_userfaultfd=0, the default),
+// which do not hold the defender's reads: the exec fails at once and later ones still run.
+func TestUserfaultfdCannotStallTheDefender(t *testing.T) {
+	if b, err := os.ReadFile("/proc/sys/vm/unprivileged_userfaultfd"); err == nil && strings.TrimSpace(string(b)) != "0" {
+		t.Skip("vm.unprivileged_userfaultfd is not 0 on this host")
+	}
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		c := startApp(t, l, spec{args: app("/bin/sh", "-c", "attack uffd-exec; /bin/echo AFTER"), env: []string{defaultPolicyEnv}})
+		if code := c.wait(15 * time.Second); code != 0 {
+			t.Fatalf("exit %d (-1: hung), output %q", code, c.stdout.String())
+		}
+		out := c.stdout.String()
+		if !strings.Contains(out, "RESULT:") || strings.Contains(out, "EXEC-RAN") || !strings.Contains(out, "AFTER") {
+			t.Fatalf("output %q", out)
+		}
+		t.Logf("%s", out)
+	})
+}

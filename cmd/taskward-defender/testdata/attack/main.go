@@ -154,6 +154,34 @@ func main() {
 		fmt.Printf("RESULT: %v\n", counts)
 		os.Stdout.Sync()
 		time.Sleep(time.Hour) // a main goroutine blocked forever would be a deadlock to the runtime
+	case "uffd-exec": // execve of a path on a page a userfaultfd holds: whoever reads it waits for us
+		const userModeOnly = 1 // UFFD_USER_MODE_ONLY
+		fd, _, errno := unix.RawSyscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC, 0, 0)
+		mode := "full"
+		if errno != 0 {
+			fd, _, errno = unix.RawSyscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|userModeOnly, 0, 0)
+			mode = "user-mode-only"
+		}
+		if errno != 0 {
+			fmt.Println("RESULT: userfaultfd:", errno)
+			return
+		}
+		api := [3]uint64{0xAA} // struct uffdio_api: api UFFD_API, features, ioctls
+		if _, _, errno := unix.RawSyscall(unix.SYS_IOCTL, fd, 0xc018aa3f /* UFFDIO_API */, uintptr(unsafe.Pointer(&api[0]))); errno != 0 {
+			fmt.Println("RESULT: UFFDIO_API:", errno)
+			return
+		}
+		page, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		check(err)
+		reg := [4]uint64{uint64(uintptr(unsafe.Pointer(&page[0]))), 4096, 1 /* MISSING */} // struct uffdio_register
+		if _, _, errno := unix.RawSyscall(unix.SYS_IOCTL, fd, 0xc020aa00 /* UFFDIO_REGISTER */, uintptr(unsafe.Pointer(&reg[0]))); errno != 0 {
+			fmt.Println("RESULT: UFFDIO_REGISTER:", errno)
+			return
+		}
+		argv, _ := syscall.SlicePtrFromStrings([]string{"echo", "EXEC-RAN"})
+		envv, _ := syscall.SlicePtrFromStrings(nil)
+		_, _, errno = unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(&page[0])), uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+		fmt.Println("RESULT: "+mode+" userfaultfd, execve:", errnoString(errno))
 	case "race": // RUNS times: a child execs GOOD while a thread rewrites the path to BAD
 		runs, _ := strconv.Atoi(args[2])
 		counts := map[string]int{}
