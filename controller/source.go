@@ -40,12 +40,15 @@ func (d *DirSource) Fetch(ctx context.Context) (*Snapshot, error) {
 	if err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("repo directory %s: not readable", d.Dir)
 	}
-	fsys := os.DirFS(d.Dir)
+	fsys, err := manifests.DirFS(d.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("repo directory %s: %w", d.Dir, err)
+	}
 	h := sha256.New()
 	var files []string
 	for _, root := range []string{manifests.ConfigFile, manifests.TasksDir, manifests.PoliciesDir} {
 		_ = fs.WalkDir(fsys, root, func(p string, e fs.DirEntry, err error) error {
-			if err == nil && !e.IsDir() {
+			if err == nil && e.Type().IsRegular() { // links and FIFOs are Load's to refuse, never opened here
 				files = append(files, p)
 			}
 			return nil

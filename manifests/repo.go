@@ -25,14 +25,55 @@ const (
 	PoliciesDir = "policies"
 	// MaxRepoFiles bounds how many task and policy files one repo may hold.
 	MaxRepoFiles = 10000
+	// MaxRepoBytes bounds the bytes of task, policy and config files one Load reads.
+	MaxRepoBytes = 64 << 20
 )
 
-// LoadDir loads the repo at dir.
+// LoadDir loads the repo at dir (a working tree: see [DirFS]).
 func LoadDir(dir string) (*Repo, Problems) {
-	if err := CheckDir(dir); err != nil {
+	fsys, err := DirFS(dir)
+	if err != nil {
 		return nil, Problems{{File: dir, Msg: err.Error()}}
 	}
-	return Load(os.DirFS(dir))
+	return Load(fsys)
+}
+
+// DirFS opens a working tree (a CI checkout, say) for Load. It is an os.Root's file
+// system: no path, through symlinks or "..", leaves dir. Load itself refuses every
+// symlink and special file, so a working tree reads as its commit would through the
+// controller's commit reader (internal/gitfs), which never follows one.
+func DirFS(dir string) (fs.FS, error) {
+	if err := CheckDir(dir); err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return root.FS(), nil
+}
+
+// notRegular says why Load does not read the entry p of type t, or "" when it is a
+// regular file or a directory. Argo CD and Flux refuse links that leave the repository;
+// taskward refuses every link, as the commit reader does, so that what validate passes on
+// a checkout is what the controller reads from the commit.
+func notRegular(p string, t fs.FileMode) *Problem {
+	switch {
+	case t&fs.ModeSymlink != 0:
+		return &Problem{File: p, Msg: "a symbolic link: taskward reads regular files only (a link may point outside the repository); commit the file itself"}
+	case t&^fs.ModeDir != 0 || (t&fs.ModeType != 0 && t&fs.ModeDir == 0):
+		return &Problem{File: p, Msg: "a Git submodule or special file, not a regular file: taskward reads regular files and directories only"}
+	}
+	return nil
+}
+
+// lstat describes p without following a final symlink where fsys can (gitfs always
+// does; os.DirFS and os.Root's do through fs.ReadLinkFS).
+func lstat(fsys fs.FS, p string) (fs.FileInfo, error) {
+	if l, ok := fsys.(fs.ReadLinkFS); ok {
+		return l.Lstat(p)
+	}
+	return fs.Stat(fsys, p)
 }
 
 // CheckDir says why dir cannot be a GitOps repo on disk: it does not exist, cannot be
@@ -67,8 +108,17 @@ func Load(fsys fs.FS) (*Repo, Problems) {
 func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 	var probs Problems
 	repo := &Repo{}
+	budget := &readBudget{left: MaxRepoBytes}
 
-	src, err := fs.ReadFile(fsys, ConfigFile)
+	var src []byte
+	st, err := lstat(fsys, ConfigFile)
+	if err == nil {
+		if p := notRegular(ConfigFile, st.Mode().Type()); p != nil {
+			err = errors.New(p.Msg)
+		} else {
+			src, err = budget.read(fsys, ConfigFile)
+		}
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		repo.Config = DefaultConfig()
@@ -82,7 +132,7 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 
 	files := 0
 	policyFile := map[string]string{}
-	_ = fs.WalkDir(fsys, PoliciesDir, func(p string, d fs.DirEntry, err error) error {
+	_ = walk(fsys, PoliciesDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				probs = append(probs, &Problem{File: p, Msg: err.Error()})
@@ -92,17 +142,22 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 		if d.IsDir() {
 			return nil
 		}
+		if bad := notRegular(p, d.Type()); bad != nil {
+			probs = append(probs, bad)
+			return nil
+		}
 		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
 			probs = append(probs, &Problem{File: p, Warning: true, Msg: "ignored: policy files end in .yaml or .yml"})
 			return nil
 		}
 		if files++; files > MaxRepoFiles {
+			probs = append(probs, &Problem{File: p, Msg: fmt.Sprintf("more than %d files in the repo", MaxRepoFiles)})
 			return fs.SkipAll
 		}
-		b, err := readBounded(fsys, p)
+		b, err := budget.read(fsys, p)
 		if err != nil {
 			probs = append(probs, &Problem{File: p, Msg: err.Error()})
-			return nil
+			return budget.stop()
 		}
 		ps, pp := ParsePolicies(p, b)
 		probs = append(probs, pp...)
@@ -118,7 +173,7 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 	})
 
 	familyFile := map[string]string{}
-	_ = fs.WalkDir(fsys, TasksDir, func(p string, d fs.DirEntry, err error) error {
+	_ = walk(fsys, TasksDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && p == TasksDir {
 				probs = append(probs, &Problem{File: TasksDir, Warning: true, Msg: "no tasks/ directory: the repo has no task definitions"})
@@ -130,6 +185,10 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 		if d.IsDir() {
 			return nil
 		}
+		if bad := notRegular(p, d.Type()); bad != nil {
+			probs = append(probs, bad)
+			return nil
+		}
 		if path.Ext(p) != ".json" {
 			probs = append(probs, &Problem{File: p, Warning: true, Msg: "ignored: task definition files end in .json"})
 			return nil
@@ -138,10 +197,10 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 			probs = append(probs, &Problem{File: p, Msg: fmt.Sprintf("more than %d files in the repo", MaxRepoFiles)})
 			return fs.SkipAll
 		}
-		b, err := readBounded(fsys, p)
+		b, err := budget.read(fsys, p)
 		if err != nil {
 			probs = append(probs, &Problem{File: p, Msg: err.Error()})
-			return nil
+			return budget.stop()
 		}
 		td, ps := ParseTaskDef(p, b)
 		probs = append(probs, ps...)
@@ -159,6 +218,47 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 	sort.Slice(repo.Tasks, func(i, j int) bool { return repo.Tasks[i].Path < repo.Tasks[j].Path })
 	probs.Sort()
 	return repo, probs
+}
+
+// walk is fs.WalkDir that refuses a root that is a symlink (WalkDir would follow it).
+func walk(fsys fs.FS, root string, fn fs.WalkDirFunc) error {
+	st, err := lstat(fsys, root)
+	if err != nil {
+		return fn(root, nil, err)
+	}
+	if bad := notRegular(root, st.Mode().Type()); bad != nil {
+		return fn(root, nil, errors.New(bad.Msg))
+	}
+	return fs.WalkDir(fsys, root, fn)
+}
+
+// ErrRepoTooLarge is returned once a Load has read MaxRepoBytes.
+var ErrRepoTooLarge = fmt.Errorf("the repo's task, policy and config files add up to more than %d MiB, the most taskward reads", MaxRepoBytes>>20)
+
+// readBudget bounds the bytes one Load reads.
+type readBudget struct {
+	left int64
+	over bool
+}
+
+func (b *readBudget) read(fsys fs.FS, p string) ([]byte, error) {
+	if b.over {
+		return nil, ErrRepoTooLarge
+	}
+	data, err := readBounded(fsys, p)
+	if b.left -= int64(len(data)); b.left < 0 {
+		b.over = true
+		return nil, ErrRepoTooLarge
+	}
+	return data, err
+}
+
+// stop ends the walk once the budget is spent (one problem says so, not one per file).
+func (b *readBudget) stop() error {
+	if b.over {
+		return fs.SkipAll
+	}
+	return nil
 }
 
 // readBounded reads a file, refusing one larger than MaxTaskFileBytes before reading it all.

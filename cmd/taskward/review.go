@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -135,7 +134,11 @@ func reviewSource(f *reviewFlags) (fsys fs.FS, head string, changed []string, er
 		if sha := headCommit(f.repo); sha != "" {
 			label = "working tree of " + sha[:7]
 		}
-		return os.DirFS(f.repo), label, nil, nil
+		fsys, err := manifests.DirFS(f.repo)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("--repo %s: %w", f.repo, err)
+		}
+		return fsys, label, nil, nil
 	}
 	r, err := git.PlainOpen(f.repo)
 	if err != nil {

@@ -13,6 +13,12 @@
 //     ReadDir report it with fs.ModeSymlink and Open refuses it with ErrNotRegular.
 //     Submodules (gitlinks) are reported as fs.ModeIrregular and refused the same way:
 //     their commit is not in this repository.
+//   - The tree is data written by whoever made the commit, not by a Git client: a tree
+//     entry Git itself refuses (".", "..", "", ".git" in any case, a name holding "/" or
+//     NUL, a name listed twice, an unknown mode) makes its directory unreadable with
+//     ErrHostileTree. A "tasks/.." entry pointing back at the root once sent fs.WalkDir
+//     round until the stack overflowed. Trees deeper than MaxDepth, wider than
+//     MaxTreeEntries or larger than MaxTreeBytes are refused too, before they are read.
 //   - Every object read goes through the Objects interface. The store may be shared
 //     with a writer (a fetch running while a commit is read): the caller supplies an
 //     implementation that serializes access; gitfs itself keeps no reference to
@@ -35,8 +41,19 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// MaxFileSize is the largest blob Open and ReadFile return.
-const MaxFileSize = 1 << 20
+// Bounds on what one FS reads: a commit is an attacker's input when it is a pull request.
+const (
+	// MaxFileSize is the largest blob Open and ReadFile return.
+	MaxFileSize = 1 << 20
+	// MaxDepth is how many directories deep a path may go below the root.
+	MaxDepth = 32
+	// MaxTreeEntries is the most entries one directory may have.
+	MaxTreeEntries = 10000
+	// MaxTreeBytes is the largest tree object read (10,000 entries of 100-byte names).
+	MaxTreeBytes = 1200 << 10
+	// MaxTrees is how many directories one FS (and its Subs) reads in all.
+	MaxTrees = 20000
+)
 
 var (
 	// ErrTooLarge is returned (wrapped in a *fs.PathError) for a blob over MaxFileSize.
@@ -44,6 +61,11 @@ var (
 	// ErrNotRegular is returned (wrapped in a *fs.PathError) when opening a symbolic link
 	// or a submodule: they are listed but never followed.
 	ErrNotRegular = errors.New("not a regular file or directory (symlinks and submodules are not followed)")
+	// ErrHostileTree is returned (wrapped in a *fs.PathError naming the directory) for a
+	// tree entry no Git client writes.
+	ErrHostileTree = errors.New("hostile tree entry")
+	// ErrTooDeep is returned for a path deeper than MaxDepth.
+	ErrTooDeep = fmt.Errorf("deeper than %d directories", MaxDepth)
 )
 
 // Objects is the part of a go-git object store that gitfs reads
@@ -58,9 +80,15 @@ type FS struct {
 	objs    Objects
 	root    plumbing.Hash
 	modTime time.Time
+	depth   int // of root below the commit's root (Sub)
+	*cache      // shared with Subs
+}
 
+// cache holds the trees read, and bounds how many.
+type cache struct {
 	mu    sync.Mutex
 	trees map[plumbing.Hash][]object.TreeEntry // trees are immutable by hash: cache them
+	read  int
 }
 
 var (
@@ -75,7 +103,7 @@ var (
 // ModTime reports for every entry (Git stores no per-file times; callers pass the
 // commit time). The root tree is read at once so that a missing tree is an error here.
 func New(objs Objects, root plumbing.Hash, modTime time.Time) (*FS, error) {
-	f := &FS{objs: objs, root: root, modTime: modTime, trees: map[plumbing.Hash][]object.TreeEntry{}}
+	f := &FS{objs: objs, root: root, modTime: modTime, cache: &cache{trees: map[plumbing.Hash][]object.TreeEntry{}}}
 	if _, err := f.tree(root); err != nil {
 		return nil, fmt.Errorf("tree %s: %w", root, err)
 	}
@@ -101,18 +129,63 @@ func (f *FS) tree(h plumbing.Hash) ([]object.TreeEntry, error) {
 	if ok {
 		return es, nil
 	}
+	f.mu.Lock()
+	f.read++
+	n := f.read
+	f.mu.Unlock()
+	if n > MaxTrees {
+		return nil, fmt.Errorf("%w: more than %d directories read", ErrTooLarge, MaxTrees)
+	}
+	size, err := f.objs.EncodedObjectSize(h)
+	if err != nil {
+		return nil, err
+	}
+	if size > MaxTreeBytes {
+		return nil, fmt.Errorf("%w: a directory listing of %d bytes, the limit is %d", ErrTooLarge, size, MaxTreeBytes)
+	}
 	o, err := f.objs.EncodedObject(plumbing.TreeObject, h)
 	if err != nil {
 		return nil, err
 	}
 	var t object.Tree
 	if err := t.Decode(o); err != nil {
+		// go-git refuses an empty name or a mode it cannot parse (an odd mode it makes a
+		// submodule, as Git does, which Load refuses).
+		return nil, fmt.Errorf("%w: %w; the commit is refused", ErrHostileTree, err)
+	}
+	if len(t.Entries) > MaxTreeEntries {
+		return nil, fmt.Errorf("%w: %d entries in one directory, the limit is %d", ErrTooLarge, len(t.Entries), MaxTreeEntries)
+	}
+	if err := checkEntries(t.Entries); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
 	f.trees[h] = t.Entries
 	f.mu.Unlock()
 	return t.Entries, nil
+}
+
+// checkEntries refuses what git fsck refuses in a tree (and what would let a path leave
+// its directory): see the package doc.
+func checkEntries(es []object.TreeEntry) error {
+	seen := make(map[string]bool, len(es))
+	for _, e := range es {
+		switch {
+		case e.Name == "" || e.Name == "." || e.Name == ".." || strings.EqualFold(e.Name, ".git"):
+			return fmt.Errorf("%w %q: not a file name a Git client writes; the commit is refused", ErrHostileTree, e.Name)
+		case strings.ContainsAny(e.Name, "/\x00"):
+			return fmt.Errorf("%w %q: a name holding / or NUL; the commit is refused", ErrHostileTree, e.Name)
+		case seen[e.Name]:
+			return fmt.Errorf("%w: %q twice in one directory; the commit is refused", ErrHostileTree, e.Name)
+		}
+		switch e.Mode {
+		case filemode.Dir, filemode.Regular, filemode.Executable, filemode.Deprecated, filemode.Symlink, filemode.Submodule:
+		default:
+			return fmt.Errorf("%w %q: unknown mode %o; the commit is refused", ErrHostileTree, e.Name, uint32(e.Mode))
+		}
+		seen[e.Name] = true
+	}
+	return nil
 }
 
 // lookup resolves name without following symlinks. op names the fs operation for errors.
@@ -124,7 +197,11 @@ func (f *FS) lookup(op, name string) (entry, error) {
 	if name == "." {
 		return cur, nil
 	}
-	for _, part := range strings.Split(name, "/") {
+	parts := strings.Split(name, "/")
+	if f.depth+len(parts) > MaxDepth+1 {
+		return entry{}, &fs.PathError{Op: op, Path: name, Err: ErrTooDeep}
+	}
+	for i, part := range parts {
 		if cur.mode != filemode.Dir {
 			// A path through a file or a symlink: not found, as on a real file system
 			// with no symlink following.
@@ -132,7 +209,8 @@ func (f *FS) lookup(op, name string) (entry, error) {
 		}
 		es, err := f.tree(cur.hash)
 		if err != nil {
-			return entry{}, &fs.PathError{Op: op, Path: name, Err: err}
+			// Name the directory whose tree is refused, not the file looked up in it.
+			return entry{}, &fs.PathError{Op: op, Path: dirName(parts[:i]), Err: err}
 		}
 		found := false
 		for _, e := range es {
@@ -232,7 +310,14 @@ func (f *FS) Sub(dir string) (fs.FS, error) {
 	if e.mode != filemode.Dir {
 		return nil, &fs.PathError{Op: "sub", Path: dir, Err: errors.New("not a directory")}
 	}
-	return &FS{objs: f.objs, root: e.hash, modTime: f.modTime, trees: map[plumbing.Hash][]object.TreeEntry{}}, nil
+	return &FS{objs: f.objs, root: e.hash, modTime: f.modTime, depth: f.depth + strings.Count(dir, "/") + 1, cache: f.cache}, nil
+}
+
+func dirName(parts []string) string {
+	if len(parts) == 0 {
+		return "."
+	}
+	return strings.Join(parts, "/")
 }
 
 func (f *FS) readBlob(h plumbing.Hash) ([]byte, error) {
