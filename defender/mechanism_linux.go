@@ -32,7 +32,8 @@ const (
 	//
 	// What it gives up is EXITKILL for the whole tree: processes are not traced between
 	// execs. As PID 1 of a PID namespace that costs nothing, since the kernel kills the
-	// namespace when its init dies and init cannot be killed from inside; elsewhere, if the
+	// namespace when its init dies and keeps SIGKILL from inside away from init (the
+	// signals Go takes for faults are drained: ignoreSyncSignals); elsewhere, if the
 	// defender is killed, the program dies with it (PR_SET_PDEATHSIG) and every other
 	// process keeps running but can never exec again (the listener is gone: ENOSYS).
 	// That is why Auto uses it only as PID 1.
