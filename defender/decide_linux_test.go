@@ -2,7 +2,10 @@
 
 package defender
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestShebang(t *testing.T) {
 	for _, tc := range []struct{ in, interp, arg string }{
@@ -38,4 +41,37 @@ func TestFilterAssembles(t *testing.T) {
 			t.Fatalf("filter (%s): %d instructions, %v", m, len(prog), err)
 		}
 	}
+}
+
+func TestClimb(t *testing.T) {
+	for _, tc := range []struct{ dir, rel, want string }{
+		{"/tmp/gone/sub", "../../../bin/echo", "/bin/echo"},
+		{"/tmp/gone", "./../x", "/tmp/x"},
+		{"/tmp/gone", "../../../../../../x", "/x"},
+		{"/tmp/gone", "..", "/tmp/"},
+		{"/tmp/gone", "x", ""},
+		{"/tmp/gone", "./x", ""},
+		{"/", "../x", "/x"},
+	} {
+		got, ok := climb(tc.dir, tc.rel)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("climb(%q, %q) = %q, %v; want %q", tc.dir, tc.rel, got, ok, tc.want)
+		}
+	}
+}
+
+// FuzzClimb: the path of an exec call is the program's choice; climb, which runs on the
+// supervisor thread, must never panic and must stay inside the tracee's root.
+func FuzzClimb(f *testing.F) {
+	f.Add("/tmp/gone/sub", "../../../bin/echo")
+	f.Add("/", "..//./../x")
+	f.Fuzz(func(t *testing.T, dir, rel string) {
+		if !strings.HasPrefix(dir, "/") {
+			return
+		}
+		p, ok := climb(dir, rel)
+		if ok && !strings.HasPrefix(p, "/") {
+			t.Fatalf("climb(%q, %q) = %q: not absolute", dir, rel, p)
+		}
+	})
 }

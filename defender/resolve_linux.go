@@ -110,6 +110,18 @@ func (r *resolver) underDir(base, target, rel string) (string, error) {
 	if !deleted || unix.Stat(base, &st) != nil || st.Nlink != 0 {
 		return r.toTracee(target) + "/" + rel, nil // a live directory, maybe named "x (deleted)"
 	}
+	p, ok := climb(r.toTracee(dir), rel)
+	if !ok {
+		return "", unix.ENOENT
+	}
+	return p, nil
+}
+
+// climb resolves rel against dir, a removed directory named as the tracee sees it (its
+// root is "/"), as the kernel's walk would: leading "." and ".." components are taken
+// from dir (".." stops at the root), and the first name after them must be looked up in
+// a live directory, so ok is false when none leads out of dir.
+func climb(dir, rel string) (p string, ok bool) {
 	comps := strings.Split(rel, "/")
 	up := 0
 	for len(comps) > 0 && (comps[0] == "." || comps[0] == ".." || comps[0] == "") {
@@ -119,7 +131,7 @@ func (r *resolver) underDir(base, target, rel string) (string, error) {
 		comps = comps[1:]
 	}
 	if up == 0 {
-		return "", unix.ENOENT
+		return "", false
 	}
 	for ; up > 0 && dir != "/"; up-- {
 		if i := strings.LastIndexByte(dir, '/'); i > 0 {
@@ -128,7 +140,7 @@ func (r *resolver) underDir(base, target, rel string) (string, error) {
 			dir = "/"
 		}
 	}
-	return r.toTracee(dir) + "/" + strings.Join(comps, "/"), nil
+	return strings.TrimSuffix(dir, "/") + "/" + strings.Join(comps, "/"), true
 }
 
 // fastOpen resolves an absolute tracee path with a single openat2 relative to the
