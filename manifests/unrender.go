@@ -23,7 +23,7 @@ func IsProtected(doc *ojson.Value) bool {
 
 // Unrender returns the plain task definition a protected one was rendered from, exactly:
 // field order, absent versus null versus empty all restored from the taskward.dev/original
-// labels. doc is not modified.
+// labels. doc is not modified. A doc without anything taskward adds is returned as is.
 func Unrender(doc *ojson.Value) (*ojson.Value, error) {
 	doc = doc.Clone()
 	cds := doc.Get("containerDefinitions")
@@ -45,7 +45,15 @@ func Unrender(doc *ojson.Value) (*ojson.Value, error) {
 	}
 	cds.Arr = kept
 	if task == nil {
-		return nil, fmt.Errorf("not protected: no %s container", InitContainerName)
+		for _, cd := range kept {
+			if cd.Get("dockerLabels").Get(LabelOriginal) != nil {
+				return nil, fmt.Errorf("containerDefinitions: container %q carries %s but the task has no %s container: it was changed after rendering", cd.Get("name").StringOr(""), LabelOriginal, InitContainerName)
+			}
+		}
+		// Nothing taskward adds is there: a task whose every container is skipped, which
+		// render leaves unchanged, or one never protected. Unrendering it is the identity,
+		// so protect's output always round-trips.
+		return doc, nil
 	}
 	for i, cd := range cds.Arr {
 		if cd.Get("dockerLabels").Get(LabelOriginal) == nil {

@@ -172,3 +172,28 @@ func TestValidateEveryErrorOfEveryFile(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 }
+
+// TestUnprotectAllSkippedRoundTrips: protect leaves a task whose every container is skipped
+// (a Windows task) unchanged; unprotect of that output gives it back, exit 0, saying there
+// was nothing to undo. A container label left without the init container is still refused.
+func TestUnprotectAllSkippedRoundTrips(t *testing.T) {
+	dir := t.TempDir()
+	task := `{"family":"win","runtimePlatform":{"operatingSystemFamily":"WINDOWS_SERVER_2022_CORE"},"containerDefinitions":[{"name":"iis","image":"mcr.microsoft.com/windows/servercore/iis","entryPoint":["powershell"],"command":["C:\\ServiceMonitor.exe","w3svc"]}]}`
+	os.WriteFile(filepath.Join(dir, "win.json"), []byte(task), 0o644)
+	os.WriteFile(filepath.Join(dir, "taskward.yaml"), []byte("skip:\n  - families: [win]\n    reason: Windows\n"), 0o644)
+	code, protected, stderr := runCmd(t, "", "protect", filepath.Join(dir, "win.json"), "--config", filepath.Join(dir, "taskward.yaml"), "--offline")
+	if code != exitOK {
+		t.Fatalf("protect: %d\n%s", code, stderr)
+	}
+	code, plain, stderr := runCmd(t, protected, "unprotect", "-")
+	if code != exitOK || !strings.Contains(stderr, "nothing to undo") {
+		t.Fatalf("unprotect: %d\n%s", code, stderr)
+	}
+	if plain != protected {
+		t.Errorf("round trip changed the task:\n%s\nvs\n%s", protected, plain)
+	}
+	tampered := strings.Replace(task, `"name":"iis",`, `"name":"iis","dockerLabels":{"taskward.dev/original":"{}"},`, 1)
+	if code, _, stderr := runCmd(t, tampered, "unprotect", "-"); code == exitOK || !strings.Contains(stderr, "changed after rendering") {
+		t.Errorf("a label without the init container: %d\n%s", code, stderr)
+	}
+}

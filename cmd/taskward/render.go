@@ -221,6 +221,9 @@ func init() {
 					fmt.Fprintf(env.stderr, "taskward unprotect: %s: %v\n", name, err)
 					return exitChanges
 				}
+				if !manifests.IsProtected(td.Doc) {
+					fmt.Fprintf(env.stderr, "taskward unprotect: %s: nothing to undo (no %s container: every container was skipped, or it was never protected); written unchanged\n", name, manifests.InitContainerName)
+				}
 				if err := writeOutput(env, *out, plain.MarshalIndent("  ")); err != nil {
 					fmt.Fprintf(env.stderr, "taskward unprotect: %v\n", err)
 					return exitError
