@@ -47,6 +47,9 @@ func validateTaskDef(td map[string]any) error {
 			return err
 		}
 	}
+	if err := validateReferences(td, containers); err != nil {
+		return err
+	}
 	if slices.Contains(stringList(td, "requiresCompatibilities"), "FARGATE") {
 		if problem := fargateProblem(td); problem != "" {
 			return clientErr("%s", problem)
@@ -179,3 +182,51 @@ func stringList(m map[string]any, key string) []string {
 
 // formatInt renders a converted size the way ECS stores it: a decimal string.
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+// validateReferences checks what containers name elsewhere in the task definition, as ECS
+// does on RegisterTaskDefinition, with ECS's messages (seen in the wild, in issues of
+// ansible/ansible#35751, eagletmt/hako#99 and boto/boto3#2436):
+//   - a mountPoint's sourceVolume that no volume has: "Unknown volume 'NAME'."
+//   - a dependsOn containerName that no container has: "Cannot depend on container +
+//     'NAME' because it does not exist" (the stray "+" is ECS's);
+//   - dependsOn SUCCESS or COMPLETE on an essential container: "A dependency container
+//     with SUCCESS or COMPLETE condition cannot be an essential container".
+//
+// Not checked, for want of evidence that ECS refuses them at registration (Docker fails
+// such a task when it starts): volumesFrom and links naming no container. Two public
+// examples of the test corpus do just that (17-php-simple-app-volumesfrom.json,
+// 25-nginx-php-docker-volume-bridge.json).
+func validateReferences(td map[string]any, containers []any) error {
+	volumes := map[string]bool{}
+	for _, v := range getList(td, "volumes") {
+		name, _ := getString(v.(map[string]any), "name")
+		volumes[name] = true
+	}
+	essential := map[string]bool{}
+	for _, c := range containers {
+		cd := c.(map[string]any)
+		name, _ := getString(cd, "name")
+		e, ok := cd["essential"].(bool)
+		essential[name] = !ok || e // absent is true
+	}
+	for _, c := range containers {
+		cd := c.(map[string]any)
+		for _, m := range getList(cd, "mountPoints") {
+			if v, _ := getString(m.(map[string]any), "sourceVolume"); !volumes[v] {
+				return clientErr("Unknown volume '%s'.", v)
+			}
+		}
+		for _, d := range getList(cd, "dependsOn") {
+			dep := d.(map[string]any)
+			other, _ := getString(dep, "containerName")
+			e, ok := essential[other]
+			if !ok {
+				return clientErr("Cannot depend on container + '%s' because it does not exist", other)
+			}
+			if cond, _ := getString(dep, "condition"); e && (cond == "SUCCESS" || cond == "COMPLETE") {
+				return clientErr("A dependency container with SUCCESS or COMPLETE condition cannot be an essential container")
+			}
+		}
+	}
+	return nil
+}

@@ -55,6 +55,18 @@ func TestRegistrationValidation(t *testing.T) {
 		{"memory below reservation", func(in *ecs.RegisterTaskDefinitionInput) {
 			in.ContainerDefinitions[0].MemoryReservation = aws.Int32(256)
 		}, "'memory' must be greater than or equal to 'memoryReservation'"},
+		// References ECS checks (see validateReferences for the sources of the messages).
+		{"mountPoint naming no volume", func(in *ecs.RegisterTaskDefinitionInput) {
+			in.Volumes = []types.Volume{{Name: aws.String("data")}}
+			in.ContainerDefinitions[0].MountPoints = []types.MountPoint{{SourceVolume: aws.String("dta"), ContainerPath: aws.String("/data")}}
+		}, "Unknown volume 'dta'."},
+		{"dependsOn naming no container", func(in *ecs.RegisterTaskDefinitionInput) {
+			in.ContainerDefinitions[0].DependsOn = []types.ContainerDependency{{ContainerName: aws.String("init"), Condition: types.ContainerConditionSuccess}}
+		}, "Cannot depend on container + 'init' because it does not exist"},
+		{"SUCCESS of an essential container", func(in *ecs.RegisterTaskDefinitionInput) {
+			in.ContainerDefinitions = containers(2)
+			in.ContainerDefinitions[0].DependsOn = []types.ContainerDependency{{ContainerName: aws.String("c1"), Condition: types.ContainerConditionSuccess}}
+		}, "A dependency container with SUCCESS or COMPLETE condition cannot be an essential container"},
 		{"reserved tag", func(in *ecs.RegisterTaskDefinitionInput) {
 			in.Tags = []types.Tag{{Key: aws.String("aws:owner"), Value: aws.String("x")}}
 		}, "reserved"},
