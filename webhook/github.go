@@ -53,9 +53,7 @@ type GitHubPush struct {
 	Before     string `json:"before"`
 	After      string `json:"after"`
 	Deleted    bool   `json:"deleted"`
-	Repository struct {
-		FullName string `json:"full_name"`
-	} `json:"repository"`
+	Repository GitHubRepository `json:"repository"`
 	Pusher struct {
 		Name string `json:"name"`
 	} `json:"pusher"`
@@ -81,10 +79,19 @@ type GitHubPullRequestEvent struct {
 			Ref string `json:"ref"`
 		} `json:"base"`
 	} `json:"pull_request"`
-	Repository struct {
-		FullName string `json:"full_name"`
-	} `json:"repository"`
+	Repository GitHubRepository `json:"repository"`
 }
+
+// GitHubRepository is the repository object of GitHub's payloads: which repository an
+// event is for.
+type GitHubRepository struct {
+	FullName string `json:"full_name"`
+	CloneURL string `json:"clone_url"`
+	SSHURL   string `json:"ssh_url"`
+	HTMLURL  string `json:"html_url"`
+}
+
+func (r GitHubRepository) urls() []string { return []string{r.CloneURL, r.SSHURL, r.HTMLURL} }
 
 // ParseGitHubPush parses a push event payload (JSON).
 func ParseGitHubPush(body []byte) (*GitHubPush, error) {
@@ -211,7 +218,10 @@ func (h *githubHandler) serve(w http.ResponseWriter, r *http.Request, event stri
 			reply(w, http.StatusBadRequest, "malformed push payload")
 			return OutcomeBadRequest
 		}
-		if h.trigger != nil && p.Ref == "refs/heads/"+h.branch && !p.Deleted {
+		if !h.repo.matches(p.Repository.FullName, p.Repository.urls()...) {
+			msg = ignoredRepo(p.Repository.FullName, h.repo)
+			log.InfoContext(ctx, "github webhook: "+msg)
+		} else if h.trigger != nil && p.Ref == "refs/heads/"+h.branch && !p.Deleted {
 			reason := fmt.Sprintf("github push %s to %s by %s (delivery %s)", short(p.After), h.branch, clip(p.Pusher.Name), delivery)
 			act = func() { h.trigger.RequestReconcile(reason) }
 			msg = "reconcile requested"
@@ -223,7 +233,10 @@ func (h *githubHandler) serve(w http.ResponseWriter, r *http.Request, event stri
 			reply(w, http.StatusBadRequest, "malformed pull_request payload")
 			return OutcomeBadRequest
 		}
-		if h.review != nil && reviewedGitHubActions[e.Action] {
+		if !h.repo.matches(e.Repository.FullName, e.Repository.urls()...) {
+			msg = ignoredRepo(e.Repository.FullName, h.repo)
+			log.InfoContext(ctx, "github webhook: "+msg)
+		} else if h.review != nil && reviewedGitHubActions[e.Action] {
 			pr := PullRequest{
 				Provider: "github", Repo: e.Repository.FullName, Number: e.Number, Action: e.Action,
 				HeadSHA: e.PullRequest.Head.SHA, HeadRef: e.PullRequest.Head.Ref,

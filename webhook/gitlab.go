@@ -39,7 +39,11 @@ type GitLabProject struct {
 	ID                int64  `json:"id"`
 	PathWithNamespace string `json:"path_with_namespace"`
 	GitHTTPURL        string `json:"git_http_url"`
+	GitSSHURL         string `json:"git_ssh_url"`
+	WebURL            string `json:"web_url"`
 }
+
+func (p GitLabProject) urls() []string { return []string{p.GitHTTPURL, p.GitSSHURL, p.WebURL} }
 
 // GitLabPush is the part of a Push Hook payload taskward reads.
 type GitLabPush struct {
@@ -185,19 +189,41 @@ func (h *gitlabHandler) serve(w http.ResponseWriter, r *http.Request, event stri
 			reply(w, http.StatusBadRequest, "malformed push payload")
 			return OutcomeBadRequest
 		}
-		if h.trigger != nil && p.Ref == "refs/heads/"+h.branch && p.CheckoutSHA != nil {
+		if !h.repo.matches(p.Project.PathWithNamespace, p.Project.urls()...) {
+			msg = ignoredRepo(p.Project.PathWithNamespace, h.repo)
+			log.InfoContext(ctx, "gitlab webhook: "+msg)
+		} else if h.trigger != nil && p.Ref == "refs/heads/"+h.branch && p.CheckoutSHA != nil {
 			reason := fmt.Sprintf("gitlab push %s to %s by %s (delivery %s)", short(p.After), h.branch, clip(p.UserUsername), delivery)
 			act = func() { h.trigger.RequestReconcile(reason) }
 			msg = "reconcile requested"
 		}
 	case gitlabMergeRequestEvent:
+		// Look at the action first: an action taskward does not review (close, merge,
+		// approved, ...) is ignored whatever else its payload holds, so a field taskward
+		// would not read cannot turn it into a 400 and a failed delivery.
+		var peek struct {
+			ObjectAttributes struct {
+				Action string  `json:"action"`
+				OldRev *string `json:"oldrev"`
+			} `json:"object_attributes"`
+		}
+		if json.Unmarshal(body, &peek) == nil {
+			m := &GitLabMergeRequest{}
+			m.ObjectAttributes.Action, m.ObjectAttributes.OldRev = peek.ObjectAttributes.Action, peek.ObjectAttributes.OldRev
+			if !reviewGitLab(m) {
+				break
+			}
+		}
 		m, err := ParseGitLabMergeRequest(body)
 		if err != nil {
 			log.WarnContext(ctx, "gitlab webhook: bad payload", "err", err)
 			reply(w, http.StatusBadRequest, "malformed merge request payload")
 			return OutcomeBadRequest
 		}
-		if h.review != nil && reviewGitLab(m) {
+		if !h.repo.matches(m.Project.PathWithNamespace, m.Project.urls()...) {
+			msg = ignoredRepo(m.Project.PathWithNamespace, h.repo)
+			log.InfoContext(ctx, "gitlab webhook: "+msg)
+		} else if h.review != nil && reviewGitLab(m) {
 			a := m.ObjectAttributes
 			pr := PullRequest{
 				Provider: "gitlab", Repo: m.Project.PathWithNamespace, ProjectID: m.Project.ID,

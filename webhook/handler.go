@@ -79,6 +79,7 @@ type options struct {
 	metrics MetricsFunc
 	maxBody int64
 	dedup   *DeliveryCache
+	repo    Repository
 }
 
 // Option configures a handler.

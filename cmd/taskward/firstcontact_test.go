@@ -197,3 +197,19 @@ func TestUnprotectAllSkippedRoundTrips(t *testing.T) {
 		t.Errorf("a label without the init container: %d\n%s", code, stderr)
 	}
 }
+
+// TestWebhooksNeedAFollowedRepository: webhooks on a controller following a local
+// directory cannot tell the repository's events from any other's: refused at start unless
+// --webhook-repo names it.
+func TestWebhooksNeedAFollowedRepository(t *testing.T) {
+	sec := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(sec, []byte("s3cret"), 0o600)
+	code, _, stderr := runCmd(t, "", "controller", "--repo", "../../examples/gitops", "--ecs", "local", "--offline", "--once", "--github-webhook-secret-file", sec)
+	if code != exitError || !strings.Contains(stderr, "--webhook-repo") {
+		t.Errorf("local repo with webhooks: %d\n%s", code, stderr)
+	}
+	code, _, stderr = runCmd(t, "", "controller", "--repo", "../../examples/gitops", "--ecs", "local", "--offline", "--once", "--github-webhook-secret-file", sec, "--webhook-repo", "acme/ops")
+	if code != exitOK {
+		t.Errorf("with --webhook-repo: %d\n%s", code, stderr)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,7 @@ type webhookFlags struct {
 	githubAPI          string
 	gitlabAPI          string
 	statusURL          string
+	webhookRepo        string
 }
 
 func (w *webhookFlags) add(fs *pflag.FlagSet) {
@@ -35,6 +37,7 @@ func (w *webhookFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&w.githubAPI, "github-api-url", "https://api.github.com", "GitHub REST API `URL` (https://HOST/api/v3 for GitHub Enterprise Server)")
 	fs.StringVar(&w.gitlabAPI, "gitlab-api-url", "https://gitlab.com/api/v4", "GitLab REST API `URL` (https://HOST/api/v4 for self-managed GitLab)")
 	fs.StringVar(&w.statusURL, "status-url", "", "public `URL` of the controller's status page, linked from review statuses")
+	fs.StringVar(&w.webhookRepo, "webhook-repo", "", "the hosted repository whose webhook events to act on, as `OWNER/NAME` or a Git URL (default: --repo; required when --repo is local)")
 }
 
 // mountWebhooks mounts the receivers that have a secret configured. Pushes to the watched
@@ -60,6 +63,19 @@ func (f *controllerFlags) mountWebhooks(c *controller.Controller, log *slog.Logg
 	if ghSecret == "" && glSecret == "" {
 		return func() {}, nil
 	}
+	// An organisation or group hook delivers every repository's events: act only on the
+	// followed repository's.
+	followed := w.webhookRepo
+	if followed == "" {
+		followed = f.gitFlags.repo
+	}
+	repo, err := webhook.ParseRepository(followed)
+	if _, serr := os.Stat(followed); err == nil && serr == nil {
+		err = fmt.Errorf("--repo %s is a local directory, which names no hosted repository", followed)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: %w; pass --webhook-repo OWNER/NAME (or its Git URL), the repository whose events to act on", err)
+	}
 	ghToken, err := secret(w.githubTokenFile, "TASKWARD_GITHUB_TOKEN")
 	if err != nil {
 		return nil, err
@@ -72,7 +88,8 @@ func (f *controllerFlags) mountWebhooks(c *controller.Controller, log *slog.Logg
 		Name: "taskward_webhook_requests_total", Help: "Webhook deliveries, by provider, event and outcome.",
 	}, []string{"provider", "event", "outcome"})
 	c.Registerer().MustRegister(requests)
-	opts := []webhook.Option{webhook.WithLogger(log), webhook.WithMetrics(func(p, e, o string) { requests.WithLabelValues(p, e, o).Inc() })}
+	opts := []webhook.Option{webhook.WithLogger(log), webhook.WithMetrics(func(p, e, o string) { requests.WithLabelValues(p, e, o).Inc() }),
+		webhook.WithRepository(repo)}
 
 	var reviewer webhook.Reviewer = logOnlyReviewer{log}
 	queue := (*webhook.ReviewQueue)(nil)
