@@ -49,12 +49,12 @@ func VerifyGitHubSignature(secret, body []byte, header string) bool {
 
 // GitHubPush is the part of a push event taskward reads.
 type GitHubPush struct {
-	Ref        string `json:"ref"`
-	Before     string `json:"before"`
-	After      string `json:"after"`
-	Deleted    bool   `json:"deleted"`
+	Ref        string           `json:"ref"`
+	Before     string           `json:"before"`
+	After      string           `json:"after"`
+	Deleted    bool             `json:"deleted"`
 	Repository GitHubRepository `json:"repository"`
-	Pusher struct {
+	Pusher     struct {
 		Name string `json:"name"`
 	} `json:"pusher"`
 }

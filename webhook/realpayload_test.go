@@ -132,10 +132,10 @@ func TestGitLabIgnoredActionBeforeStrictParsing(t *testing.T) {
 
 func TestParseRepository(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://github.com/Acme/ECS-GitOps.git":       "github.com/acme/ecs-gitops",
+		"https://github.com/Acme/ECS-GitOps.git":        "github.com/acme/ecs-gitops",
 		"ssh://git@gitlab.example.com:2222/g/sub/r.git": "gitlab.example.com/g/sub/r",
-		"git@github.com:acme/ops.git":                  "github.com/acme/ops",
-		"acme/ops":                                     "acme/ops",
+		"git@github.com:acme/ops.git":                   "github.com/acme/ops",
+		"acme/ops":                                      "acme/ops",
 	} {
 		if r, err := ParseRepository(in); err != nil || r.String() != want {
 			t.Errorf("ParseRepository(%q) = %v, %v; want %s", in, r, err, want)
