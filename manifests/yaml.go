@@ -46,6 +46,10 @@ func decodeYAMLDocs[T any](c *collector, src []byte) []yamlDoc[T] {
 			continue
 		}
 		root := node.Content[0]
+		if msg := yamlTooBig(root); msg != "" {
+			*c.out = append(*c.out, &Problem{File: c.file, Line: root.Line, Col: root.Column, Msg: msg})
+			continue
+		}
 		var v T
 		// Unknown keys and wrong shapes are reported, and the document is still decoded
 		// and validated so that one run reports every problem.
@@ -64,6 +68,55 @@ func decodeYAMLDocs[T any](c *collector, src []byte) []yamlDoc[T] {
 		}
 		out = append(out, yamlDoc[T]{v: &v, pos: pos, broken: shapeErrs})
 	}
+}
+
+// Bounds on one YAML document, checked before it is decoded: a policy or taskward.yaml
+// from a pull request is an attacker's input, and aliases let 1 KiB stand for billions of
+// values ("billion laughs").
+const (
+	// MaxYAMLNodes is the most values a document may hold once its aliases are expanded.
+	MaxYAMLNodes = 100_000
+	// MaxYAMLDepth is how deeply lists and mappings may nest.
+	MaxYAMLDepth = 64
+)
+
+// yamlTooBig says why a document is refused, or "". It sizes the document with aliases
+// expanded, each anchored value sized once (linear in the document's text).
+func yamlTooBig(root *yaml.Node) string {
+	sizes := map[*yaml.Node]int{}
+	var size func(n *yaml.Node, depth int) (int, string)
+	size = func(n *yaml.Node, depth int) (int, string) {
+		if depth > MaxYAMLDepth {
+			return 0, fmt.Sprintf("lists and mappings nested deeper than %d levels at line %d: taskward reads at most that", MaxYAMLDepth, n.Line)
+		}
+		if n.Kind == yaml.AliasNode {
+			if n.Alias == nil {
+				return 1, ""
+			}
+			n = n.Alias
+		}
+		if s, ok := sizes[n]; ok {
+			if s < 0 { // an anchor that contains itself
+				return 0, fmt.Sprintf("an alias at line %d refers to the value that contains it", n.Line)
+			}
+			return s, ""
+		}
+		sizes[n] = -1
+		total := 1
+		for _, k := range n.Content {
+			s, msg := size(k, depth+1)
+			if msg != "" {
+				return 0, msg
+			}
+			if total += s; total > MaxYAMLNodes {
+				return 0, fmt.Sprintf("the document's aliases expand to more than %d values (an alias bomb?): taskward reads at most that; write the values out or use fewer aliases", MaxYAMLNodes)
+			}
+		}
+		sizes[n] = total
+		return total, ""
+	}
+	_, msg := size(root, 0)
+	return msg
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+): `)
