@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/taskward/taskward/internal/scrub"
 )
 
 // Redacted replaces a secret in a report.
@@ -62,5 +64,5 @@ func (s *scrubber) Scrub(text string) string {
 func ScrubText(text string) string {
 	text = secretValueRE.ReplaceAllString(text, Redacted)
 	text = credURLRE.ReplaceAllString(text, "${1}"+Redacted+"@")
-	return tokenURLRE.ReplaceAllString(text, "${1}"+Redacted+"@")
+	return scrub.URLQueries(tokenURLRE.ReplaceAllString(text, "${1}"+Redacted+"@"))
 }

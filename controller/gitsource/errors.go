@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/taskward/taskward/internal/scrub"
 )
 
 // Error kinds: match them with errors.Is(err, gitsource.ErrAuth) and so on.
@@ -73,7 +75,7 @@ var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@`)
 // Scrub removes the user information from every URL in s and every occurrence of the
 // given secrets (the token read for this fetch: a server may echo it back).
 func Scrub(s string, secrets ...string) string {
-	s = userinfo.ReplaceAllString(s, "${1}***@")
+	s = scrub.URLQueries(userinfo.ReplaceAllString(s, "${1}***@"))
 	for _, sec := range secrets {
 		if len(sec) >= 4 { // a one-letter "secret" would shred the message
 			s = strings.ReplaceAll(s, sec, "***")

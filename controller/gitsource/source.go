@@ -92,6 +92,11 @@ func New(opts Options) (*Source, error) {
 	if ep.Password != "" || (ep.User != "" && ep.Protocol != "ssh") {
 		return fail(errors.New("the URL carries credentials: remove them and use a token file or environment variable"))
 	}
+	if strings.ContainsAny(opts.URL, "?#") && ep.Protocol != "file" {
+		// GitLab takes ?private_token=: a token there would reach logs, /status and the
+		// status page with the URL. No Git server needs a query string.
+		return fail(errors.New("the URL carries a query string or fragment (a token?): remove it and use a token file or environment variable"))
+	}
 	s.endpoint = ep
 	switch ep.Protocol {
 	case "file":

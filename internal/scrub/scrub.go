@@ -50,7 +50,28 @@ func String(s string) string {
 		s = r.re.ReplaceAllString(s, r.with)
 	}
 	s = scrubPairs(s)
-	return s
+	return URLQueries(s)
+}
+
+// urlQueryRE matches the query string of a URL in text.
+var urlQueryRE = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#"'<>]*\?)([^\s#"'<>]+)`)
+
+// URLQueries replaces the value of every query parameter of every URL in s with ***:
+// tokens travel there as often as in userinfo (GitLab's ?private_token=, signed URLs'
+// signatures), under names no list can foresee. Names are kept, for the reader.
+func URLQueries(s string) string {
+	return urlQueryRE.ReplaceAllStringFunc(s, func(m string) string {
+		i := strings.IndexByte(m, '?')
+		pairs := strings.Split(m[i+1:], "&")
+		for j, p := range pairs {
+			if k, v, ok := strings.Cut(p, "="); ok && v != "" && v != "***" {
+				pairs[j] = k + "=***"
+			} else if !ok && len(p) >= 8 { // a bare token: ?glpat-...
+				pairs[j] = "***"
+			}
+		}
+		return m[:i+1] + strings.Join(pairs, "&")
+	})
 }
 
 // Error returns err's message scrubbed, or "" for nil.

@@ -18,6 +18,9 @@ func TestString(t *testing.T) {
 		{"password: hunter2 token: abcdef123 /x/secret: kept", "hunter2"},
 		{"spring.datasource.password=hunter2", "hunter2"},
 		{"/etc/app/db_password=hunter2", "hunter2"},
+		{"fetch https://gitlab.example.com/g/r.git?private_token=glp4t0ken0000 failed", "glp4t0ken0000"},
+		{"GET https://s3.example.com/o?X-Amz-Credential=AKIDx&X-Amz-Signature=deadbeefcafe: 403", "deadbeefcafe"},
+		{`source "http://git.local/r?sig=s3cr3tsig#frag"`, "s3cr3tsig"},
 	} {
 		got := String(tc.in)
 		if strings.Contains(got, tc.secret) {
