@@ -79,6 +79,14 @@ func (r *Report) render(items int) string {
 		case n[Warning] > 0:
 			icon, result = "⚠️", plural(n[Warning], "warning")
 		}
+		if why, ok := r.NotRun[c.Check]; ok {
+			// Not "passed": what did not run found nothing because it looked at nothing.
+			if n[Failure]+n[Warning] == 0 {
+				icon, result = "⏸️", why
+			} else {
+				result += "; " + why
+			}
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", icon, c.Title, result)
 	}
 

@@ -59,6 +59,10 @@ type Report struct {
 	// Plans summarize the plans, one per cluster, in the input's order.
 	Plans    []ClusterPlanSummary
 	PlanNote string
+	// NotRun says, per check, why it did not run, or ran on part of the repo only: the
+	// checks that work on rendered task definitions (protection, trusted images) cannot
+	// run on what does not render. A check listed here is never reported as passed.
+	NotRun map[Check]string
 }
 
 // ClusterPlanSummary is one cluster's plan as the report shows it: Plan, or Err.
@@ -117,6 +121,13 @@ func Review(ctx context.Context, in *ReviewInput) *Report {
 			rep.Findings = append(rep.Findings, Finding{Check: CheckProtection, Severity: Warning, File: rd.Path, Container: c.Name,
 				Message: fmt.Sprintf("container %q would run unprotected: skipped by taskward.yaml (%s)", c.Name, orNone(c.SkipReason))})
 		}
+	}
+	if rendered, tasks := len(in.Rendered), len(in.Tasks); rendered < tasks {
+		why := "not run: no task definition rendered"
+		if rendered > 0 {
+			why = fmt.Sprintf("ran on %d of %d task definitions: the others do not render", rendered, tasks)
+		}
+		rep.NotRun = map[Check]string{CheckProtection: why, CheckImages: why}
 	}
 	for _, cp := range in.Plans {
 		cs := ClusterPlanSummary{Cluster: cp.Cluster}

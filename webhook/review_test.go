@@ -321,3 +321,25 @@ func golden(t *testing.T, path, got string) {
 		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
 	}
 }
+
+// TestReviewChecksThatDidNotRun: when the head does not load, the checks that need
+// rendered task definitions never ran; the report says so instead of "passed".
+func TestReviewChecksThatDidNotRun(t *testing.T) {
+	in := Prepare(context.Background(), exampleRepo(t, map[string]func(string) string{
+		"policies/broken.yaml": func(string) string { return "name: broken\nprocesses:\n  effect: maybe\n" },
+	}))
+	md := Review(context.Background(), in).Markdown()
+	for _, title := range []string{"Every container protected", "Trusted images"} {
+		if strings.Contains(md, "| ✅ | "+title+" | passed |") || !strings.Contains(md, "| ⏸️ | "+title+" | not run: no task definition rendered |") {
+			t.Errorf("%s:\n%s", title, md)
+		}
+	}
+	// Checks over the task files as written still ran.
+	if !strings.Contains(md, "| ✅ | No privileged mode, host network or host PID | passed |") {
+		t.Errorf("privileges:\n%s", md)
+	}
+	// When everything renders, nothing is marked as not run.
+	if rep := Review(context.Background(), Prepare(context.Background(), exampleRepo(t, nil))); rep.NotRun != nil {
+		t.Errorf("not run on a good repo: %v", rep.NotRun)
+	}
+}
