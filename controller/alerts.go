@@ -3,28 +3,14 @@ package controller
 import (
 	"sort"
 	"time"
+
+	"github.com/taskward/taskward/reconcile"
 )
 
-// Drift kinds (DESIGN.md decision 8), and the kind of a defender's runtime event.
-const (
-	KindUnprotected = "unprotected"
-	KindOutOfSync   = "out-of-sync"
-	KindUnmanaged   = "unmanaged"
-	KindRuntime     = "runtime"
-)
+// Finding is one drift found by a scan, or a defender's runtime event.
+type Finding = reconcile.Finding
 
-// Finding is one drift found by a scan.
-type Finding struct {
-	Kind     string `json:"kind"`
-	Resource string `json:"resource"` // service or task ARN
-	Cluster  string `json:"cluster"`
-	Family   string `json:"family,omitempty"`
-	// Revision is the task definition ARN the resource runs; a new revision re-fires.
-	Revision string `json:"revision,omitempty"`
-	Detail   string `json:"detail"`
-}
-
-func (f Finding) key() string { return f.Kind + "|" + f.Resource }
+func key(f Finding) string { return string(f.Kind) + "|" + f.Resource }
 
 // Alert is a finding's state change, as sent to notifiers.
 type Alert struct {
@@ -32,7 +18,7 @@ type Alert struct {
 	// State is "firing" or "resolved".
 	State string    `json:"state"`
 	Time  time.Time `json:"time"`
-	// Extra carries a runtime event's fields (program, rule, task) for KindRuntime.
+	// Extra carries a runtime event's fields (program, rule, task) for reconcile.DriftRuntime.
 	Extra map[string]string `json:"extra,omitempty"`
 }
 
@@ -49,7 +35,7 @@ func (b *alertBook) update(findings []Finding, now time.Time) []Alert {
 	var out []Alert
 	seen := map[string]bool{}
 	for _, f := range findings {
-		k := f.key()
+		k := key(f)
 		seen[k] = true
 		prev, ok := b.firing[k]
 		if ok && prev.Revision == f.Revision {

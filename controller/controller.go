@@ -55,7 +55,7 @@ type desiredState struct {
 	snapshot *Snapshot
 	repo     *manifests.Repo
 	desired  []reconcile.Desired
-	hashes   map[string]string // family -> content hash, filled on first use
+	drift    *reconcile.DriftClassifier
 }
 
 // New returns a controller reading src and applying to ECS through client (an *ecs.Client:
@@ -173,7 +173,7 @@ func (c *Controller) Once(ctx context.Context) int {
 	<-done
 	st := c.Status()
 	switch {
-	case st.Result == "failed" || st.Result == "broken-commit" || st.SourceError != "" || len(st.ScanErrors) > 0:
+	case st.Result == reconcile.ResultFailed || st.Result == reconcile.ResultBrokenCommit || st.SourceError != "" || len(st.ScanErrors) > 0:
 		return 2
 	case len(st.Drift) > 0:
 		return 1

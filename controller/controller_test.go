@@ -22,6 +22,8 @@ import (
 	"github.com/taskward/taskward/controller/gitsource"
 	"github.com/taskward/taskward/ecslocal"
 	"github.com/taskward/taskward/internal/ecstest"
+
+	"github.com/taskward/taskward/reconcile"
 )
 
 // gitRemote is a bare repository made with the git CLI and a work tree to push from.
@@ -186,7 +188,7 @@ func TestEndToEndGitToECS(t *testing.T) {
 				t.Fatalf("first reconcile: %+v", st)
 			}
 			for _, f := range st.Families {
-				if f.Sync != Synced || f.Action != "" || f.Revision == "" {
+				if f.Sync != reconcile.Synced || f.Action != "" || f.Revision == "" {
 					t.Fatalf("family after apply: %+v", f)
 				}
 			}
@@ -278,7 +280,7 @@ func TestDriftAlertsOnceThenResolved(t *testing.T) {
 		}
 	}
 	alerts := env.sink.got()
-	if len(alerts) != 1 || alerts[0].Kind != KindOutOfSync || alerts[0].State != "firing" || !strings.HasSuffix(alerts[0].Resource, "service/default/web") {
+	if len(alerts) != 1 || alerts[0].Kind != reconcile.DriftOutOfSync || alerts[0].State != "firing" || !strings.HasSuffix(alerts[0].Resource, "service/default/web") {
 		t.Fatalf("want exactly one out-of-sync alert, got %+v", alerts)
 	}
 	if _, err := env.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), TaskDefinition: aws.String("web:2")}); err != nil {
@@ -288,7 +290,7 @@ func TestDriftAlertsOnceThenResolved(t *testing.T) {
 		t.Fatalf("put back: exit %d, drift %+v", code, c.Status().Drift)
 	}
 	alerts = env.sink.got()
-	if len(alerts) != 2 || alerts[1].State != "resolved" || alerts[1].Kind != KindOutOfSync {
+	if len(alerts) != 2 || alerts[1].State != "resolved" || alerts[1].Kind != reconcile.DriftOutOfSync {
 		t.Fatalf("want one resolved alert after the firing one, got %+v", alerts)
 	}
 }

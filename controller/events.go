@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/taskward/taskward/internal/defenderevent"
+	"github.com/taskward/taskward/reconcile"
 )
 
 // DefenderEvent is one event as the defender sends it. The controller validates it
@@ -168,7 +169,7 @@ func (in *eventIntake) take(e *DefenderEvent, source string) {
 		in.sweep(now)
 	}
 	alert := Alert{
-		Finding: Finding{Kind: KindRuntime, Resource: e.TaskARN, Family: e.Family, Revision: e.Revision,
+		Finding: Finding{Kind: reconcile.DriftRuntime, Resource: e.TaskARN, Family: e.Family, Revision: e.Revision,
 			Detail: fmt.Sprintf("%s %s in container %s: %s (rule %s)", e.Action, e.Program, e.Container, e.Reason, e.Rule)},
 		State: "firing", Time: now,
 		Extra: map[string]string{"action": e.Action, "rule": e.Rule, "program": e.Program, "container": e.Container, "user": e.User, "image": e.Image, "source": source},

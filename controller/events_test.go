@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/taskward/taskward/defender"
+
+	"github.com/taskward/taskward/reconcile"
 )
 
 // TestDefenderEventWireContract: a line the defender's reporter writes (bounded, stamped)
@@ -83,7 +85,7 @@ func TestEventIntake(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	got := env.sink.got()
-	if len(got) != 1 || got[0].Kind != KindRuntime || got[0].Extra["program"] != "/tmp/x" {
+	if len(got) != 1 || got[0].Kind != reconcile.DriftRuntime || got[0].Extra["program"] != "/tmp/x" {
 		t.Fatalf("alerts %+v", got)
 	}
 	body := scrapeMetrics(t, ts.URL)
@@ -126,7 +128,7 @@ func scrapeMetrics(t *testing.T, base string) string {
 func TestAlertBook(t *testing.T) {
 	b := newAlertBook()
 	now := time.Unix(0, 0)
-	f := Finding{Kind: KindUnprotected, Resource: "svc/a", Revision: "a:1"}
+	f := Finding{Kind: reconcile.DriftUnprotected, Resource: "svc/a", Revision: "a:1"}
 	if got := b.update([]Finding{f}, now); len(got) != 1 || got[0].State != "firing" {
 		t.Fatalf("first: %+v", got)
 	}

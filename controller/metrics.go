@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/taskward/taskward/reconcile"
 )
 
 // metrics are the controller's Prometheus metrics, on a registry of its own (no globals).
@@ -53,8 +55,8 @@ func newMetrics() *metrics {
 	}
 	m.reg.MustRegister(m.reconcileSeconds, m.reconciles, m.apiCalls, m.drift, m.alerts, m.alertsDropped, m.events, m.eventsRejected,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	for _, k := range []string{KindUnprotected, KindOutOfSync, KindUnmanaged} {
-		m.drift.WithLabelValues(k).Set(0)
+	for _, k := range reconcile.DriftKinds {
+		m.drift.WithLabelValues(string(k)).Set(0)
 	}
 	return m
 }

@@ -218,7 +218,7 @@ func (d *dispatcher) deliver(ctx context.Context) bool {
 		d.mu.Lock()
 		// The queue may have been trimmed meanwhile; find the same entry again.
 		for i := range d.pending {
-			if d.pending[i].a.Time.Equal(p.a.Time) && d.pending[i].a.key() == p.a.key() && d.pending[i].a.State == p.a.State {
+			if d.pending[i].a.Time.Equal(p.a.Time) && key(d.pending[i].a.Finding) == key(p.a.Finding) && d.pending[i].a.State == p.a.State {
 				if len(left) == 0 {
 					d.pending = append(d.pending[:i], d.pending[i+1:]...)
 				} else {

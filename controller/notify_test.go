@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/taskward/taskward/reconcile"
 )
 
 // TestSlackNotifier posts Slack's incoming-webhook format ({"text": ...}) with secrets
@@ -24,7 +26,7 @@ func TestSlackNotifier(t *testing.T) {
 	}))
 	defer ts.Close()
 	n := NewSlackNotifier(ts.URL+"/services/T000/B000/XXXX", nil)
-	a := Alert{Finding: Finding{Kind: KindUnprotected, Resource: "arn:aws:ecs:us-east-1:1:service/c/web", Revision: "arn:aws:ecs:us-east-1:1:task-definition/web:3",
+	a := Alert{Finding: Finding{Kind: reconcile.DriftUnprotected, Resource: "arn:aws:ecs:us-east-1:1:service/c/web", Revision: "arn:aws:ecs:us-east-1:1:task-definition/web:3",
 		Detail: "container app has DB_PASSWORD=hunter2hunter2 in env"}, State: "firing", Time: time.Now()}
 	if err := n.Notify(context.Background(), a); err != nil {
 		t.Fatal(err)
@@ -43,7 +45,7 @@ func TestSlackNotifier(t *testing.T) {
 func TestNotifierErrorsHideTheURL(t *testing.T) {
 	n := NewSlackNotifier("http://127.0.0.1:1/services/T000/B000/SECRETPART", nil)
 	n.client.RetryMax = 0
-	err := n.Notify(context.Background(), Alert{Finding: Finding{Kind: KindUnmanaged}, State: "firing"})
+	err := n.Notify(context.Background(), Alert{Finding: Finding{Kind: reconcile.DriftUnmanaged}, State: "firing"})
 	if err == nil || strings.Contains(err.Error(), "SECRETPART") {
 		t.Fatalf("error %v", err)
 	}

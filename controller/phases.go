@@ -15,9 +15,8 @@ import (
 type cycle struct {
 	reason   string
 	snapshot *Snapshot     // fetched this cycle (nil when the fetch failed)
-	next     *desiredState // loaded and rendered from snapshot, when it is good
-	state    *desiredState // the desired state in force: next, or the last good one
-	plans    map[string]*reconcile.PlanResult
+	state    *desiredState // the desired state in force: this commit's, or the last good one
+	syncs    []*reconcile.ClusterSync
 	applied  bool
 	failed   bool
 	broken   bool
@@ -33,10 +32,8 @@ type phase struct {
 func (c *Controller) phases() []phase {
 	return []phase{
 		{"fetch", c.fetch},
-		{"load", c.load},
-		{"render", c.render},
-		{"diff", c.diff},
-		{"apply", c.apply},
+		{"prepare", c.prepare},
+		{"sync", c.sync},
 		{"report", c.report},
 	}
 }
@@ -47,7 +44,7 @@ func (c *Controller) Reconcile(ctx context.Context, reason string) {
 	c.reconcileMu.Lock()
 	defer c.reconcileMu.Unlock()
 	start := c.now()
-	cy := &cycle{reason: reason, plans: map[string]*reconcile.PlanResult{}}
+	cy := &cycle{reason: reason}
 	phaseCtx := context.WithoutCancel(ctx)
 	for _, p := range c.phases() {
 		if ctx.Err() != nil && p.name != "report" {
@@ -66,9 +63,9 @@ func (c *Controller) Reconcile(ctx context.Context, reason string) {
 		}
 	}
 	result := c.Status().Result
-	c.metrics.reconcileSeconds.WithLabelValues(result).Observe(c.now().Sub(start).Seconds())
-	c.metrics.reconciles.WithLabelValues(result).Inc()
-	c.log.Info("reconcile done", "reason", reason, "result", result, "duration", c.now().Sub(start).String())
+	c.metrics.reconcileSeconds.WithLabelValues(string(result)).Observe(c.now().Sub(start).Seconds())
+	c.metrics.reconciles.WithLabelValues(string(result)).Inc()
+	c.log.Info("reconcile done", "reason", reason, "result", string(result), "duration", c.now().Sub(start).String())
 }
 
 // fetch brings the source up to date. Sets Status.SourceError; on failure the last good
@@ -98,37 +95,21 @@ func (c *Controller) fetch(ctx context.Context, cy *cycle) error {
 	return nil
 }
 
-// load loads the fetched commit's repo. Sets Status.BrokenCommit and Problems when it does
-// not load: its desired state is not used and the last good one stays in force.
-func (c *Controller) load(ctx context.Context, cy *cycle) error {
+// prepare loads and renders the fetched commit (reconcile.Prepare, as the CLI and reviews
+// do). Sets Status.Commit, or Status.BrokenCommit and Problems when it does not load or
+// render: nothing from it is used and the last good desired state stays in force.
+func (c *Controller) prepare(ctx context.Context, cy *cycle) error {
 	if cy.snapshot == nil || cy.state != nil {
 		return nil
 	}
-	repo, probs := manifests.Load(cy.snapshot.FS)
-	if repo == nil {
-		c.brokenCommit(cy, probs)
+	prep := reconcile.Prepare(ctx, cy.snapshot.FS, c.images)
+	if prep.Err() != nil {
+		c.brokenCommit(cy, prep.Problems)
 		return c.continueWithGood(cy)
 	}
-	cy.next = &desiredState{snapshot: cy.snapshot, repo: repo}
-	return nil
-}
-
-// render renders the loaded repo. Same status rules as load.
-func (c *Controller) render(ctx context.Context, cy *cycle) error {
-	if cy.next == nil {
-		return nil
-	}
-	r := manifests.NewRenderer(cy.next.repo.Config, cy.next.repo.Policies, manifests.WithImageSource(c.images))
-	rendered, probs := r.RenderAll(ctx, cy.next.repo.Tasks)
-	if rendered == nil {
-		cy.next = nil
-		c.brokenCommit(cy, probs)
-		return c.continueWithGood(cy)
-	}
-	for _, rd := range rendered {
-		cy.next.desired = append(cy.next.desired, reconcile.Desired{Family: rd.Family, SourcePath: rd.Path, Definition: rd.Doc})
-	}
-	c.good, cy.state = cy.next, cy.next
+	next := &desiredState{snapshot: cy.snapshot, repo: prep.Repo, desired: prep.Desired,
+		drift: reconcile.NewDriftClassifier(prep.Repo.Config, cy.snapshot.ID, prep.Desired)}
+	c.good, cy.state = next, next
 	c.setStatus(func(s *Status) {
 		s.Commit, s.CommitMessage = cy.snapshot.ID, firstLine(cy.snapshot.Message)
 		s.BrokenCommit, s.Problems = "", nil
@@ -154,98 +135,77 @@ func (c *Controller) continueWithGood(cy *cycle) error {
 	return nil
 }
 
-// diff reads live ECS and plans, per cluster. Sets each family's sync state.
-func (c *Controller) diff(ctx context.Context, cy *cycle) error {
+// sync plans the desired state against every cluster and applies the plans when the
+// desired state comes from a commit not yet applied, or when self-heal is on; otherwise
+// pending changes are reported as out of sync. Sets each family's sync state.
+func (c *Controller) sync(ctx context.Context, cy *cycle) error {
 	if cy.state == nil {
 		return errStop
 	}
-	for _, cl := range c.clusterList() {
-		rec := c.reconciler(cl, cy.state.snapshot.ID)
-		live, err := rec.Live(ctx, cy.state.desired)
-		if err != nil {
-			cy.failed = true
-			c.log.Error("reading live state failed", "cluster", cl, "error", scrub.Error(err))
-			c.setFamilies(cy, nil, fmt.Sprintf("cluster %s: %s", cl, scrub.Error(err)))
-			return errStop
-		}
-		plan, err := rec.Plan(cy.state.desired, live)
-		if err != nil {
-			cy.failed = true
-			c.setFamilies(cy, nil, scrub.Error(err))
-			return errStop
-		}
-		cy.plans[cl] = plan
-	}
-	return nil
-}
-
-// apply carries out the plans when the desired state comes from a commit not yet applied,
-// or when self-heal is on; otherwise pending changes are reported as out of sync.
-func (c *Controller) apply(ctx context.Context, cy *cycle) error {
 	st := c.Status()
 	doApply := st.LastApplied != cy.state.snapshot.ID || c.selfHeal
-	results := map[string]reconcile.FamilyResult{}
+	var recs []*reconcile.Reconciler
 	for _, cl := range c.clusterList() {
-		plan := cy.plans[cl]
-		if plan == nil || !plan.HasChanges() || !doApply {
+		recs = append(recs, c.reconciler(cl, cy.state.snapshot.ID))
+	}
+	cy.syncs = reconcile.SyncClusters(ctx, recs, cy.state.desired, !doApply)
+	for _, cs := range cy.syncs {
+		if cs.Err != nil {
+			cy.failed = true
+			c.log.Error("sync failed", "cluster", cs.Cluster, "error", scrub.Error(cs.Err))
+		}
+		if cs.Apply == nil {
 			continue
 		}
-		rec := c.reconciler(cl, cy.state.snapshot.ID)
-		res, err := rec.Apply(ctx, plan)
-		if err != nil {
-			cy.failed = true
-		}
-		if res != nil {
-			for _, f := range res.Families {
-				results[f.Family] = f
-				if f.Err != nil {
-					cy.failed = true
-					c.log.Error("apply failed", "cluster", cl, "family", f.Family, "error", scrub.Error(f.Err))
-				} else if f.Action != reconcile.ActionNoop {
-					c.log.Info("applied", "cluster", cl, "family", f.Family, "action", string(f.Action), "revision", f.Registered, "services", f.UpdatedServices)
-				}
+		cy.applied = true
+		for _, f := range cs.Apply.Resources {
+			if f.Err != nil {
+				cy.failed = true
+				c.log.Error("apply failed", "cluster", cs.Cluster, "resource", f.Name, "error", scrub.Error(f.Err))
+			} else if f.Action != reconcile.ActionNoop {
+				c.log.Info("applied", "cluster", cs.Cluster, "kind", string(f.Kind), "resource", f.Name, "action", string(f.Action), "revision", f.Registered, "services", f.UpdatedServices)
 			}
 		}
-		cy.applied = true
 	}
 	if doApply && !cy.failed {
 		c.setStatus(func(s *Status) { s.LastApplied = cy.state.snapshot.ID })
 	}
-	c.setFamilies(cy, results, "")
+	c.setFamilies(cy)
 	return nil
 }
 
-// setFamilies computes each desired family's sync state from the plans and apply results.
-func (c *Controller) setFamilies(cy *cycle, results map[string]reconcile.FamilyResult, allErr string) {
+// setFamilies computes each desired family's sync state from the clusters' plans and
+// apply results: Failed if any cluster failed it (or could not be read), OutOfSync if
+// any cluster has a pending action, else Synced.
+func (c *Controller) setFamilies(cy *cycle) {
 	var fams []FamilyState
 	if cy.state != nil {
 		for _, d := range cy.state.desired {
-			fs := FamilyState{Family: d.Family, Path: d.SourcePath, Sync: Synced}
-			for _, plan := range cy.plans {
-				for _, fp := range plan.Families {
-					if fp.Family != d.Family {
-						continue
-					}
-					if fp.Action != reconcile.ActionNoop {
-						fs.Sync, fs.Action = OutOfSync, string(fp.Action)
+			fs := FamilyState{Family: d.Family, Path: d.SourcePath, Sync: reconcile.Synced}
+			for _, cs := range cy.syncs {
+				if cs.Err != nil {
+					fs.Sync, fs.LastError = reconcile.SyncFailed, fmt.Sprintf("cluster %s: %s", cs.Cluster, scrub.Error(cs.Err))
+					continue
+				}
+				key := reconcile.ResourceKey{Kind: reconcile.KindTaskDefinition, Name: d.Family}
+				if fp := cs.Plan.Resource(key); fp != nil {
+					if fp.Action != reconcile.ActionNoop && fs.Sync == reconcile.Synced {
+						fs.Sync, fs.Action = reconcile.OutOfSync, fp.Action
 					}
 					fs.Revision = fp.LatestARN
 				}
-			}
-			if r, ok := results[d.Family]; ok {
-				switch {
-				case r.Err != nil:
-					fs.Sync, fs.LastError = Failed, scrub.Error(r.Err)
-				default:
-					// Applied: in sync now; the plan's action is history, not pending work.
-					fs.Sync, fs.Action = Synced, ""
-					if r.Registered != "" {
-						fs.Revision = r.Registered
+				if r := cs.Apply.Resource(key); r != nil {
+					switch {
+					case r.Err != nil:
+						fs.Sync, fs.LastError = reconcile.SyncFailed, scrub.Error(r.Err)
+					case fs.Sync != reconcile.SyncFailed:
+						// Applied: in sync now; the plan's action is history, not pending work.
+						fs.Sync, fs.Action = reconcile.Synced, ""
+						if r.Registered != "" {
+							fs.Revision = r.Registered
+						}
 					}
 				}
-			}
-			if allErr != "" {
-				fs.Sync, fs.LastError = Failed, allErr
 			}
 			fams = append(fams, fs)
 		}
@@ -257,18 +217,18 @@ func (c *Controller) setFamilies(cy *cycle, results map[string]reconcile.FamilyR
 // report computes the overall result and readiness, in this one place: ready once a
 // reconcile has read live state and applied (or had nothing to apply) without error.
 func (c *Controller) report(ctx context.Context, cy *cycle) error {
-	result := "synced"
+	result := reconcile.ResultSynced
 	switch {
 	case cy.failed:
-		result = "failed"
+		result = reconcile.ResultFailed
 	case cy.broken:
-		result = "broken-commit"
+		result = reconcile.ResultBrokenCommit
 	case cy.applied:
-		result = "applied"
+		result = reconcile.ResultApplied
 	}
 	c.setStatus(func(s *Status) {
 		s.Result, s.LastReconcile = result, c.now()
-		if result == "synced" || result == "applied" {
+		if result == reconcile.ResultSynced || result == reconcile.ResultApplied {
 			s.Ready = true
 		}
 	})

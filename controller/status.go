@@ -2,13 +2,8 @@ package controller
 
 import (
 	"time"
-)
 
-// Sync states of a family.
-const (
-	Synced    = "Synced"
-	OutOfSync = "OutOfSync"
-	Failed    = "Failed"
+	"github.com/taskward/taskward/reconcile"
 )
 
 // Status is what /status serves and the HTML page shows.
@@ -26,23 +21,23 @@ type Status struct {
 	BrokenCommit string   `json:"brokenCommit,omitempty"`
 	Problems     []string `json:"problems,omitempty"`
 
-	Ready         bool          `json:"ready"`
-	Result        string        `json:"result,omitempty"` // synced, applied, failed, broken-commit
-	LastReconcile time.Time     `json:"lastReconcile,omitzero"`
-	LastScan      time.Time     `json:"lastScan,omitzero"`
-	Families      []FamilyState `json:"families"`
-	Drift         []Finding     `json:"drift"`
-	ScanErrors    []string      `json:"scanErrors,omitempty"`
+	Ready         bool             `json:"ready"`
+	Result        reconcile.Result `json:"result,omitempty"`
+	LastReconcile time.Time        `json:"lastReconcile,omitzero"`
+	LastScan      time.Time        `json:"lastScan,omitzero"`
+	Families      []FamilyState    `json:"families"`
+	Drift         []Finding        `json:"drift"`
+	ScanErrors    []string         `json:"scanErrors,omitempty"`
 }
 
 // FamilyState is one family's sync state.
 type FamilyState struct {
-	Family    string `json:"family"`
-	Path      string `json:"path"`
-	Sync      string `json:"sync"`
-	Action    string `json:"action,omitempty"` // what the last plan said
-	Revision  string `json:"revision,omitempty"`
-	LastError string `json:"lastError,omitempty"`
+	Family    string              `json:"family"`
+	Path      string              `json:"path"`
+	Sync      reconcile.SyncState `json:"sync"`
+	Action    reconcile.Action    `json:"action,omitempty"` // what the last plan said
+	Revision  string              `json:"revision,omitempty"`
+	LastError string              `json:"lastError,omitempty"`
 }
 
 func (s *Status) clone() *Status {

@@ -12,15 +12,17 @@ import (
 	"github.com/taskward/taskward/internal/ojson"
 )
 
-// ApplyResult reports what Apply did, per family, in the plan's order.
+// ApplyResult reports what Apply did, per resource, in the plan's order.
 type ApplyResult struct {
-	Families []FamilyResult `json:"families"`
+	Resources []ResourceResult `json:"resources"`
 }
 
-// FamilyResult is one family's outcome.
-type FamilyResult struct {
-	Family string `json:"family"`
-	Action Action `json:"action"`
+// ResourceResult is one resource's outcome.
+type ResourceResult struct {
+	Kind   ResourceKind `json:"kind"`
+	Name   string       `json:"name"`
+	Family string       `json:"family"`
+	Action Action       `json:"action"`
 	// Registered is the revision the family's services now target: the one registered,
 	// or, when Reused, the existing revision that already carried the content hash.
 	Registered      string   `json:"registered,omitempty"`
@@ -30,10 +32,23 @@ type FamilyResult struct {
 	Err             error    `json:"-"`
 }
 
-// Err returns the families' errors joined (each a *FamilyError), or nil.
+// Resource returns the result of the resource key, or nil (also for a nil result).
+func (r *ApplyResult) Resource(k ResourceKey) *ResourceResult {
+	if r == nil {
+		return nil
+	}
+	for i := range r.Resources {
+		if r.Resources[i].Kind == k.Kind && r.Resources[i].Name == k.Name {
+			return &r.Resources[i]
+		}
+	}
+	return nil
+}
+
+// Err returns the families' errors joined (each a *ResourceError), or nil.
 func (r *ApplyResult) Err() error {
 	var errs []error
-	for _, f := range r.Families {
+	for _, f := range r.Resources {
 		if f.Err != nil {
 			errs = append(errs, f.Err)
 		}
@@ -42,40 +57,40 @@ func (r *ApplyResult) Err() error {
 }
 
 // Apply carries out a plan: families run concurrently (bounded by WithConcurrency) and
-// independently, so one family's failure is reported in its FamilyResult and the others
+// independently, so one family's failure is reported in its ResourceResult and the others
 // go on. For a register it first checks whether the family's latest revision already
 // carries the desired content hash (a run that crashed after registering, or a concurrent
 // one) and reuses it; otherwise it registers with the taskward.dev tags. Then it moves the
 // family's services to the revision. The returned error is ctx's, if it ended the run;
 // per-family errors are in the result (ApplyResult.Err).
 func (r *Reconciler) Apply(ctx context.Context, plan *PlanResult) (*ApplyResult, error) {
-	res := &ApplyResult{Families: make([]FamilyResult, len(plan.Families))}
+	res := &ApplyResult{Resources: make([]ResourceResult, len(plan.Resources))}
 	sem := make(chan struct{}, r.concurrency)
 	var wg sync.WaitGroup
-	for i := range plan.Families {
-		fp := &plan.Families[i]
-		res.Families[i] = FamilyResult{Family: fp.Family, Action: fp.Action}
+	for i := range plan.Resources {
+		fp := &plan.Resources[i]
+		res.Resources[i] = ResourceResult{Kind: fp.Kind, Name: fp.Name, Family: fp.Family, Action: fp.Action}
 		if fp.Action == ActionNoop {
 			continue
 		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			res.Families[i].Err = &FamilyError{Family: fp.Family, SourcePath: fp.SourcePath, Op: string(fp.Action), Err: ctx.Err()}
+			res.Resources[i].Err = &ResourceError{Key: fp.Key(), SourcePath: fp.SourcePath, Op: string(fp.Action), Err: ctx.Err()}
 			continue
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			r.applyFamily(ctx, fp, &res.Families[i])
+			r.applyResource(ctx, fp, &res.Resources[i])
 		})
 	}
 	wg.Wait()
 	return res, ctx.Err()
 }
 
-func (r *Reconciler) applyFamily(ctx context.Context, fp *FamilyPlan, out *FamilyResult) {
+func (r *Reconciler) applyResource(ctx context.Context, fp *ResourcePlan, out *ResourceResult) {
 	fail := func(op string, err error) {
-		out.Err = errors.Join(out.Err, &FamilyError{Family: fp.Family, SourcePath: fp.SourcePath, Op: op, Err: err})
+		out.Err = errors.Join(out.Err, &ResourceError{Key: fp.Key(), SourcePath: fp.SourcePath, Op: op, Err: err})
 		r.log.ErrorContext(ctx, "apply failed", "family", fp.Family, "op", op, "error", err)
 	}
 	switch fp.Action {
@@ -118,7 +133,7 @@ func (r *Reconciler) applyFamily(ctx context.Context, fp *FamilyPlan, out *Famil
 
 // register registers fp's definition, unless the family's latest revision already
 // carries its content hash.
-func (r *Reconciler) register(ctx context.Context, fp *FamilyPlan) (rev *Revision, reused bool, err error) {
+func (r *Reconciler) register(ctx context.Context, fp *ResourcePlan) (rev *Revision, reused bool, err error) {
 	latest, err := r.describe(ctx, fp.Family)
 	switch {
 	case errors.Is(err, errFamilyNotFound):

@@ -3,8 +3,8 @@ package reconcile
 import "github.com/taskward/taskward/internal/ojson"
 
 // Desired is one task definition as Git wants it: the rendered RegisterTaskDefinition
-// input of one family. manifests produces these; reconcile does not import manifests
-// (the layout table in DESIGN.md allows it, but the input is this small on purpose).
+// input of one family. [Prepare] builds them from manifests' rendered definitions; Plan
+// and Apply need nothing else.
 type Desired struct {
 	Family     string
 	SourcePath string       // repo-relative, e.g. tasks/web.json; recorded in a tag

@@ -137,7 +137,7 @@ func TestE2EApplyThenNothingToDo(t *testing.T) {
 	if n := plan.Count()[ActionRegister]; n != 3 {
 		t.Fatalf("first sync registers %d families, want 3", n)
 	}
-	if got := e.serviceTaskDef("web-svc"); got != res.Families[slices.IndexFunc(res.Families, func(f FamilyResult) bool { return f.Family == "web" })].Registered {
+	if got := e.serviceTaskDef("web-svc"); got != res.Resources[slices.IndexFunc(res.Resources, func(f ResourceResult) bool { return f.Family == "web" })].Registered {
 		t.Errorf("web-svc runs %s, not the registered revision", got)
 	}
 
@@ -174,8 +174,8 @@ func TestE2EChangeShowsExactlyIt(t *testing.T) {
 	mustSync(t, r, desired)
 	desired[0] = def(t, "web", "nginx:2", "")
 	plan := mustPlan(t, r, desired)
-	var changed []FamilyPlan
-	for _, f := range plan.Families {
+	var changed []ResourcePlan
+	for _, f := range plan.Resources {
 		if f.Action != ActionNoop {
 			changed = append(changed, f)
 		}
@@ -195,7 +195,7 @@ func TestE2EApplyTwiceRegistersOnce(t *testing.T) {
 	mustSync(t, e.reconciler(), desired)
 	_, res := mustSync(t, e.reconciler(), desired)
 	if res != nil {
-		t.Errorf("second apply did something: %+v", res.Families)
+		t.Errorf("second apply did something: %+v", res.Resources)
 	}
 	for _, f := range []string{"web", "edge"} {
 		if n := len(e.revisions(f)); n != 1 {
@@ -217,14 +217,14 @@ func TestE2EInterruptedApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fe *FamilyError
+	var fe *ResourceError
 	if !errors.As(res.Err(), &fe) || fe.Op != "update-service" || !fe.Retryable() {
 		t.Fatalf("first run error %v, want a retryable update-service FamilyError", res.Err())
 	}
 	e.run.Server.SetFaults(ecslocal.Faults{})
 
 	plan, res := mustSync(t, e.reconciler(), desired)
-	web := plan.Families[0]
+	web := plan.Resources[0]
 	if web.Action != ActionUpdateService {
 		t.Errorf("rerun plans %s, want update-service (the registered revision is reused)", web.Action)
 	}
@@ -232,7 +232,7 @@ func TestE2EInterruptedApply(t *testing.T) {
 	if len(revs) != 2 {
 		t.Errorf("web has %d revisions, want 2 (old + one registered)", len(revs))
 	}
-	if got := e.serviceTaskDef("web-svc"); got != revs[len(revs)-1] || res.Families[0].Registered != got {
+	if got := e.serviceTaskDef("web-svc"); got != revs[len(revs)-1] || res.Resources[0].Registered != got {
 		t.Errorf("web-svc runs %s, want %s", got, revs[len(revs)-1])
 	}
 }
@@ -249,8 +249,8 @@ func TestE2EApplyReusesConcurrentRegistration(t *testing.T) {
 	if err != nil || res.Err() != nil {
 		t.Fatal(err, res.Err())
 	}
-	if !res.Families[0].Reused || len(e.revisions("web")) != 1 {
-		t.Errorf("stale plan registered again: %+v, %d revisions", res.Families[0], len(e.revisions("web")))
+	if !res.Resources[0].Reused || len(e.revisions("web")) != 1 {
+		t.Errorf("stale plan registered again: %+v, %d revisions", res.Resources[0], len(e.revisions("web")))
 	}
 }
 
@@ -263,8 +263,8 @@ func TestE2EOneFamilyFailureDoesNotStopOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fe *FamilyError
-	if !errors.As(res.Err(), &fe) || fe.Family != "bad" || fe.Op != "register" || fe.Retryable() || !strings.Contains(fe.Error(), "tasks/bad.json") {
+	var fe *ResourceError
+	if !errors.As(res.Err(), &fe) || fe.Key != (ResourceKey{KindTaskDefinition, "bad"}) || fe.Op != "register" || fe.Retryable() || !strings.Contains(fe.Error(), "tasks/bad.json") {
 		t.Fatalf("error %v, want a non-retryable register error for tasks/bad.json", res.Err())
 	}
 	for _, f := range []string{"web", "edge"} {
@@ -286,8 +286,8 @@ func TestE2EPrune(t *testing.T) {
 		t.Errorf("prune with nothing desired: %v", err)
 	}
 	plan, res := mustSync(t, e.reconciler(WithPrune(true)), []Desired{def(t, "web", "nginx:1", "")})
-	if plan.Count()[ActionPrune] != 1 || len(res.Families) != 2 {
-		t.Fatalf("plan %+v", plan.Families)
+	if plan.Count()[ActionPrune] != 1 || len(res.Resources) != 2 {
+		t.Fatalf("plan %+v", plan.Resources)
 	}
 	out, err := e.client.DescribeTaskDefinition(t.Context(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("gone:1")})
 	if err != nil || out.TaskDefinition.Status != types.TaskDefinitionStatusInactive {

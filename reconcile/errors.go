@@ -8,30 +8,30 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// FamilyError is one family's failure in Apply. Other families go on.
-type FamilyError struct {
-	Family     string
+// ResourceError is one resource's failure in Apply. Other resources go on.
+type ResourceError struct {
+	Key        ResourceKey
 	SourcePath string
-	Op         string // register, update-service, deregister, describe
+	Op         string // register, update-service, deregister, ...
 	Err        error
 }
 
-func (e *FamilyError) Error() string {
-	prefix := "family " + e.Family
+func (e *ResourceError) Error() string {
+	prefix := e.Key.Kind.Noun() + " " + e.Key.Name
 	if e.SourcePath != "" {
 		prefix = e.SourcePath + ": " + prefix
 	}
 	return fmt.Sprintf("%s: %s: %v", prefix, e.Op, e.Err)
 }
 
-func (e *FamilyError) Unwrap() error { return e.Err }
+func (e *ResourceError) Unwrap() error { return e.Err }
 
 // Retryable reports whether running again may succeed without a change in Git: ECS
 // throttled past the SDK's retries, a server error, or a timeout. Client errors (an
 // invalid definition, a missing service) need a person.
-func (e *FamilyError) Retryable() bool { return Retryable(e.Err) }
+func (e *ResourceError) Retryable() bool { return Retryable(e.Err) }
 
-// Retryable classifies an ECS error; see FamilyError.Retryable.
+// Retryable classifies an ECS error; see ResourceError.Retryable.
 func Retryable(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true

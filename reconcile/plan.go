@@ -28,13 +28,17 @@ type PlanOptions struct {
 	Prune bool
 }
 
-// PlanResult is the outcome of [Plan]: one entry per family, sorted by family name.
+// PlanResult is the outcome of [Plan]: one entry per resource, sorted by kind, then name
+// (gitops-engine keys its sync by resource the same way).
 type PlanResult struct {
-	Families []FamilyPlan `json:"families"`
+	Resources []ResourcePlan `json:"resources"`
 }
 
-// FamilyPlan is the plan for one family.
-type FamilyPlan struct {
+// ResourcePlan is the plan for one resource: a task-definition family, or a service.
+type ResourcePlan struct {
+	Kind ResourceKind `json:"kind"`
+	Name string       `json:"name"` // the family, or the service name
+	// Family is the task-definition family the resource is, or runs.
 	Family      string   `json:"family"`
 	SourcePath  string   `json:"sourcePath,omitempty"`
 	Action      Action   `json:"action"`
@@ -62,12 +66,12 @@ type ServiceUpdate struct {
 }
 
 // Diff returns the field diff behind a register action (nil for the others).
-func (f *FamilyPlan) Diff() *FieldDiff { return f.diff }
+func (f *ResourcePlan) Diff() *FieldDiff { return f.diff }
 
 // HasChanges reports whether applying the plan would change anything: the command exits 1
 // for a pending plan and 0 for an empty one.
 func (p *PlanResult) HasChanges() bool {
-	for _, f := range p.Families {
+	for _, f := range p.Resources {
 		if f.Action != ActionNoop {
 			return true
 		}
@@ -75,10 +79,26 @@ func (p *PlanResult) HasChanges() bool {
 	return false
 }
 
-// Count returns the number of families per action.
+// Key identifies the resource.
+func (f *ResourcePlan) Key() ResourceKey { return ResourceKey{Kind: f.Kind, Name: f.Name} }
+
+// Resource returns the plan of the resource key, or nil (also for a nil plan).
+func (p *PlanResult) Resource(k ResourceKey) *ResourcePlan {
+	if p == nil {
+		return nil
+	}
+	for i := range p.Resources {
+		if p.Resources[i].Key() == k {
+			return &p.Resources[i]
+		}
+	}
+	return nil
+}
+
+// Count returns the number of resources per action.
 func (p *PlanResult) Count() map[Action]int {
 	n := map[Action]int{}
-	for _, f := range p.Families {
+	for _, f := range p.Resources {
 		n[f.Action]++
 	}
 	return n
@@ -113,15 +133,15 @@ func Plan(desired []Desired, live *Live, opts PlanOptions) (*PlanResult, error) 
 	want := map[string]bool{}
 	for _, d := range desired {
 		want[d.Family] = true
-		p.Families = append(p.Families, planFamily(d, live.Families[d.Family], servicesByFamily[d.Family]))
+		p.Resources = append(p.Resources, planTaskDefinition(d, live.Families[d.Family], servicesByFamily[d.Family]))
 	}
 	if opts.Prune {
 		for name, lf := range live.Families {
 			if want[name] || !lf.Latest.Managed() {
 				continue
 			}
-			fp := FamilyPlan{
-				Family: name, Action: ActionPrune, LatestARN: lf.Latest.ARN,
+			fp := ResourcePlan{
+				Kind: KindTaskDefinition, Name: name, Family: name, Action: ActionPrune, LatestARN: lf.Latest.ARN,
 				SourcePath: lf.Latest.Tags[TagSource],
 				Reason:     "managed by taskward, no longer in Git",
 				Deregister: slices.Clone(lf.Active),
@@ -132,10 +152,10 @@ func Plan(desired []Desired, live *Live, opts PlanOptions) (*PlanResult, error) 
 			for _, s := range servicesByFamily[name] {
 				fp.Notes = append(fp.Notes, fmt.Sprintf("service %s still runs %s; deregistering does not stop it", s.Name, s.TaskDefinition))
 			}
-			p.Families = append(p.Families, fp)
+			p.Resources = append(p.Resources, fp)
 		}
 	}
-	slices.SortFunc(p.Families, func(a, b FamilyPlan) int { return strings.Compare(a.Family, b.Family) })
+	slices.SortFunc(p.Resources, func(a, b ResourcePlan) int { return a.Key().Compare(b.Key()) })
 	return p, nil
 }
 
@@ -170,9 +190,9 @@ func familyOf(def *ojson.Value) string {
 	return def.Get("family").StringOr("")
 }
 
-func planFamily(d Desired, lf *LiveFamily, services []Service) FamilyPlan {
+func planTaskDefinition(d Desired, lf *LiveFamily, services []Service) ResourcePlan {
 	reduced := Reduce(d.Definition)
-	fp := FamilyPlan{Family: d.Family, SourcePath: d.SourcePath, ContentHash: hashReduced(reduced), desired: d.Definition}
+	fp := ResourcePlan{Kind: KindTaskDefinition, Name: d.Family, Family: d.Family, SourcePath: d.SourcePath, ContentHash: hashReduced(reduced), desired: d.Definition}
 	var target string
 	switch {
 	case lf == nil || lf.Latest == nil:
@@ -226,12 +246,17 @@ func planFamily(d Desired, lf *LiveFamily, services []Service) FamilyPlan {
 func (p *PlanResult) WriteText(w io.Writer, color bool) error {
 	var b strings.Builder
 	noop := 0
-	for _, f := range p.Families {
+	for _, f := range p.Resources {
 		if f.Action == ActionNoop {
 			noop++
 			continue
 		}
-		fmt.Fprintf(&b, "%s %s", f.Action, f.Family)
+		// Task definitions keep the short form the output always had: "register web".
+		if f.Kind == KindTaskDefinition {
+			fmt.Fprintf(&b, "%s %s", f.Action, f.Name)
+		} else {
+			fmt.Fprintf(&b, "%s %s %s", f.Action, f.Kind.Noun(), f.Name)
+		}
 		if f.SourcePath != "" {
 			fmt.Fprintf(&b, " (%s)", f.SourcePath)
 		}

@@ -126,7 +126,7 @@ func TestPlan(t *testing.T) {
 				t.Errorf("Plan modified its inputs")
 			}
 			got := map[string]Action{}
-			for _, f := range p.Families {
+			for _, f := range p.Resources {
 				got[f.Family] = f.Action
 				var names []string
 				for _, u := range f.ServiceUpdates {
@@ -179,7 +179,7 @@ func TestPlanPruneDeregistersEveryActiveRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range p.Families {
+	for _, f := range p.Resources {
 		if f.Family == "old" && !slices.Equal(f.Deregister, []string{arnPrefix + "old:2", arnPrefix + "old:1"}) {
 			t.Errorf("deregister %v", f.Deregister)
 		}

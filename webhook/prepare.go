@@ -12,24 +12,13 @@ import (
 // Planner computes the reconcile plan of a desired set against live ECS.
 type Planner func(ctx context.Context, desired []reconcile.Desired) (*reconcile.PlanResult, error)
 
-// PlannerFor plans with rec: its Live read (cached by ARN) and its Plan options (prune).
+// PlannerFor plans with rec through the pipeline apply runs (reconcile.SyncClusters, as a
+// dry run): its Live read (cached by ARN) and its Plan options (prune).
 func PlannerFor(rec *reconcile.Reconciler) Planner {
 	return func(ctx context.Context, desired []reconcile.Desired) (*reconcile.PlanResult, error) {
-		live, err := rec.Live(ctx, desired)
-		if err != nil {
-			return nil, err
-		}
-		return rec.Plan(desired, live)
+		cs := reconcile.SyncClusters(ctx, []*reconcile.Reconciler{rec}, desired, true)[0]
+		return cs.Plan, cs.Err
 	}
-}
-
-// DesiredOf turns rendered task definitions into reconcile's desired set.
-func DesiredOf(rendered []*manifests.Rendered) []reconcile.Desired {
-	out := make([]reconcile.Desired, 0, len(rendered))
-	for _, rd := range rendered {
-		out = append(out, reconcile.Desired{Family: rd.Family, SourcePath: rd.Path, Definition: rd.Doc})
-	}
-	return out
 }
 
 // ClusterPlanner plans against one cluster.
@@ -85,46 +74,34 @@ func Prepare(ctx context.Context, fsys fs.FS, opts ...PrepareOption) *ReviewInpu
 		f(&o)
 	}
 	in := &ReviewInput{}
-	repo, probs := manifests.Load(fsys)
-	in.Problems = append(in.Problems, probs...)
-	if repo == nil {
+	prep := reconcile.Prepare(ctx, fsys, o.images)
+	in.Problems, in.Rendered = prep.Problems, prep.Rendered
+	switch {
+	case prep.Repo == nil:
 		in.Tasks = parseTasksAlone(fsys)
 		in.PlanNote = "no plan: the repo does not load"
 		return in
+	case ctx.Err() != nil:
+		in.Tasks = prep.Repo.Tasks
+		in.PlanNote = "no plan: " + ctx.Err().Error()
+		return in
 	}
-	in.Tasks = repo.Tasks
-	in.Policies = len(repo.Policies)
-	r := manifests.NewRenderer(repo.Config, repo.Policies, manifests.WithImageSource(o.images))
-	failed := false
-	for _, td := range repo.Tasks {
-		if err := ctx.Err(); err != nil {
-			in.PlanNote = "no plan: " + err.Error()
-			return in
-		}
-		rd, ps := r.Render(ctx, td)
-		in.Problems = append(in.Problems, ps...)
-		if rd == nil {
-			failed = true
-			continue
-		}
-		in.Rendered = append(in.Rendered, rd)
-	}
-	in.Problems.Sort()
-	if failed {
+	in.Tasks = prep.Repo.Tasks
+	in.Policies = len(prep.Repo.Policies)
+	if prep.Err() != nil {
 		in.PlanNote = "no plan: not every task definition renders"
 		return in
 	}
 	planners := o.planners
 	if o.plannersFor != nil {
-		planners = append(planners, o.plannersFor(repo.Config.Clusters)...)
+		planners = append(planners, o.plannersFor(prep.Clusters())...)
 	}
 	if len(planners) == 0 {
 		in.PlanNote = "no plan: live ECS not consulted"
 		return in
 	}
-	desired := DesiredOf(in.Rendered)
 	for _, cp := range planners {
-		plan, err := cp.Plan(ctx, desired)
+		plan, err := cp.Plan(ctx, prep.Desired)
 		in.Plans = append(in.Plans, ClusterPlan{Cluster: cp.Cluster, Plan: plan, Err: err})
 	}
 	return in

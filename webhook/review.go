@@ -194,7 +194,7 @@ const maxChangedPaths = 8
 
 func summarizePlan(p *reconcile.PlanResult) *PlanSummary {
 	ps := &PlanSummary{}
-	for _, f := range p.Families {
+	for _, f := range p.Resources {
 		item := PlanItem{Family: f.Family, Source: f.SourcePath}
 		switch f.Action {
 		case reconcile.ActionNoop:

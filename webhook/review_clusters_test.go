@@ -32,11 +32,11 @@ func planners(client *ecs.Client, clusters ...string) PrepareOption {
 // applyRepo applies what edits of the example repo render to, with cluster's services.
 func applyRepo(t *testing.T, client *ecs.Client, cluster string, edits map[string]func(string) string) {
 	t.Helper()
-	in := Prepare(context.Background(), exampleRepo(t, edits))
-	if len(in.Problems.Errors()) > 0 {
-		t.Fatalf("example does not render: %v", in.Problems)
+	prep := reconcile.Prepare(context.Background(), exampleRepo(t, edits), nil)
+	if prep.Err() != nil {
+		t.Fatalf("example does not render: %v", prep.Err())
 	}
-	if _, _, err := reconcile.New(client, reconcile.WithCluster(cluster)).Sync(context.Background(), DesiredOf(in.Rendered), false); err != nil {
+	if _, _, err := reconcile.New(client, reconcile.WithCluster(cluster)).Sync(context.Background(), prep.Desired, false); err != nil {
 		t.Fatal(err)
 	}
 }

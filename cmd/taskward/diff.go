@@ -10,12 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/go-git/go-git/v5"
 	"github.com/spf13/pflag"
 
-	"github.com/taskward/taskward/manifests"
 	"github.com/taskward/taskward/reconcile"
 )
 
@@ -23,9 +20,10 @@ import (
 type syncFlags struct {
 	renderFlags
 	ecsFlags
-	repo   string
-	output string
-	commit string
+	repo     string
+	output   string
+	commit   string
+	waitPoll time.Duration
 }
 
 func (f *syncFlags) add(fs *pflag.FlagSet) {
@@ -37,28 +35,15 @@ func (f *syncFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.commit, "commit", "", "git commit `SHA` recorded in the taskward.dev/commit tag (default: the repo's HEAD, when it is a checkout)")
 }
 
-// desiredFromRepo loads and renders the repo into reconcile's input.
-func desiredFromRepo(ctx context.Context, env *cmdEnv, f *syncFlags) (*manifests.Repo, []reconcile.Desired, int) {
-	repo, probs := manifests.LoadDir(f.repo)
-	printProblems(env.stderr, probs)
-	if repo == nil {
-		return nil, nil, exitError
+// prepareRepo runs load → render → desired on --repo, printing every problem. nil when
+// the repo is broken (exit 2, as everywhere).
+func prepareRepo(ctx context.Context, env *cmdEnv, f *syncFlags) *reconcile.Prepared {
+	p := reconcile.PrepareDir(ctx, f.repo, f.imageSource(ctx))
+	printProblems(env.stderr, p.Problems)
+	if p.Err() != nil {
+		return nil
 	}
-	r := manifests.NewRenderer(repo.Config, repo.Policies, manifests.WithImageSource(f.imageSource(ctx)))
-	rendered, probs := r.RenderAll(ctx, repo.Tasks)
-	printProblems(env.stderr, probs)
-	if rendered == nil {
-		return nil, nil, exitError
-	}
-	return repo, toDesired(rendered), exitOK
-}
-
-func toDesired(rendered []*manifests.Rendered) []reconcile.Desired {
-	out := make([]reconcile.Desired, len(rendered))
-	for i, rd := range rendered {
-		out[i] = reconcile.Desired{Family: rd.Family, SourcePath: rd.Path, Definition: rd.Doc}
-	}
-	return out
+	return p
 }
 
 // headCommit returns the HEAD commit of the Git checkout holding dir, or "".
@@ -87,21 +72,25 @@ func cliLogger(env *cmdEnv) *slog.Logger {
 	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// clusterSync is one cluster's diff or apply. With several clusters, --output json prints
-// {"clusters": [clusterSync, ...]}; with one it keeps the {"plan", "apply"} it always had.
+// clusterSync is one cluster's diff or apply as --output json prints it. With several
+// clusters, it prints {"clusters": [clusterSync, ...]}; with one, the {"plan", "apply"}
+// it always had.
 type clusterSync struct {
-	Cluster string                 `json:"cluster"`
-	Plan    *reconcile.PlanResult  `json:"plan"`
-	Apply   *reconcile.ApplyResult `json:"apply,omitempty"`
-	Error   string                 `json:"error,omitempty"`
-
-	err error // reading live state or planning failed, or a family's apply did
+	*reconcile.ClusterSync
+	Error string `json:"error,omitempty"`
 }
 
 // writeSyncJSON prints the results: the plan and apply of the only cluster as before, or
 // one entry per cluster, each naming its cluster. A single cluster whose live state could
 // not be read prints nothing (the error is on stderr), as before.
-func writeSyncJSON(w io.Writer, results []*clusterSync) error {
+func writeSyncJSON(w io.Writer, syncs []*reconcile.ClusterSync) error {
+	results := make([]*clusterSync, len(syncs))
+	for i, cs := range syncs {
+		results[i] = &clusterSync{ClusterSync: cs}
+		if err := cs.Failed(); err != nil {
+			results[i].Error = err.Error()
+		}
+	}
 	var v any
 	switch {
 	case len(results) > 1:
@@ -130,10 +119,10 @@ func writePlanText(w io.Writer, plan *reconcile.PlanResult, res *reconcile.Apply
 		return err
 	}
 	if res != nil {
-		for _, f := range res.Families {
+		for _, f := range res.Resources {
 			switch {
 			case f.Err != nil:
-				fmt.Fprintf(w, "FAILED %s: %v\n", f.Family, f.Err)
+				fmt.Fprintf(w, "FAILED %s: %v\n", f.Name, f.Err)
 			case f.Action == reconcile.ActionNoop, f.Action == reconcile.ActionUpdateService:
 				// update-service registers nothing: Registered is the revision it already had.
 			case f.Reused:
@@ -173,7 +162,9 @@ func init() {
 			f.add(fs)
 			prune := fs.Bool("prune", false, "deregister taskward-managed families the repo no longer has (never when the repo renders to nothing)")
 			dry := fs.Bool("dry-run", false, "plan only, change nothing (exit 1 when changes are pending, like diff)")
-			wait := fs.Bool("wait", false, "wait until the updated services are stable")
+			wait := fs.Bool("wait", false, "wait until the updated services' rollouts complete; exit 2 naming ECS's reason when one fails or is rolled back")
+			fs.DurationVar(&f.waitPoll, "wait-interval", 6*time.Second, "time between checks of --wait")
+			_ = fs.MarkHidden("wait-interval")
 			return func(ctx context.Context, env *cmdEnv, args []string) int {
 				return runSync(ctx, env, &f, *prune, *dry, *wait)
 			}
@@ -189,12 +180,13 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 		fmt.Fprintf(env.stderr, "--output %q: use text or json\n", f.output)
 		return exitError
 	}
-	repo, desired, code := desiredFromRepo(ctx, env, f)
-	if repo == nil {
-		return code
+	prep := prepareRepo(ctx, env, f)
+	if prep == nil {
+		return exitError
 	}
+	cfg := prep.Repo.Config
 	log := cliLogger(env)
-	client, done, err := f.client(ctx, log, repo.Config.DeclaredRegion(), repo.Config.Clusters)
+	client, done, err := f.client(ctx, log, cfg.DeclaredRegion(), cfg.Clusters)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "taskward: %v\n", err)
 		return exitError
@@ -204,7 +196,7 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 	if commit == "" {
 		commit = headCommit(f.repo)
 	}
-	clusters := f.clustersOr(repo.Config.Clusters)
+	clusters := f.clustersOr(cfg.Clusters)
 	multi := len(clusters) > 1
 	// prefix names the cluster in errors when there are several.
 	prefix := func(cluster string) string {
@@ -213,24 +205,19 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 		}
 		return ""
 	}
-
-	// One cluster after another, in the repo's order, sharing the client: task definitions
-	// belong to the region, so the first cluster registers a changed family and the next
-	// ones find that revision by its content hash and only move their own services. Run
-	// concurrently, two clusters could both register it.
-	results := make([]*clusterSync, len(clusters))
-	for i, cluster := range clusters {
-		rec := reconcile.New(client, reconcile.WithPrune(prune), reconcile.WithCluster(cluster),
-			reconcile.WithCommit(commit), reconcile.WithLogger(log))
-		cs := &clusterSync{Cluster: cluster}
-		cs.Plan, cs.Apply, cs.err = rec.Sync(ctx, desired, dryRun)
-		results[i] = cs
+	var recs []*reconcile.Reconciler
+	for _, cl := range clusters {
+		recs = append(recs, reconcile.New(client, reconcile.WithPrune(prune), reconcile.WithCluster(cl),
+			reconcile.WithCommit(commit), reconcile.WithLogger(log)))
+	}
+	results := reconcile.SyncClusters(ctx, recs, prep.Desired, dryRun)
+	for i, cs := range results {
 		if f.output == "text" {
 			if multi {
 				if i > 0 {
 					fmt.Fprintln(env.stdout)
 				}
-				fmt.Fprintf(env.stdout, "==> cluster %s <==\n", cluster)
+				fmt.Fprintf(env.stdout, "==> cluster %s <==\n", cs.Cluster)
 			}
 			if cs.Plan != nil {
 				if werr := writePlanText(env.stdout, cs.Plan, cs.Apply); werr != nil {
@@ -239,13 +226,8 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 				}
 			}
 		}
-		if cs.err != nil {
-			fmt.Fprintf(env.stderr, "taskward: %s%s\n", prefix(cluster), ecsErrorHint(cs.err))
-		} else if cs.Apply != nil {
-			cs.err = cs.Apply.Err() // printed as FAILED lines
-		}
-		if cs.err != nil {
-			cs.Error = cs.err.Error()
+		if cs.Err != nil { // per-resource failures are the FAILED lines
+			fmt.Fprintf(env.stderr, "taskward: %s%s\n", prefix(cs.Cluster), ecsErrorHint(cs.Err))
 		}
 	}
 	if f.output == "json" {
@@ -254,14 +236,12 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 			return exitError
 		}
 	}
-	// As with one cluster, a cluster whose apply failed is not waited for.
 	if wait && !dryRun {
-		for _, cs := range results {
-			if cs.err != nil || cs.Apply == nil {
-				continue
-			}
-			if cs.err = waitStable(ctx, client, cs.Cluster, cs.Apply); cs.err != nil {
-				fmt.Fprintf(env.stderr, "taskward: %s%v\n", prefix(cs.Cluster), cs.err)
+		// A cluster whose apply failed is not waited for; a failed or rolled-back rollout
+		// fails its cluster, naming ECS's reason.
+		if err := reconcile.WaitClusters(ctx, client, results, reconcile.WaitOptions{Poll: f.waitPoll}); err != nil {
+			for _, e := range unjoin(err) {
+				fmt.Fprintf(env.stderr, "taskward: %v\n", e)
 			}
 		}
 	}
@@ -269,7 +249,7 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 	var failed []string
 	changes := false
 	for _, cs := range results {
-		if cs.err != nil {
+		if cs.Failed() != nil {
 			failed = append(failed, cs.Cluster)
 		}
 		changes = changes || (cs.Plan != nil && cs.Plan.HasChanges())
@@ -286,20 +266,10 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 	return exitOK
 }
 
-func waitStable(ctx context.Context, client *ecs.Client, cluster string, res *reconcile.ApplyResult) error {
-	var services []string
-	for _, f := range res.Families {
-		services = append(services, f.UpdatedServices...)
+// unjoin splits an errors.Join error into its parts, one line each.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
 	}
-	if len(services) == 0 {
-		return nil
-	}
-	w := ecs.NewServicesStableWaiter(client)
-	for i := 0; i < len(services); i += 10 { // DescribeServices takes 10 at a time
-		batch := services[i:min(i+10, len(services))]
-		if err := w.Wait(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch}, 15*time.Minute); err != nil {
-			return fmt.Errorf("waiting for services to be stable: %w", err)
-		}
-	}
-	return nil
+	return []error{err}
 }

@@ -112,10 +112,11 @@ type syncJSON struct {
 	Clusters []struct {
 		Cluster string `json:"cluster"`
 		Plan    *struct {
-			Families []struct {
-				Family string `json:"family"`
+			Resources []struct {
+				Kind   string `json:"kind"`
+				Name   string `json:"name"`
 				Action string `json:"action"`
-			} `json:"families"`
+			} `json:"resources"`
 		} `json:"plan"`
 		Error string `json:"error"`
 	} `json:"clusters"`
@@ -216,8 +217,10 @@ func TestDiffPerCluster(t *testing.T) {
 	}
 	actions := map[string]string{}
 	for _, c := range got.Clusters {
-		for _, fam := range c.Plan.Families {
-			actions[c.Cluster+"/"+fam.Family] = fam.Action
+		for _, r := range c.Plan.Resources {
+			if r.Kind == "task-definition" {
+				actions[c.Cluster+"/"+r.Name] = r.Action
+			}
 		}
 	}
 	if got.Clusters[0].Cluster != "alpha" || got.Clusters[1].Cluster != "beta" ||
