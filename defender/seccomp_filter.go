@@ -54,11 +54,11 @@ var refusedSyscalls = map[uint]string{
 }
 
 // syncSignalNumbers are the signals the Go runtime takes for a fault of its own (SIGSEGV,
-// SIGBUS, SIGFPE: a panic; SIGILL, SIGTRAP, SIGSYS: a crash; SIGABRT) unless their si_code
-// says they were sent by kill or tgkill (runtime/signal_unix.go, sighandler;
+// SIGBUS, SIGFPE: a panic; SIGILL, SIGTRAP, SIGSYS, SIGSTKFLT: a crash; SIGABRT) unless
+// their si_code says they were sent by kill or tgkill (runtime/signal_unix.go, sighandler;
 // runtime/os_linux.go, sigFromUser). The defender drains those (ignoreSyncSignals); the
 // filter refuses every other way to send them.
-var syncSignalNumbers = []uint32{uint32(unix.SIGSEGV), uint32(unix.SIGBUS), uint32(unix.SIGFPE), uint32(unix.SIGILL), uint32(unix.SIGTRAP), uint32(unix.SIGSYS), uint32(unix.SIGABRT)}
+var syncSignalNumbers = []uint32{uint32(unix.SIGSEGV), uint32(unix.SIGBUS), uint32(unix.SIGFPE), uint32(unix.SIGILL), uint32(unix.SIGTRAP), uint32(unix.SIGSYS), uint32(unix.SIGABRT), uint32(unix.SIGSTKFLT)}
 
 // filterProgram returns the seccomp filter installed in the stage, for this architecture
 // and mechanism. Each rule is a self-contained block of instructions with relative jumps

@@ -9,8 +9,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/taskward/taskward/defender"
 )
 
 // The defender's own robustness against the program it supervises: it must not be
@@ -28,12 +33,12 @@ func ownRootfs(t *testing.T, l *lab) string {
 }
 
 // syncSignals are the signals the Go runtime treats as a fault of its own (SIGSEGV,
-// SIGBUS, SIGFPE: a panic; SIGILL, SIGTRAP, SIGSYS, SIGABRT: a crash) unless it knows they
-// came from another process, by number.
+// SIGBUS, SIGFPE: a panic; SIGILL, SIGTRAP, SIGSYS, SIGABRT, SIGSTKFLT: a crash) unless it
+// knows they came from another process, by number.
 var syncSignals = []struct {
 	name string
 	num  int
-}{{"SEGV", 11}, {"BUS", 7}, {"ABRT", 6}, {"ILL", 4}, {"FPE", 8}, {"TRAP", 5}, {"SYS", 31}}
+}{{"SEGV", 11}, {"BUS", 7}, {"ABRT", 6}, {"ILL", 4}, {"FPE", 8}, {"TRAP", 5}, {"SYS", 31}, {"STKFLT", 16}}
 
 // TestSignalsToTheDefender: the program, as root, sends every synchronous signal to PID 1
 // (the defender) in each way a process can: kill(2) (SI_USER), tgkill(2) (SI_TKILL),
@@ -87,6 +92,38 @@ func TestSignalsToTheDefender(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestEverySignalToTheDefender: kill(1, N) from the program for every signal but those
+// the defender forwards to the program (which then exits, as it would under tini), SIGKILL
+// and SIGSTOP (which the kernel keeps from init): the defender survives each and keeps
+// enforcing.
+func TestEverySignalToTheDefender(t *testing.T) {
+	forwarded := map[int]bool{int(unix.SIGKILL): true, int(unix.SIGSTOP): true}
+	for _, s := range defender.ForwardedSignals {
+		forwarded[int(s.(syscall.Signal))] = true
+	}
+	var script strings.Builder
+	for n := 1; n <= 64; n++ {
+		if !forwarded[n] {
+			fmt.Fprintf(&script, "kill -%d 1; sleep 0.02; echo SENT-%d\n", n, n)
+		}
+	}
+	script.WriteString("apk add curl; echo APK-RC=$?\n")
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		c := startApp(t, l, spec{args: app("/bin/sh", "-c", script.String()), env: []string{defaultPolicyEnv}})
+		code := c.wait(60 * time.Second)
+		out := c.stdout.String()
+		for n := 1; n <= 64; n++ {
+			if !forwarded[n] && !strings.Contains(out, fmt.Sprintf("SENT-%d\n", n)) {
+				t.Fatalf("the program did not get past signal %d: exit %d, stderr:\n%s", n, code, c.stderr.String())
+			}
+		}
+		if code != 0 || !strings.Contains(out, "APK-RC=126") {
+			t.Fatalf("exit %d, output %q", code, out)
+		}
+	})
 }
 
 // TestPasswdFIFO: the program replaces /etc/passwd (which events read to name users) by a
