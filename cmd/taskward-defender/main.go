@@ -127,7 +127,8 @@ func runCmd(args []string, stderr io.Writer) int {
 			if m, err := defender.FetchTaskMetadata(context.Background(), uri); err == nil {
 				rep.SetMetadata(m)
 			} else {
-				fmt.Fprintf(stderr, "taskward-defender: %v (events will lack task fields)\n", err)
+				// On a line of its own: the program may be writing to the same stderr by now.
+				fmt.Fprintf(stderr, "\ntaskward-defender: %v (events will lack task fields)\n", err)
 			}
 		}()
 	}
