@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -32,10 +31,12 @@ type execCall struct {
 
 // approval is what a tracee was allowed to become: checked at PTRACE_EVENT_EXEC.
 type approval struct {
-	dev, ino uint64 // the file the kernel must map: the program, or its final interpreter
-	cmdline  []byte // the expected /proc/PID/cmdline, at most maxCmdline bytes
-	prefix   bool   // cmdline is only a prefix (argv was truncated when read)
-	path     string
+	// ev is the file the kernel must map (the program, or its final interpreter): its
+	// identity and content evidence (size, mtime, ctime) when it was decided.
+	ev      evidence
+	cmdline []byte // the expected /proc/PID/cmdline, at most maxCmdline bytes
+	prefix  bool   // cmdline is only a prefix (argv was truncated when read)
+	path    string
 	// Prepared at the seccomp stop, once the tracee is on its way into the exec (prepare):
 	// an O_PATH descriptor of /proc/TID and an open /proc/TID/cmdline, which reads the
 	// arguments of whatever image the task runs when it is read; -1 when missing.
@@ -96,7 +97,7 @@ func (c *execCall) kernelFilename() string {
 //
 // sharedRoot, when not -1, is a descriptor of the tracee's root (the defender's own, shared
 // with every tracee until one changes it): paths are resolved under it without /proc.
-func decideExec(p *policy.Policy, c *execCall, start time.Time, sharedRoot int) verdict {
+func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int) verdict {
 	r := newResolver(c.pid, c.tid)
 	if sharedRoot >= 0 {
 		r.sharedRoot, r.rootView = sharedRoot, "/"
@@ -112,7 +113,8 @@ func decideExec(p *policy.Policy, c *execCall, start time.Time, sharedRoot int) 
 	var socks *[2]bool
 	best := verdict{decision: policy.Decision{Effect: policy.Off}}
 	for depth := 0; ; depth++ {
-		e := &policy.Exec{Path: f.Path, Invoked: f.Invoked, Argv: argv, Drift: driftOf(f, start)}
+		df := drift.Of(f)
+		e := &policy.Exec{Path: f.Path, Invoked: f.Invoked, Argv: argv, Drift: df.Kind, DriftDetail: df.Detail}
 		if rank(p.ReverseShell) > 0 && isShellExec(e) { // the sockets matter only to that rule
 			if socks == nil {
 				socks = &[2]bool{isSocket(c.pid, 0), isSocket(c.pid, 1)}
@@ -144,7 +146,7 @@ func decideExec(p *policy.Policy, c *execCall, start time.Time, sharedRoot int) 
 		}
 		argv, name, f = nargv, interp, next
 	}
-	best.approval = &approval{dev: f.Dev, ino: f.Ino, path: f.Path, prefix: c.truncated}
+	best.approval = &approval{ev: f.ev, path: f.Path, prefix: c.truncated}
 	best.approval.cmdline = joinCmdline(argv)
 	return best
 }
@@ -159,20 +161,6 @@ func rank(e policy.Effect) int {
 		return 1
 	}
 	return 0
-}
-
-// driftOf classifies a program file that did not come with the image (DESIGN.md decision
-// 5): a memfd, a deleted file, or one whose inode changed (ctime) after the defender started.
-func driftOf(f *file, start time.Time) policy.DriftKind {
-	switch {
-	case strings.HasPrefix(f.Path, "/memfd:"):
-		return policy.Memfd
-	case f.Nlink == 0 || strings.HasSuffix(f.Path, " (deleted)"):
-		return policy.Deleted
-	case f.Ctime.After(start):
-		return policy.Modified
-	}
-	return policy.NoDrift
 }
 
 // isShellExec reports whether any name the policy checks is a shell, so that the sockets
@@ -252,9 +240,9 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 			return false, "cannot stat /proc/PID/exe: " + err.Error()
 		}
 	}
-	if st.Dev != a.dev || st.Ino != a.ino {
+	if d := a.ev.differs(evidenceOf(&st)); d != "" {
 		exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
-		return false, "program changed between check and exec: approved " + a.path + ", running " + exe
+		return false, "program changed between check and exec: approved " + a.path + ", running " + exe + ": approved " + d
 	}
 	// One read is enough: procfs copies the whole requested range of the argument area
 	// (fs/proc/base.c, get_mm_cmdline), and a short read could only make the comparison

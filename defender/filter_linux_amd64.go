@@ -18,3 +18,19 @@ func archRules() []bpf.Instruction {
 		bpf.RetConstant{Val: retKill},
 	}
 }
+
+// archTimesArgs describes amd64's older time-setting calls (see timesArgs).
+func archTimesArgs(nr int) (pathArg, timesArg int, dirfd, flags bool, enc timesEncoding, ok bool) {
+	switch nr {
+	case unix.SYS_FUTIMESAT:
+		return 1, 2, true, false, encTimeval, true
+	case unix.SYS_UTIMES:
+		return 0, 1, false, false, encTimeval, true
+	case unix.SYS_UTIME:
+		return 0, 1, false, false, encUtimbuf, true
+	}
+	return 0, 0, false, false, 0, false
+}
+
+// timesCalls are the calls that set a file's times on amd64 (see times_linux.go).
+var timesCalls = []int{unix.SYS_UTIMENSAT, unix.SYS_FUTIMESAT, unix.SYS_UTIMES, unix.SYS_UTIME}

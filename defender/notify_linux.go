@@ -221,7 +221,14 @@ func (s *supervisor) onNotify(listener int) {
 	}
 	tid, nr, args := int(req.pid), int(req.data.nr), req.data.args
 	if nr != unix.SYS_EXECVE && nr != unix.SYS_EXECVEAT {
-		// The other rules hand calls over only to be refused, or, for root changes, noted.
+		// The other rules hand calls over only to be refused, or, for root changes, noted,
+		// or, for time-setting calls, clamped.
+		if isTimesCall(nr) {
+			// What was read belongs to the caller only if it still waits in the call.
+			a := s.drift.onTimesCall(tid, nr, args, s.root(), func() bool { return notifValid(listener, req.id) })
+			notifRespond(listener, req.id, a.errno, a.cont)
+			return
+		}
 		if changesRoot(nr, args[0]) {
 			s.rootChanged = true // before the call runs: see onExecCall
 			notifRespond(listener, req.id, 0, true)

@@ -25,10 +25,11 @@ type file struct {
 	Dev, Ino   uint64
 	Nlink      uint64
 	Mode       uint32
-	Ctime      time.Time
-	ViaFD      bool   // reached through a descriptor (execveat dirfd, /proc/PID/fd/N)
-	header     []byte // the file's first bytes, to detect "#!" scripts; nil if unreadable
-	hostTarget string // the path the defender opens the file by
+	Mtime      time.Time
+	ev         evidence // identity and content evidence, checked again at PTRACE_EVENT_EXEC
+	ViaFD      bool     // reached through a descriptor (execveat dirfd, /proc/PID/fd/N)
+	header     []byte   // the file's first bytes, to detect "#!" scripts; nil if unreadable
+	hostTarget string   // the path the defender opens the file by
 }
 
 // resolver resolves paths the way the kernel's path walk does for one tracee: relative to
@@ -334,7 +335,7 @@ func describe(fd int, p string, viaFD, readable bool) (*file, error) {
 	}
 	f := &file{
 		Path: p, Invoked: p, Dev: st.Dev, Ino: st.Ino, Nlink: uint64(st.Nlink), Mode: st.Mode,
-		Ctime: time.Unix(st.Ctim.Unix()), ViaFD: viaFD,
+		Mtime: time.Unix(st.Mtim.Unix()), ev: evidenceOf(&st), ViaFD: viaFD,
 	}
 	if readable && st.Mode&unix.S_IFMT == unix.S_IFREG {
 		var buf [256]byte

@@ -42,6 +42,7 @@ const (
 	traceListener     = 5 // seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER): refuse and report
 	traceRootChange   = 6 // chroot, pivot_root, setns, unshare/clone(CLONE_NEWNS): allow, note
 	traceSyncSignal   = 7 // a synchronous signal with a forged si_code: refuse and report
+	traceTimes        = 8 // utimensat and friends: clamp so that no mtime goes before the baseline
 )
 
 // refusedSyscalls names the rule of each refusal-only trace datum, for events.
@@ -139,6 +140,13 @@ func filterProgram(m Mechanism) ([]bpf.RawInstruction, error) {
 	p = append(p, onSyscall(unix.SYS_PIVOT_ROOT, handoff|traceRootChange)...)
 	p = append(p, onSyscall(unix.SYS_SETNS, handoff|traceRootChange)...)
 	p = append(p, onSyscallArgFlag(unix.SYS_UNSHARE, 0, unix.CLONE_NEWNS, handoff|traceRootChange)...)
+
+	// Setting a file's times is the only way to give new content an old mtime, which is
+	// drift's evidence (drift_linux.go): every such call goes to the defender, which clamps
+	// the times and makes the call itself (times_linux.go).
+	for _, nr := range timesCalls {
+		p = append(p, onSyscall(nr, handoff|traceTimes)...)
+	}
 
 	p = append(p, bpf.RetConstant{Val: retAllow})
 	raw, err := bpf.Assemble(p)

@@ -45,12 +45,15 @@ type Config struct {
 	// signal interrupts an exec call waiting for the defender, even after the defender has
 	// read it. For tests of that path on newer kernels.
 	NotifyWithoutKillableWait bool
+	// Baseline is the task's start for drift: a program whose content was written after it
+	// did not come with the image. Zero means TaskBaseline (when install wrote the defender).
+	Baseline time.Time
 }
 
 // supervisor is the state of the tracer loop. It is owned by the tracer thread.
 type supervisor struct {
 	cfg       *Config
-	start     time.Time
+	drift     driftCheck
 	mainPid   int
 	tracees   map[int]struct{}  // every pid/tid seen in a ptrace stop and not yet reaped
 	approvals map[int]*approval // by the tid that made the approved exec call
@@ -117,7 +120,13 @@ func Run(cfg *Config) (int, error) {
 	if self == "" {
 		self = "/proc/self/exe"
 	}
-	s := &supervisor{cfg: cfg, start: time.Now(), tracees: map[int]struct{}{}, approvals: map[int]*approval{}, ownRoot: -1, status: -1}
+	baseline := cfg.Baseline
+	if baseline.IsZero() {
+		if baseline, err = TaskBaseline(); err != nil {
+			return 0, err
+		}
+	}
+	s := &supervisor{cfg: cfg, drift: driftCheck{baseline: baseline}, tracees: map[int]struct{}{}, approvals: map[int]*approval{}, ownRoot: -1, status: -1}
 	// O_CLOEXEC: the stage must not inherit it.
 	if fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
 		s.ownRoot = fd
@@ -166,7 +175,7 @@ func Run(cfg *Config) (int, error) {
 	// PTRACE_EVENT_EXEC. Approve exactly that exec: our own file, with the stage's argv.
 	var st unix.Stat_t
 	if err := unix.Stat(self, &st); err == nil {
-		s.approvals[pid] = &approval{dev: st.Dev, ino: st.Ino, path: self, cmdline: joinCmdline(stageArgv)}
+		s.approvals[pid] = &approval{ev: evidenceOf(&st), path: self, cmdline: joinCmdline(stageArgv)}
 	}
 	if _, err := pw.Write([]byte{1}); err != nil {
 		return 0, fmt.Errorf("release stage: %w", err)
@@ -370,6 +379,13 @@ func (s *supervisor) onExecCall(tid int) {
 	// here and is decided) nor a refused call into an allowed one (anything that is not
 	// an exec is refused).
 	if nr != unix.SYS_EXECVE && nr != unix.SYS_EXECVEAT {
+		if isTimesCall(nr) {
+			if a := s.drift.onTimesCall(tid, nr, args, s.root(), nil); !a.cont {
+				denySyscall(tid, a.errno) // errno 0: the call returns 0, done by the defender
+			}
+			unix.PtraceCont(tid, 0)
+			return
+		}
 		if changesRoot(nr, args[0]) {
 			// Allowed; from now on programs are resolved through /proc/PID/root. The flag
 			// is set before the call runs, so no later exec is resolved under a stale
@@ -448,11 +464,22 @@ func readExecCall(pid, tid, nr int, args [6]uint64) (*execCall, error) {
 
 // decide resolves and decides one exec call with the policy.
 func (s *supervisor) decide(c *execCall) verdict {
-	root := s.ownRoot
+	return decideExec(s.cfg.Policy, c, s.drift, s.root())
+}
+
+// root is the descriptor of every tracee's root while they share the defender's, or -1
+// (resolve under /proc/PID/root).
+func (s *supervisor) root() int {
 	if s.rootChanged {
-		root = -1
+		return -1
 	}
-	return decideExec(s.cfg.Policy, c, s.start, root)
+	return s.ownRoot
+}
+
+// isTimesCall reports whether nr sets file times (the filter's traceTimes rule).
+func isTimesCall(nr int) bool {
+	_, _, _, _, _, ok := timesArgs(nr)
+	return ok
 }
 
 // dropApproval forgets the approval of tid, if any, and releases what it holds.

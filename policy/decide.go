@@ -21,7 +21,7 @@ type DriftKind string
 
 const (
 	NoDrift  DriftKind = ""
-	Modified DriftKind = "modified" // the file's ctime is after the container started
+	Modified DriftKind = "modified" // the file's content was written after the task started
 	Memfd    DriftKind = "memfd"    // a fileless program (memfd_create)
 	Deleted  DriftKind = "deleted"  // the file was unlinked before or while it was exec'd
 )
@@ -36,6 +36,8 @@ type Exec struct {
 	Argv []string
 	// Drift is set when the file did not come with the image.
 	Drift DriftKind
+	// DriftDetail says what the defender found (times, names) when Drift is set.
+	DriftDetail string
 	// StdinSocket and StdoutSocket say whether fd 0 and fd 1 of the caller are sockets.
 	StdinSocket, StdoutSocket bool
 }
@@ -142,13 +144,16 @@ func (p *Policy) allowed(e *Exec) bool {
 }
 
 func driftReason(e *Exec) string {
+	if e.DriftDetail != "" {
+		return "did not come with the image: " + e.DriftDetail
+	}
 	switch e.Drift {
 	case Memfd:
 		return "fileless program (memfd) did not come with the image"
 	case Deleted:
 		return fmt.Sprintf("%s was deleted: it did not come with the image", e.Path)
 	}
-	return fmt.Sprintf("%s was created or changed after the container started", e.Path)
+	return fmt.Sprintf("%s was written after the task started", e.Path)
 }
 
 func socketWhich(e *Exec) string {

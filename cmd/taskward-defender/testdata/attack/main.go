@@ -4,12 +4,14 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -226,6 +228,16 @@ func main() {
 			unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
 		}
 		os.Exit(3) // every attempt was refused
+	case "tiny-elf": // write a minimal static x86-64 program printing MSG to OUT (for image layers)
+		check(os.WriteFile(args[1], tinyELF(args[0]+"\n"), 0o755))
+		os.Exit(0)
+	case "rewrite": // N times: exec PREFIX<i> (a tiny-elf image program) by a long path, and rewrite it in place once the defender has read it
+		n, _ := strconv.Atoi(args[0])
+		counts := map[string]int{}
+		for i := 0; i < n; i++ {
+			counts[rewriteOnce(args[1]+strconv.Itoa(i))]++
+		}
+		fmt.Printf("RESULT: %v\n", counts)
 	default:
 		fmt.Println("unknown case", os.Args[1])
 		os.Exit(2)
@@ -268,4 +280,105 @@ func check(err error) {
 		fmt.Println("RESULT: setup failed: " + err.Error())
 		os.Exit(2)
 	}
+}
+
+// rewriteOnce execs target through a symlink chain and a long path (the kernel's walk gives
+// the writer time) while a watcher rewrites the file in place, same size, as soon as the
+// defender has read it and closed it. It returns what happened.
+func rewriteOnce(target string) string {
+	// Each link's target is a long walk ("d/.." 700 times) to the previous link.
+	os.MkdirAll("/tmp/d", 0o755)
+	walk := "/tmp" + strings.Repeat("/d/..", 700) + "/"
+	link := target
+	for i := 0; i < 39; i++ {
+		next := "/tmp/rewrite-link-" + strconv.Itoa(i)
+		os.Remove(next)
+		check(os.Symlink(link, next))
+		link = walk + "rewrite-link-" + strconv.Itoa(i)
+	}
+	long := link
+	in, err := unix.InotifyInit1(unix.IN_CLOEXEC)
+	check(err)
+	defer unix.Close(in)
+	_, err = unix.InotifyAddWatch(in, target, unix.IN_CLOSE_NOWRITE)
+	check(err)
+	payload := tinyELF("PWN" + "ED\n")
+	done := make(chan string, 1)
+	go func() {
+		var buf [4096]byte
+		unix.Read(in, buf[:]) // the defender read the file and closed it
+		fd, err := unix.Open(target, unix.O_WRONLY, 0)
+		if err != nil {
+			done <- "writer: " + err.Error()
+			return
+		}
+		unix.Pwrite(fd, payload, 0)
+		unix.Close(fd)
+		done <- "written"
+	}()
+	out, err := exec.Command(long).CombinedOutput()
+	w := "writer did not run"
+	select {
+	case w = <-done:
+	case <-time.After(time.Second):
+	}
+	msg := "exit 0"
+	if err != nil {
+		msg = err.Error()
+		if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "fork/exec") {
+			msg = msg[i+2:] // the path is long
+		}
+	}
+	fmt.Printf("%s: %q %s (%s)\n", target, out, msg, w)
+	switch {
+	case strings.Contains(string(out), "PWN"+"ED"):
+		return "rewritten program ran"
+	case err != nil && strings.Contains(err.Error(), "killed"):
+		return "killed"
+	case err != nil:
+		return "exec failed"
+	}
+	return "original ran"
+}
+
+// tinyELF is a minimal static x86-64 executable that writes msg to stdout and exits 0.
+func tinyELF(msg string) []byte {
+	code := []byte{
+		0xb8, 1, 0, 0, 0, // mov eax, 1 (write)
+		0xbf, 1, 0, 0, 0, // mov edi, 1
+		0x48, 0x8d, 0x35, 16, 0, 0, 0, // lea rsi, [rip+16]: msg
+		0xba, byte(len(msg)), 0, 0, 0, // mov edx, len
+		0x0f, 0x05, // syscall
+		0xb8, 60, 0, 0, 0, // mov eax, 60 (exit)
+		0x31, 0xff, // xor edi, edi
+		0x0f, 0x05, // syscall
+	}
+	const base, hdr = 0x400000, 64 + 56
+	total := hdr + len(code) + len(msg)
+	b := make([]byte, 0, total)
+	le := binary.LittleEndian
+	b = append(b, 0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+	b = le.AppendUint16(b, 2)    // ET_EXEC
+	b = le.AppendUint16(b, 0x3e) // x86-64
+	b = le.AppendUint32(b, 1)
+	b = le.AppendUint64(b, base+hdr) // entry
+	b = le.AppendUint64(b, 64)       // phoff
+	b = le.AppendUint64(b, 0)        // shoff
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint16(b, 64) // ehsize
+	b = le.AppendUint16(b, 56) // phentsize
+	b = le.AppendUint16(b, 1)  // phnum
+	b = le.AppendUint16(b, 0)
+	b = le.AppendUint16(b, 0)
+	b = le.AppendUint16(b, 0)
+	b = le.AppendUint32(b, 1) // PT_LOAD
+	b = le.AppendUint32(b, 5) // R+X
+	b = le.AppendUint64(b, 0)
+	b = le.AppendUint64(b, base)
+	b = le.AppendUint64(b, base)
+	b = le.AppendUint64(b, uint64(total))
+	b = le.AppendUint64(b, uint64(total))
+	b = le.AppendUint64(b, 0x1000)
+	b = append(b, code...)
+	return append(b, msg...)
 }

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// imageTime is the modification time of the files a test adds to an image layer: long
+// before the task starts, as a built image's files are.
+var imageTime = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// overlayImage mounts an overlay root file system as a container runtime does: the lab's
+// busybox rootfs, under a layer of extra image files (name -> content, mode 0755, dated
+// imageTime), under a writable upper layer that outlives each container (a restart reuses
+// it). It returns the merged directory.
+func overlayImage(t *testing.T, l *lab, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	extra, upper, work, merged := filepath.Join(dir, "layer"), filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "merged")
+	for _, d := range []string{extra, upper, work, merged} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, content := range files {
+		p := filepath.Join(extra, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, imageTime, imageTime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := "lowerdir=" + extra + ":" + l.rootfs + ",upperdir=" + upper + ",workdir=" + work
+	if out, err := exec.Command("mount", "-t", "overlay", "overlay", "-o", opts, merged).CombinedOutput(); err != nil {
+		t.Fatalf("mount overlay: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", merged).Run() })
+	return merged
+}
+
+// runToEnd runs one container to its exit and returns it.
+func runToEnd(t *testing.T, l *lab, s spec) *container {
+	t.Helper()
+	c := startApp(t, l, s)
+	if code := c.wait(60 * time.Second); code < 0 {
+		t.Fatalf("container did not exit:\n%s", c.stderr.String())
+	}
+	return c
+}
+
+// driftEvents are the events of c whose rule is drift or exec-check. An event line may
+// follow a shell's message on the same stderr line ("/bin/sh: {...}"): it is read from its
+// first brace.
+func driftEvents(c *container) []map[string]any {
+	var out []map[string]any
+	for _, line := range strings.Split(c.stderr.String(), "\n") {
+		i := strings.IndexByte(line, '{')
+		if i < 0 {
+			continue
+		}
+		var e map[string]any
+		if json.Unmarshal([]byte(line[i:]), &e) != nil {
+			continue
+		}
+		if e["rule"] == "drift" || e["rule"] == "exec-check" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestDriftEntrypointIdiomsQuiet: an entrypoint that chowns and chmods the image's app
+// directory (an overlay copy-up of every file), touches an image program and then execs
+// the image's own script raises no event; the one program it runs that the image did not
+// ship, a cp -p copy (new content, old times), is still drift.
+func TestDriftEntrypointIdiomsQuiet(t *testing.T) {
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		root := overlayImage(t, l, map[string]string{
+			"opt/app/run.sh": "#!/bin/sh\necho APP-OK\n/tmp/copy.sh; echo COPY-RC=$?\n",
+			"opt/app/lib.sh": "#!/bin/sh\necho LIB-OK\n",
+		})
+		entry := "chown -R app:app /opt/app && chmod -R g+w /opt/app && chmod +x /opt/app/run.sh && " +
+			"touch /opt/app/lib.sh /bin/busybox && cp -p /opt/app/lib.sh /tmp/copy.sh && /opt/app/lib.sh && exec /opt/app/run.sh"
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", entry), env: []string{defaultPolicyEnv}, caps: dockerCaps})
+		out := c.stdout.String()
+		for _, want := range []string{"LIB-OK", "APP-OK", "COPY-RC=126"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output %q lacks %q; stderr:\n%s", out, want, c.stderr.String())
+			}
+		}
+		evs := driftEvents(c)
+		if len(evs) != 1 || evs[0]["program"] != "/tmp/copy.sh" || evs[0]["action"] != "blocked" {
+			t.Fatalf("want exactly one drift event, blocking /tmp/copy.sh; got %v\nstderr:\n%s", evs, c.stderr.String())
+		}
+		t.Logf("event: %v", evs[0])
+	})
+}
+
+// TestDriftSurvivesRestart: files written in one run of a container stay drift when the
+// container restarts on the same writable layer, including one whose times were set back
+// (touch -d, cp -p), while the image's programs stay allowed.
+func TestDriftSurvivesRestart(t *testing.T) {
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		root := overlayImage(t, l, nil)
+		// The drops are copies of the attack helper, whose "marker" case prints PWNED.
+		first := "cp /usr/local/bin/attack /opt/drop && cp -p /usr/local/bin/attack /opt/dropp && cp /usr/local/bin/attack /opt/dropd && " +
+			"touch -d '2001-01-01 00:00:00' /opt/dropd && touch -r /bin/busybox /opt/drop && echo FIRST-DONE"
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", first), env: []string{defaultPolicyEnv}, caps: dockerCaps})
+		if !strings.Contains(c.stdout.String(), "FIRST-DONE") {
+			t.Fatalf("first run: %q\n%s", c.stdout.String(), c.stderr.String())
+		}
+		second := "for f in /opt/drop /opt/dropp /opt/dropd; do $f marker; echo RC=$?; done; /bin/busybox echo IMAGE-OK"
+		c = runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", second), env: []string{defaultPolicyEnv}})
+		out := c.stdout.String()
+		if strings.Contains(out, "PWNED") || strings.Count(out, "RC=126") != 3 || !strings.Contains(out, "IMAGE-OK") {
+			t.Fatalf("after restart: %q\nstderr:\n%s", out, c.stderr.String())
+		}
+		got := map[string]bool{}
+		for _, e := range driftEvents(c) {
+			if r, _ := e["reason"].(string); e["action"] == "blocked" && strings.Contains(r, "after the task started") {
+				got[e["program"].(string)] = true
+			}
+		}
+		for _, p := range []string{"/opt/drop", "/opt/dropp", "/opt/dropd"} {
+			if !got[p] {
+				t.Errorf("no drift event for %s that says what was found:\n%s", p, c.stderr.String())
+			}
+		}
+	})
+}
+
+// TestRewriteAfterDecision: an image program rewritten in place, same size, new machine
+// code (pwrite once the defender has read it; the exec path is long so that the kernel's
+// walk gives the writer time) must never run: its mtime and ctime at PTRACE_EVENT_EXEC
+// differ from what was approved.
+func TestRewriteAfterDecision(t *testing.T) {
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		const tries = 6
+		files := map[string]string{}
+		for i := 0; i < tries; i++ {
+			out := filepath.Join(t.TempDir(), "tiny")
+			if b, err := exec.Command(filepath.Join(l.dir, "attack"), "tiny-elf", "GOOD!", out).CombinedOutput(); err != nil {
+				t.Fatalf("attack tiny-elf: %v %s", err, b)
+			}
+			b, _ := os.ReadFile(out)
+			files["opt/tiny"+strconv.Itoa(i)] = string(b)
+		}
+		root := overlayImage(t, l, files)
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", "chmod 755 /opt/tiny* && exec attack rewrite "+strconv.Itoa(tries)+" /opt/tiny"), env: []string{defaultPolicyEnv}, caps: dockerCaps})
+		out := c.stdout.String()
+		t.Logf("output: %s", out)
+		if strings.Contains(out, "PWNED") || !strings.Contains(out, "RESULT:") {
+			t.Fatalf("the rewritten program ran, or the attack did not finish: %q\nstderr:\n%s", out, c.stderr.String())
+		}
+		killed := 0
+		for _, e := range driftEvents(c) {
+			if r, _ := e["reason"].(string); e["action"] == "killed" && strings.Contains(r, "mtime") {
+				killed++
+			}
+		}
+		if killed == 0 {
+			t.Fatalf("no rewrite won the race, so nothing was tested (want at least one exec-check kill naming mtime):\n%s", c.stderr.String())
+		}
+	})
+}
