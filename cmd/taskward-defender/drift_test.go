@@ -15,6 +15,22 @@ import (
 // before the task starts, as a built image's files are.
 var imageTime = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 
+// ageImage dates every file of an image layer built during the test imageTime, as a
+// pulled image's files are dated when it was built: before the task (and the defender's
+// install, drift's baseline) started. Symbolic links keep their times.
+func ageImage(t *testing.T, dir string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.Type()&os.ModeSymlink != 0 {
+			return err
+		}
+		return os.Chtimes(p, imageTime, imageTime)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // overlayImage mounts an overlay root file system as a container runtime does: the lab's
 // busybox rootfs, under a layer of extra image files (name -> content, mode 0755, dated
 // imageTime), under a writable upper layer that outlives each container (a restart reuses
@@ -36,10 +52,8 @@ func overlayImage(t *testing.T, l *lab, files map[string]string) string {
 		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Chtimes(p, imageTime, imageTime); err != nil {
-			t.Fatal(err)
-		}
 	}
+	ageImage(t, extra)
 	opts := "lowerdir=" + extra + ":" + l.rootfs + ",upperdir=" + upper + ",workdir=" + work
 	if out, err := exec.Command("mount", "-t", "overlay", "overlay", "-o", opts, merged).CombinedOutput(); err != nil {
 		t.Fatalf("mount overlay: %v %s", err, out)

@@ -130,16 +130,7 @@ func (ly layer) image(t *testing.T, l *lab, rootfs string) []string {
 	}
 	// Files come out of an image with the times they were built with, before any task ran
 	// (a registry's layers keep mtimes): so do the layer's.
-	built := time.Now().Add(-24 * time.Hour)
-	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.Type()&os.ModeSymlink != 0 {
-			return err
-		}
-		return os.Chtimes(p, built, built)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ageImage(t, dir)
 	return []string{dir, rootfs}
 }
 
