@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/taskward/taskward/internal/scrub"
+	"github.com/taskward/taskward/internal/textsafe"
 )
 
 // Notifier delivers one alert.
@@ -64,11 +66,25 @@ func slackText(a Alert) ([]byte, error) {
 	if a.State == "resolved" {
 		icon = ":white_check_mark:"
 	}
-	text := fmt.Sprintf("%s *taskward %s: %s* `%s`\n%s", icon, a.State, a.Kind, a.Resource, scrub.String(a.Detail))
+	text := fmt.Sprintf("%s *taskward %s: %s* `%s`\n%s", icon, a.State, slackEscape(string(a.Kind)), slackCode(a.Resource), slackEscape(scrub.String(a.Detail)))
 	if a.Revision != "" {
-		text += fmt.Sprintf("\ntask definition: `%s`", a.Revision)
+		text += fmt.Sprintf("\ntask definition: `%s`", slackCode(a.Revision))
 	}
 	return json.Marshal(map[string]string{"text": text})
+}
+
+// slackEscaper follows Slack's "Escaping text" rules (api.slack.com, formatting): &, <
+// and > are the only characters Slack reads as control sequences (<!channel>, <@U123>,
+// <https://x|text>). A zero-width space after "@" keeps @channel, @here and @everyone
+// plain text should the webhook be set to link names.
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u200b")
+
+// slackEscape encodes text from ECS or a defender event for Slack mrkdwn.
+func slackEscape(s string) string { return slackEscaper.Replace(textsafe.Controls(s)) }
+
+// slackCode encodes s for a `code` span: a backtick would end it.
+func slackCode(s string) string {
+	return strings.ReplaceAll(slackEscape(strings.ReplaceAll(s, "\n", " ")), "`", "'")
 }
 
 // Name implements Notifier.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/taskward/taskward/internal/textsafe"
 	"github.com/taskward/taskward/internal/version"
 )
 
@@ -203,15 +204,51 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// code renders s as inline code. Backticks inside would end the span, so they become
-// quotes; newlines and pipes would break the line or a table.
+// code renders s as inline code: GitHub and GitLab render nothing inside a code span (no
+// links, mentions or references). Backticks inside would end the span, so they become
+// quotes; newlines and pipes would break the line or a table; control characters are
+// shown escaped.
 func code(s string) string {
-	s = strings.NewReplacer("`", "'", "\n", " ", "\r", " ", "|", "\\|").Replace(s)
+	s = strings.NewReplacer("`", "'", "\n", " ", "|", "\\|").Replace(textsafe.Controls(s))
 	return "`" + s + "`"
 }
 
-// text escapes s for a Markdown line or table cell: no HTML (a comment marker or a tag
-// in a file name must not become markup), no line breaks, no pipes.
+// zwsp (U+200B ZERO WIDTH SPACE) splits what GitHub and GitLab would otherwise turn into
+// a link or a notification, without changing what the reader sees.
+const zwsp = "\u200b"
+
+// textEscaper escapes what turns text into a link or an image ("[Approve](https://...)",
+// "![x](...)", reference links; a link needs "](" or "][", and no reference definition
+// can start a line here, since line breaks go), HTML (a comment marker or a tag in a file
+// name must not become markup), code spans, and bare URLs (GitHub links http://,
+// https:// and www. text). Brackets alone ("containerDefinitions[name=app]") stay.
+var textEscaper = strings.NewReplacer(
+	"](", "]\\(", "][", "]\\[", "![", "!\\[", "`", "\\`", "|", "\\|",
+	"&", "&amp;", "<", "&lt;", ">", "&gt;", "\n", " ",
+	"://", zwsp+"://", "www.", "www"+zwsp+".",
+)
+
+// text escapes s, which came from a repository, ECS or an event, for a Markdown line or
+// table cell: no links, images, HTML, emphasis, mentions (@user, @org/team, GitLab's
+// @all) or references (#1, GitLab's !1, ~label, %milestone, $snippet, &epic), no line
+// breaks, no pipes, no control characters.
 func text(s string) string {
-	return strings.NewReplacer("<", "&lt;", ">", "&gt;", "\n", " ", "\r", " ", "|", "\\|").Replace(s)
+	return textEscaper.Replace(breakSigils(textsafe.Controls(s)))
+}
+
+// breakSigils puts a zero-width space after each sigil that starts a mention or a
+// reference when a name or number follows.
+func breakSigils(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		if strings.IndexByte("@#!~%$&", s[i]) >= 0 && i+1 < len(s) && isWordByte(s[i+1]) {
+			b.WriteString(zwsp)
+		}
+	}
+	return b.String()
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/taskward/taskward/internal/didyoumean"
+	"github.com/taskward/taskward/internal/textsafe"
 	"github.com/taskward/taskward/internal/version"
 )
 
@@ -64,6 +65,9 @@ func main() {
 
 // run dispatches args to a subcommand and returns the process exit code.
 func run(ctx context.Context, args []string, env *cmdEnv) int {
+	// File names, messages and values come from repositories and pull requests: an escape
+	// sequence among them must show, not drive the terminal.
+	env = &cmdEnv{stdin: env.stdin, stdout: textsafe.Writer(env.stdout), stderr: textsafe.Writer(env.stderr)}
 	if len(args) == 0 {
 		usage(env.stderr)
 		return exitError
