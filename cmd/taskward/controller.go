@@ -37,7 +37,6 @@ type controllerFlags struct {
 	eventsToken   string
 	alertURLFile  string
 	slackURLFile  string
-	logLevel      string
 }
 
 func (f *controllerFlags) add(fs *pflag.FlagSet) {
@@ -52,11 +51,13 @@ func (f *controllerFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.prune, "prune", false, "deregister managed families removed from Git")
 	fs.BoolVar(&f.once, "once", false, "run one reconcile and one drift scan, print the report, exit 0 (in sync), 1 (drift) or 2 (error)")
 	fs.BoolVar(&f.demo, "demo", false, "with --ecs local: after applying, change ECS behind Git's back (an unprotected service, a stripped defender) so the scan has drift to report")
-	fs.StringSliceVar(&f.clusters, "clusters", nil, "ECS `CLUSTERS` to manage and scan (default: taskward.yaml's)")
+	fs.StringSliceVar(&f.clusters, "clusters", nil, "ECS `CLUSTERS` to manage and scan, comma-separated (default: taskward.yaml's)")
+	// One spelling: --clusters. --cluster NAME, which the ECS flags shared with diff and
+	// apply give every command, still works here and says what to write instead.
+	fs.MarkDeprecated("cluster", "use --clusters (one or more, comma-separated)")
 	fs.StringVar(&f.eventsToken, "events-token-file", "", "`FILE` holding the bearer token defenders present to /v1/events (or env TASKWARD_CONTROLLER_EVENTS_TOKEN; not TASKWARD_EVENTS_TOKEN, which is the defender's own)")
 	fs.StringVar(&f.alertURLFile, "alert-webhook-url-file", "", "`FILE` holding a URL that receives alerts as JSON (or env TASKWARD_ALERT_WEBHOOK_URL)")
 	fs.StringVar(&f.slackURLFile, "slack-webhook-url-file", "", "`FILE` holding a Slack incoming-webhook URL (or env TASKWARD_SLACK_WEBHOOK_URL)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 }
 
 // secret reads a secret from a file, or else from an environment variable.
@@ -75,6 +76,7 @@ func init() {
 	register(&command{
 		name:    "controller",
 		summary: "keep ECS equal to Git, protected: reconcile, scan for drift, alert",
+		server:  true,
 		flags: func(fs *pflag.FlagSet) func(context.Context, *cmdEnv, []string) int {
 			var f controllerFlags
 			f.add(fs)
@@ -86,15 +88,10 @@ func init() {
 }
 
 func runController(ctx context.Context, env *cmdEnv, f *controllerFlags) int {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		fmt.Fprintf(env.stderr, "--log-level %q: %v\n", f.logLevel, err)
-		return exitError
+	log := env.log
+	if f.once && !env.logLevelSet {
+		log = env.newLogger(slog.LevelWarn) // --once prints a report; keep the log to what matters
 	}
-	if f.once && f.logLevel == "info" {
-		level = slog.LevelWarn // --once prints a report; keep the log to what matters
-	}
-	log := slog.New(slog.NewJSONHandler(env.stderr, &slog.HandlerOptions{Level: level}))
 	if f.demo && f.mode != "local" {
 		fmt.Fprintln(env.stderr, "--demo changes ECS behind Git's back: it is only allowed with --ecs local")
 		return exitError

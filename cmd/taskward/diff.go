@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -32,7 +31,6 @@ func (f *syncFlags) add(fs *pflag.FlagSet) {
 	fs.Lookup("cluster").Usage = "only this ECS `CLUSTER` (default: every one of taskward.yaml's clusters, one after another in its order)"
 	fs.StringVar(&f.repo, "repo", ".", "GitOps repo `DIR`")
 	fs.StringVarP(&f.output, "output", "o", "text", "output: text (a unified diff of the reduced JSON) or json")
-	fs.StringVar(&f.commit, "commit", "", "git commit `SHA` recorded in the taskward.dev/commit tag (default: the repo's HEAD, when it is a checkout)")
 }
 
 // prepareRepo runs load → render → desired on --repo, printing every problem. nil when
@@ -66,10 +64,6 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("NO_COLOR") == ""
-}
-
-func cliLogger(env *cmdEnv) *slog.Logger {
-	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // clusterSync is one cluster's diff or apply as --output json prints it. With several
@@ -162,6 +156,8 @@ func init() {
 			f.add(fs)
 			prune := fs.Bool("prune", false, "deregister taskward-managed families the repo no longer has (never when the repo renders to nothing)")
 			dry := fs.Bool("dry-run", false, "plan only, change nothing (exit 1 when changes are pending, like diff)")
+			// Only apply registers, so only apply records a commit.
+			fs.StringVar(&f.commit, "commit", "", "git commit `SHA` recorded in the taskward.dev/commit tag (default: the repo's HEAD, when it is a checkout)")
 			wait := fs.Bool("wait", false, "wait until the updated services' rollouts complete; exit 2 naming ECS's reason when one fails or is rolled back")
 			fs.DurationVar(&f.waitPoll, "wait-interval", 6*time.Second, "time between checks of --wait")
 			_ = fs.MarkHidden("wait-interval")
@@ -185,7 +181,7 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 		return exitError
 	}
 	cfg := prep.Repo.Config
-	log := cliLogger(env)
+	log := env.log
 	client, done, err := f.client(ctx, log, cfg.DeclaredRegion(), cfg.Clusters)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "taskward: %v\n", err)

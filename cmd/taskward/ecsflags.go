@@ -24,11 +24,14 @@ type ecsFlags struct {
 	region   string
 	cluster  string
 	state    string
+	profile  string
 }
 
 func (f *ecsFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.mode, "ecs", "aws", "which ECS: aws (standard AWS credentials and region) or local (an in-process ecslocal)")
 	fs.StringVar(&f.endpoint, "ecs-endpoint", "", "ECS-compatible endpoint `URL` (e.g. a running `taskward ecs-local`)")
+	fs.StringVar(&f.endpoint, "endpoint-url", "", "the same as --ecs-endpoint, spelled as the AWS CLI does")
+	fs.StringVar(&f.profile, "profile", "", "AWS shared config `PROFILE` (as the AWS CLI's --profile; default: AWS_PROFILE, else default)")
 	fs.StringVar(&f.region, "region", "", "AWS `REGION` (default: taskward.yaml's region, else the environment's, else us-east-1)")
 	fs.StringVar(&f.cluster, "cluster", "", "ECS `CLUSTER` (default: the first of taskward.yaml's clusters)")
 	fs.StringVar(&f.state, "ecs-local-state", "", "with --ecs local: keep ecslocal's state in `FILE` between runs")
@@ -40,6 +43,9 @@ func (f *ecsFlags) add(fs *pflag.FlagSet) {
 // taskward manages would have them.
 func (f *ecsFlags) client(ctx context.Context, log *slog.Logger, repoRegion string, clusters []string) (*ecs.Client, func(), error) {
 	region := resolveRegion(f.region, repoRegion, f.mode, os.Getenv)
+	if f.profile != "" && f.mode == awsecs.ModeLocal {
+		return nil, nil, fmt.Errorf("--profile is for --ecs aws: a local ECS takes no credentials")
+	}
 	switch f.mode {
 	case awsecs.ModeLocal:
 		if f.endpoint != "" {
@@ -77,7 +83,7 @@ func (f *ecsFlags) client(ctx context.Context, log *slog.Logger, repoRegion stri
 		}
 		return c, func() { srv.Close() }, nil
 	case awsecs.ModeAWS:
-		c, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeAWS, Endpoint: f.endpoint, Region: region})
+		c, err := awsecs.New(ctx, awsecs.Config{Mode: awsecs.ModeAWS, Endpoint: f.endpoint, Region: region, Profile: f.profile})
 		return c, func() {}, err
 	}
 	return nil, nil, fmt.Errorf("--ecs %q: use aws or local", f.mode)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ func init() {
 	register(&command{
 		name:    "ecs-local",
 		summary: "run a local Amazon ECS API endpoint (for tests and trying taskward without AWS)",
+		server:  true,
 		usage:   "",
 		flags: func(fs *pflag.FlagSet) func(ctx context.Context, env *cmdEnv, args []string) int {
 			listen := fs.String("listen", "127.0.0.1:4566", "address to listen on (host:port)")
@@ -59,7 +59,7 @@ func runECSLocal(ctx context.Context, env *cmdEnv, args []string, f ecsLocalFlag
 		fmt.Fprintf(env.stderr, "taskward ecs-local: --latency must not be negative, got %s\n", f.latency)
 		return exitError
 	}
-	log := slog.New(slog.NewJSONHandler(env.stderr, nil))
+	log := env.log
 	opts := []ecslocal.Option{ecslocal.WithRegion(f.region), ecslocal.WithAccount(f.account), ecslocal.WithLogger(log)}
 	if f.stateFile != "" {
 		opts = append(opts, ecslocal.WithStateFile(f.stateFile))

@@ -213,3 +213,68 @@ func TestWebhooksNeedAFollowedRepository(t *testing.T) {
 		t.Errorf("with --webhook-repo: %d\n%s", code, stderr)
 	}
 }
+
+// TestCLIConventions: one meaning per flag across commands. -o/--output is a format and
+// --out a file everywhere; every command takes --log-format and --log-level; diff does not
+// offer apply's --commit; the ECS commands take the AWS CLI's --endpoint-url and --profile;
+// the controller has one spelling for its clusters.
+func TestCLIConventions(t *testing.T) {
+	for name := range commands {
+		_, _, help := runCmd(t, "", name, "--help")
+		for _, want := range []string{"--log-format", "--log-level"} {
+			if !strings.Contains(help, want) {
+				t.Errorf("%s --help lacks %s", name, want)
+			}
+		}
+		if strings.Contains(help, "-o, --output") && !strings.Contains(help, "format") {
+			t.Errorf("%s: -o is not a format", name)
+		}
+	}
+	if _, _, help := runCmd(t, "", "diff", "--help"); strings.Contains(help, "--commit") || !strings.Contains(help, "--endpoint-url") || !strings.Contains(help, "--profile") {
+		t.Errorf("diff --help:\n%s", help)
+	}
+	if _, _, help := runCmd(t, "", "apply", "--help"); !strings.Contains(help, "--commit") {
+		t.Errorf("apply --help lacks --commit")
+	}
+	dir := t.TempDir()
+	task := "../../examples/gitops/tasks/twistlock-fargate-task.json"
+	// -o is the format; the old -o FILE is refused with the new spelling.
+	if code, _, stderr := runCmd(t, "", "protect", task, "--offline", "-o", filepath.Join(dir, "p.json")); code != exitError || !strings.Contains(stderr, "--out "+filepath.Join(dir, "p.json")) {
+		t.Errorf("protect -o FILE: %d %s", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, "", "protect", task, "--offline", "--out", filepath.Join(dir, "p.json")); code != exitOK {
+		t.Errorf("protect --out: %d %s", code, stderr)
+	}
+	code, yml, _ := runCmd(t, "", "protect", task, "--offline", "-o", "yaml")
+	if code != exitOK || !strings.HasPrefix(yml, "family: twistlock-fargate-task") {
+		t.Errorf("protect -o yaml: %d\n%s", code, yml)
+	}
+	if code, back, stderr := runCmd(t, "", "unprotect", filepath.Join(dir, "p.json"), "-o", "json"); code != exitOK || !strings.Contains(back, `"family": "twistlock-fargate-task"`) {
+		t.Errorf("unprotect: %d %s", code, stderr)
+	}
+	// render's old --format still works, saying what to write instead.
+	if code, _, stderr := runCmd(t, "", "render", "--repo", "../../examples/gitops", "--offline", "--format", "yaml"); code != exitOK || !strings.Contains(stderr, "use -o/--output") {
+		t.Errorf("render --format: %d %s", code, stderr)
+	}
+	// Logs in JSON on request, level errors refused.
+	if _, _, stderr := runCmd(t, "", "diff", "--repo", "../../examples/gitops", "--ecs", "local", "--offline", "--log-format", "json"); !strings.Contains(stderr, `"level":"WARN"`) {
+		t.Errorf("diff --log-format json:\n%s", stderr)
+	}
+	if code, _, stderr := runCmd(t, "", "validate", "--log-level", "loud"); code != exitError || !strings.Contains(stderr, "--log-level") {
+		t.Errorf("bad --log-level: %d %s", code, stderr)
+	}
+	// --endpoint-url is --ecs-endpoint.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	endpoint := "http://" + ln.Addr().String()
+	ln.Close()
+	if _, _, stderr := runCmd(t, "", "diff", "--repo", "../../examples/gitops", "--ecs", "local", "--endpoint-url", endpoint, "--offline"); !strings.Contains(stderr, ln.Addr().String()) {
+		t.Errorf("--endpoint-url not used:\n%s", stderr)
+	}
+	if code, _, stderr := runCmd(t, "", "diff", "--repo", "../../examples/gitops", "--ecs", "local", "--profile", "prod", "--offline"); code != exitError || !strings.Contains(stderr, "--profile is for --ecs aws") {
+		t.Errorf("--profile with local: %d %s", code, stderr)
+	}
+	// The controller's --cluster is deprecated for --clusters.
+	if _, _, stderr := runCmd(t, "", "controller", "--repo", "../../examples/gitops", "--ecs", "local", "--offline", "--once", "--cluster", "default"); !strings.Contains(stderr, "use --clusters") {
+		t.Errorf("controller --cluster:\n%s", stderr)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
@@ -38,6 +39,9 @@ type command struct {
 	usage   string // argument synopsis after the command name
 	// flags declares the command's flags on fs and returns the function that runs it.
 	flags func(fs *pflag.FlagSet) func(ctx context.Context, env *cmdEnv, args []string) int
+	// server marks long-running commands: their log defaults to JSON at info, a one-shot
+	// command's to text at warn.
+	server bool
 }
 
 // cmdEnv is what a running subcommand may touch: its streams. Subcommands write to these,
@@ -45,6 +49,46 @@ type command struct {
 type cmdEnv struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// log writes to stderr as --log-format and --log-level say; logLevelSet says the
+	// level was chosen by the user rather than defaulted.
+	log         *slog.Logger
+	logFormat   string
+	logLevelSet bool
+}
+
+// newLogger returns a logger to stderr in the command's log format at level.
+func (env *cmdEnv) newLogger(level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if env.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(env.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, opts))
+}
+
+// logFlags are --log-format and --log-level, which every command takes.
+type logFlags struct{ format, level string }
+
+func (l *logFlags) add(fs *pflag.FlagSet, server bool) {
+	format, level := "text", "warn"
+	if server {
+		format, level = "json", "info"
+	}
+	fs.StringVar(&l.format, "log-format", format, "log format on stderr: text or json")
+	fs.StringVar(&l.level, "log-level", level, "least severe log level shown: debug, info, warn or error")
+}
+
+// apply sets env's logger from the flags.
+func (l *logFlags) apply(env *cmdEnv, fs *pflag.FlagSet) error {
+	if l.format != "text" && l.format != "json" {
+		return fmt.Errorf("--log-format %q: use text or json", l.format)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(l.level)); err != nil {
+		return fmt.Errorf("--log-level %q: use debug, info, warn or error", l.level)
+	}
+	env.logFormat, env.logLevelSet = l.format, fs.Changed("log-level")
+	env.log = env.newLogger(level)
+	return nil
 }
 
 var commands = map[string]*command{}
@@ -79,6 +123,7 @@ func run(ctx context.Context, args []string, env *cmdEnv) int {
 			if c, ok := commands[args[1]]; ok {
 				fs := newFlagSet(c, env)
 				c.flags(fs)
+				new(logFlags).add(fs, c.server)
 				fs.Usage()
 				return exitOK
 			}
@@ -96,6 +141,8 @@ func run(ctx context.Context, args []string, env *cmdEnv) int {
 	}
 	fs := newFlagSet(c, env)
 	runFn := c.flags(fs)
+	var lf logFlags
+	lf.add(fs, c.server)
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK
@@ -104,6 +151,10 @@ func run(ctx context.Context, args []string, env *cmdEnv) int {
 		return exitError
 	}
 	if err := applyEnv(fs, os.LookupEnv); err != nil {
+		fmt.Fprintf(env.stderr, "taskward %s: %v\n", name, err)
+		return exitError
+	}
+	if err := lf.apply(env, fs); err != nil {
 		fmt.Fprintf(env.stderr, "taskward %s: %v\n", name, err)
 		return exitError
 	}

@@ -128,11 +128,16 @@ func init() {
 		flags: func(fs *pflag.FlagSet) func(context.Context, *cmdEnv, []string) int {
 			var rf renderFlags
 			rf.add(fs)
-			out := fs.StringP("output", "o", "", "write the protected task definition to `FILE` (default stdout)")
+			var out docOutput
+			out.add(fs, "write the protected task definition to `FILE` (default stdout)")
 			pol := fs.String("policy", "", "policy `FILE` (YAML, one policy) for every container; default: the built-in policy")
 			img := fs.String("defender-image", "", "defender `IMAGE` for the init container")
 			cfgFile := fs.String("config", "", "taskward.yaml `FILE` for skipped containers, image overrides and events")
 			return func(ctx context.Context, env *cmdEnv, args []string) int {
+				if err := out.check(); err != nil {
+					fmt.Fprintf(env.stderr, "taskward protect: %v\n", err)
+					return exitError
+				}
 				name, src, err := readInput(env, args)
 				if err != nil {
 					fmt.Fprintf(env.stderr, "taskward protect: %v\n", err)
@@ -190,7 +195,7 @@ func init() {
 				if rd == nil {
 					return exitChanges
 				}
-				if err := writeOutput(env, *out, rd.Doc.MarshalIndent("  ")); err != nil {
+				if err := out.write(env, rd.Doc); err != nil {
 					fmt.Fprintf(env.stderr, "taskward protect: %v\n", err)
 					return exitError
 				}
@@ -204,8 +209,13 @@ func init() {
 		summary: "restore the plain task definition a protected one was rendered from",
 		usage:   "[FILE|-]",
 		flags: func(fs *pflag.FlagSet) func(context.Context, *cmdEnv, []string) int {
-			out := fs.StringP("output", "o", "", "write the plain task definition to `FILE` (default stdout)")
+			var out docOutput
+			out.add(fs, "write the plain task definition to `FILE` (default stdout)")
 			return func(ctx context.Context, env *cmdEnv, args []string) int {
+				if err := out.check(); err != nil {
+					fmt.Fprintf(env.stderr, "taskward unprotect: %v\n", err)
+					return exitError
+				}
 				name, src, err := readInput(env, args)
 				if err != nil {
 					fmt.Fprintf(env.stderr, "taskward unprotect: %v\n", err)
@@ -224,7 +234,7 @@ func init() {
 				if !manifests.IsProtected(td.Doc) {
 					fmt.Fprintf(env.stderr, "taskward unprotect: %s: nothing to undo (no %s container: every container was skipped, or it was never protected); written unchanged\n", name, manifests.InitContainerName)
 				}
-				if err := writeOutput(env, *out, plain.MarshalIndent("  ")); err != nil {
+				if err := out.write(env, plain); err != nil {
 					fmt.Fprintf(env.stderr, "taskward unprotect: %v\n", err)
 					return exitError
 				}
@@ -240,11 +250,14 @@ func init() {
 			var rf renderFlags
 			rf.add(fs)
 			repo := fs.String("repo", ".", "GitOps repo `DIR`")
-			outDir := fs.String("out", "", "write each rendered task to `DIR`/<its path in the repo> instead of stdout")
-			format := fs.String("format", "json", "output format: json or yaml")
+			var out docOutput
+			out.add(fs, "write each rendered task to `DIR`/<its path in the repo> instead of stdout")
+			fs.StringVar(&out.format, "format", "json", "output format: json or yaml")
+			fs.MarkDeprecated("format", "use -o/--output (the same values)")
+			outDir, format := &out.file, &out.format
 			return func(ctx context.Context, env *cmdEnv, args []string) int {
-				if *format != "json" && *format != "yaml" {
-					fmt.Fprintf(env.stderr, "taskward render: --format %q: use json or yaml\n", *format)
+				if err := out.check(); err != nil {
+					fmt.Fprintf(env.stderr, "taskward render: %v\n", err)
 					return exitError
 				}
 				rendered, code := loadAndRender(ctx, env, *repo, &rf)
@@ -364,4 +377,37 @@ func validateRepo(ctx context.Context, env *cmdEnv, dir string, rf *renderFlags)
 	}
 	fmt.Fprintf(env.stdout, "%s: %d task definitions valid and renderable\n", dir, len(rendered))
 	return exitOK
+}
+
+// docOutput is how protect, unprotect and render write documents, by the kubectl and AWS
+// CLI habit: -o/--output is the format, --out the file (or directory) to write to.
+type docOutput struct{ format, file string }
+
+func (o *docOutput) add(fs *pflag.FlagSet, fileUsage string) {
+	fs.StringVarP(&o.format, "output", "o", "json", "output format: json or yaml")
+	fs.StringVar(&o.file, "out", "", fileUsage)
+}
+
+// check refuses a format it does not know; -o FILE, its meaning before -o became the
+// format, gets the new spelling.
+func (o *docOutput) check() error {
+	if o.format == "json" || o.format == "yaml" {
+		return nil
+	}
+	return fmt.Errorf("-o/--output %q: -o is the output format, json or yaml; to write a file use --out %s", o.format, o.format)
+}
+
+func (o *docOutput) encode(v *ojson.Value) ([]byte, error) {
+	if o.format == "yaml" {
+		return manifests.ToYAML(v)
+	}
+	return v.MarshalIndent("  "), nil
+}
+
+func (o *docOutput) write(env *cmdEnv, v *ojson.Value) error {
+	b, err := o.encode(v)
+	if err != nil {
+		return err
+	}
+	return writeOutput(env, o.file, b)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -60,7 +59,7 @@ func runReview(ctx context.Context, env *cmdEnv, args []string, f *reviewFlags) 
 	if f.base != "" && f.head == "" {
 		return fail(errors.New("--base needs --head (the working tree has no commit to compare)"))
 	}
-	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := env.log
 
 	fsys, head, changed, err := reviewSource(f)
 	if err != nil {

@@ -35,7 +35,9 @@ type Config struct {
 	// endpoint or a proxy); ModeLocal requires an Endpoint.
 	Mode     string
 	Endpoint string // e.g. http://127.0.0.1:4566
-	Region   string
+	// Profile is the shared config profile for ModeAWS ("": AWS_PROFILE, else default).
+	Profile string
+	Region  string
 	// MaxAttempts per call, first try included (default 10: ECS throttles per account and
 	// a reconcile of a thousand families makes hundreds of calls).
 	MaxAttempts int
@@ -107,6 +109,9 @@ func New(ctx context.Context, c Config) (*ecs.Client, error) {
 	case ModeAWS:
 		if c.Region != "" {
 			opts = append(opts, config.WithRegion(c.Region))
+		}
+		if c.Profile != "" {
+			opts = append(opts, config.WithSharedConfigProfile(c.Profile))
 		}
 	case ModeLocal:
 		if c.Endpoint == "" {
