@@ -76,7 +76,7 @@ if [ "${DEMO_NETCAT:-yes}" = yes ] && command -v busybox >/dev/null && busybox n
 	echo "attacker: connects to 127.0.0.1:$port and types:"
 	echo
 	printf '%s\n' "$attack" | timeout 10 busybox nc -w 3 127.0.0.1 "$port" | sed 's/^/    /'
-	sleep 0.3
+	sleep 0.5
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	pid=
