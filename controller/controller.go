@@ -26,6 +26,7 @@ type Controller struct {
 	driftSpec   string
 	debounce    time.Duration
 	selfHeal    bool
+	retry       bool
 	prune       bool
 	clusters    []string
 	notifiers   []Notifier
@@ -186,7 +187,8 @@ func (c *Controller) Once(ctx context.Context) int {
 func (c *Controller) reconciler(cluster, commit string) *reconcile.Reconciler {
 	r, ok := c.recs[cluster]
 	if !ok {
-		r = reconcile.New(c.client, reconcile.WithCluster(cluster), reconcile.WithPrune(c.prune), reconcile.WithLogger(c.log))
+		r = reconcile.New(c.client, reconcile.WithCluster(cluster), reconcile.WithPrune(c.prune), reconcile.WithLogger(c.log),
+			reconcile.WithKeepOutOfBand(!c.selfHeal), reconcile.WithRetry(c.retry))
 		c.recs[cluster] = r
 	}
 	// The commit tag must name the commit being applied; a cheap copy carries it while

@@ -26,6 +26,10 @@ func WithDebounce(d time.Duration) Option { return func(c *Controller) { c.debou
 // commit (default off: drift is reported, and Git changes are applied).
 func WithSelfHeal(on bool) Option { return func(c *Controller) { c.selfHeal = on } }
 
+// WithRetry applies again content whose rollout failed on a service (held otherwise
+// until Git changes the family).
+func WithRetry(on bool) Option { return func(c *Controller) { c.retry = on } }
+
 // WithPrune lets apply deregister managed families removed from Git.
 func WithPrune(on bool) Option { return func(c *Controller) { c.prune = on } }
 

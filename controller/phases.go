@@ -135,20 +135,20 @@ func (c *Controller) continueWithGood(cy *cycle) error {
 	return nil
 }
 
-// sync plans the desired state against every cluster and applies the plans when the
-// desired state comes from a commit not yet applied, or when self-heal is on; otherwise
-// pending changes are reported as out of sync. Sets each family's sync state.
+// sync plans the desired state against every cluster and applies what the plans do not
+// hold. Without self-heal, the plans hold out-of-band changes to resources whose desired
+// content is what taskward last applied (read from ECS tags, so a restart or --once knows
+// it): they are reported out of sync, not reverted; a commit that changes the resource
+// applies it. Sets each family's sync state.
 func (c *Controller) sync(ctx context.Context, cy *cycle) error {
 	if cy.state == nil {
 		return errStop
 	}
-	st := c.Status()
-	doApply := st.LastApplied != cy.state.snapshot.ID || c.selfHeal
 	var recs []*reconcile.Reconciler
 	for _, cl := range c.clusterList() {
 		recs = append(recs, c.reconciler(cl, cy.state.snapshot.ID))
 	}
-	cy.syncs = reconcile.SyncClusters(ctx, recs, cy.state.desired, !doApply)
+	cy.syncs = reconcile.SyncClusters(ctx, recs, cy.state.desired, false)
 	for _, cs := range cy.syncs {
 		if cs.Err != nil {
 			cy.failed = true
@@ -167,7 +167,7 @@ func (c *Controller) sync(ctx context.Context, cy *cycle) error {
 			}
 		}
 	}
-	if doApply && !cy.failed {
+	if !cy.failed {
 		c.setStatus(func(s *Status) { s.LastApplied = cy.state.snapshot.ID })
 	}
 	c.setFamilies(cy)
@@ -193,12 +193,15 @@ func (c *Controller) setFamilies(cy *cycle) {
 						fs.Sync, fs.Action = reconcile.OutOfSync, fp.Action
 					}
 					fs.Revision = fp.LatestARN
+					if h := fp.Held(); h != "" {
+						fs.Reason = fmt.Sprintf("cluster %s: %s", cs.Cluster, h)
+					}
 				}
 				if r := cs.Apply.Resource(key); r != nil {
 					switch {
 					case r.Err != nil:
 						fs.Sync, fs.LastError = reconcile.SyncFailed, scrub.Error(r.Err)
-					case fs.Sync != reconcile.SyncFailed:
+					case fs.Sync != reconcile.SyncFailed && fs.Reason == "":
 						// Applied: in sync now; the plan's action is history, not pending work.
 						fs.Sync, fs.Action = reconcile.Synced, ""
 						if r.Registered != "" {

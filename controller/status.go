@@ -12,7 +12,8 @@ type Status struct {
 	// Commit is the last good commit (the one whose desired state is in force).
 	Commit        string `json:"commit,omitempty"`
 	CommitMessage string `json:"commitMessage,omitempty"`
-	// LastApplied is the commit last applied.
+	// LastApplied is the commit of the last reconcile that applied (or had nothing to
+	// apply) without error. Informational: what was applied is read from ECS's tags.
 	LastApplied string `json:"lastApplied,omitempty"`
 	// SourceError is the last fetch failure, if the last fetch failed.
 	SourceError string `json:"sourceError,omitempty"`
@@ -38,6 +39,9 @@ type FamilyState struct {
 	Action    reconcile.Action    `json:"action,omitempty"` // what the last plan said
 	Revision  string              `json:"revision,omitempty"`
 	LastError string              `json:"lastError,omitempty"`
+	// Reason says why an OutOfSync family is not applied: an out-of-band change kept
+	// without --self-heal, or content whose rollout failed.
+	Reason string `json:"reason,omitempty"`
 }
 
 func (s *Status) clone() *Status {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/taskward/taskward/internal/ojson"
 )
 
@@ -70,7 +71,7 @@ func (r *Reconciler) Apply(ctx context.Context, plan *PlanResult) (*ApplyResult,
 	for i := range plan.Resources {
 		fp := &plan.Resources[i]
 		res.Resources[i] = ResourceResult{Kind: fp.Kind, Name: fp.Name, Family: fp.Family, Action: fp.Action}
-		if fp.Action == ActionNoop {
+		if !fp.actionable() {
 			continue
 		}
 		select {
@@ -105,6 +106,9 @@ func (r *Reconciler) applyResource(ctx context.Context, fp *ResourcePlan, out *R
 		}
 		return
 	case ActionRegister:
+		if fp.Hold != "" {
+			break // services move to the revision with Git's content (su.To)
+		}
 		rev, reused, err := r.register(ctx, fp)
 		if err != nil {
 			fail("register", err)
@@ -115,6 +119,9 @@ func (r *Reconciler) applyResource(ctx context.Context, fp *ResourcePlan, out *R
 		out.Registered = fp.LatestARN
 	}
 	for _, su := range fp.ServiceUpdates {
+		if su.Hold != "" {
+			continue
+		}
 		to := su.To
 		if to == "" {
 			to = out.Registered
@@ -128,7 +135,34 @@ func (r *Reconciler) applyResource(ctx context.Context, fp *ResourcePlan, out *R
 		}
 		out.UpdatedServices = append(out.UpdatedServices, su.Service)
 		r.log.InfoContext(ctx, "updated service", "family", fp.Family, "service", su.Service, "taskDefinition", to)
+		// Record on the service what taskward deployed to it, so that a restarted
+		// controller tells its own changes from out-of-band ones. A crash before this
+		// leaves the old record: the next run updates the service again (idempotent).
+		// ECS refuses tags on services with the old ARN format: then that service's
+		// out-of-band changes cannot be told apart, and are reverted as before.
+		if err := r.tagService(ctx, su.ARN, fp.ContentHash); err != nil {
+			r.log.WarnContext(ctx, "cannot tag the service with what taskward deployed; its out-of-band changes will be reverted", "service", su.Service, "error", err)
+		}
 	}
+}
+
+// tagService records on a service the content hash taskward deployed to it and the commit.
+func (r *Reconciler) tagService(ctx context.Context, arn, hash string) error {
+	tags := []types.Tag{{Key: aws.String(TagManagedBy), Value: aws.String(ManagedByValue)}, {Key: aws.String(TagContentHash), Value: aws.String(hash)}}
+	if r.commit != "" {
+		tags = append(tags, types.Tag{Key: aws.String(TagCommit), Value: aws.String(tagValue(r.commit))})
+	}
+	_, err := r.client.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags})
+	return err
+}
+
+// MarkRolloutFailed tags a service with the content hash whose rollout failed there, so
+// that Plan holds it (no re-apply of the same content, no flapping) until Git changes the
+// family or a retry is asked for.
+func (r *Reconciler) MarkRolloutFailed(ctx context.Context, serviceARN, hash string) error {
+	_, err := r.client.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(serviceARN),
+		Tags: []types.Tag{{Key: aws.String(TagRolloutFailed), Value: aws.String(hash)}}})
+	return err
 }
 
 // register registers fp's definition, unless the family's latest revision already
@@ -197,7 +231,7 @@ func (r *Reconciler) Sync(ctx context.Context, desired []Desired, dryRun bool) (
 		return nil, nil, err
 	}
 	plan, err := r.Plan(desired, live)
-	if err != nil || dryRun || !plan.HasChanges() {
+	if err != nil || dryRun || !plan.Actionable() {
 		return plan, nil, err
 	}
 	res, err := r.Apply(ctx, plan)

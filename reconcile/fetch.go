@@ -75,11 +75,54 @@ func (r *Reconciler) Live(ctx context.Context, desired []Desired) (*Live, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := r.lastApplied(ctx, live, want); err != nil {
+		return nil, err
+	}
 	live.Services, err = r.services(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return live, nil
+}
+
+// lastAppliedDepth bounds how many revisions below the latest are described to find the
+// one taskward last registered: out-of-band revisions on top of it are rare and few.
+const lastAppliedDepth = 10
+
+// lastApplied sets LastApplied of each desired family: Latest when taskward registered
+// it (the steady state: no call), else the newest managed revision among the next
+// lastAppliedDepth ACTIVE ones (described once per ARN for the Reconciler's life).
+func (r *Reconciler) lastApplied(ctx context.Context, live *Live, want map[string]bool) error {
+	for name := range want {
+		lf := live.Families[name]
+		if lf == nil || lf.Latest == nil {
+			continue
+		}
+		if lf.Latest.Managed() {
+			lf.LastApplied = lf.Latest
+			continue
+		}
+		for i, arn := range lf.Active {
+			if i > lastAppliedDepth {
+				break
+			}
+			if arn == lf.Latest.ARN {
+				continue
+			}
+			rev := r.cached(arn)
+			if rev == nil {
+				var err error
+				if rev, err = r.describe(ctx, arn); err != nil {
+					return err
+				}
+			}
+			if rev.Managed() {
+				lf.LastApplied = rev
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // listActive pages through every ACTIVE revision, newest first, into live.Families.
@@ -192,7 +235,8 @@ func (r *Reconciler) services(ctx context.Context) ([]Service, error) {
 	var mu sync.Mutex
 	var all []Service
 	err := forEach(ctx, r.concurrency, batches, func(ctx context.Context, batch []string) error {
-		out, err := r.client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.cluster), Services: batch})
+		out, err := r.client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.cluster), Services: batch,
+			Include: []types.ServiceField{types.ServiceFieldTags}})
 		if err != nil {
 			return fmt.Errorf("describe services of cluster %s: %w", r.cluster, err)
 		}
@@ -209,8 +253,12 @@ func (r *Reconciler) services(ctx context.Context) ([]Service, error) {
 			if s.DeploymentController != nil {
 				ctrl = string(s.DeploymentController.Type)
 			}
+			tags := map[string]string{}
+			for _, t := range s.Tags {
+				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
 			all = append(all, Service{Name: aws.ToString(s.ServiceName), ARN: aws.ToString(s.ServiceArn),
-				TaskDefinition: td, Family: family, DeploymentController: ctrl})
+				TaskDefinition: td, Family: family, DeploymentController: ctrl, Tags: tags})
 		}
 		return nil
 	})

@@ -24,6 +24,11 @@ type LiveFamily struct {
 	Latest *Revision
 	// Active lists the ARNs of every ACTIVE revision, newest first.
 	Active []string
+	// LastApplied is the newest ACTIVE revision taskward registered (managed-by tag): what
+	// taskward last applied to the family, read from ECS so that a restarted controller
+	// knows it. Latest when that is taskward's; nil when none of the newest
+	// lastAppliedDepth revisions is.
+	LastApplied *Revision
 }
 
 // Revision is one described task definition revision. Revisions are immutable, so a
@@ -66,6 +71,9 @@ type Service struct {
 	// DeploymentController is ECS, CODE_DEPLOY or EXTERNAL. Only ECS-controlled services
 	// can be moved to a new revision with UpdateService.
 	DeploymentController string
+	// Tags are the service's tags; taskward.dev/content-hash and taskward.dev/commit say
+	// what taskward last deployed to it.
+	Tags map[string]string
 }
 
 // ParseTaskDefinitionARN splits arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REV.

@@ -12,6 +12,8 @@ type Reconciler struct {
 	client      ECS
 	cluster     string
 	prune       bool
+	keepOOB     bool
+	retry       bool
 	concurrency int
 	log         *slog.Logger
 	commit      string
@@ -63,6 +65,13 @@ func New(client ECS, opts ...Option) *Reconciler {
 // default).
 func WithPrune(on bool) Option { return func(r *Reconciler) { r.prune = on } }
 
+// WithKeepOutOfBand holds out-of-band changes instead of reverting them (see
+// PlanOptions.KeepOutOfBand): the controller without --self-heal.
+func WithKeepOutOfBand(on bool) Option { return func(r *Reconciler) { r.keepOOB = on } }
+
+// WithRetry applies again content whose rollout failed (see PlanOptions.Retry).
+func WithRetry(on bool) Option { return func(r *Reconciler) { r.retry = on } }
+
 // WithConcurrency bounds the ECS calls in flight (default 8).
 func WithConcurrency(n int) Option {
 	return func(r *Reconciler) {
@@ -107,7 +116,7 @@ func (r *Reconciler) ForCommit(commit string) *Reconciler {
 
 // Plan runs the pure [Plan] with this Reconciler's options.
 func (r *Reconciler) Plan(desired []Desired, live *Live) (*PlanResult, error) {
-	return Plan(desired, live, PlanOptions{Prune: r.prune})
+	return Plan(desired, live, PlanOptions{Prune: r.prune, KeepOutOfBand: r.keepOOB, Retry: r.retry})
 }
 
 func (r *Reconciler) cached(arn string) *Revision {

@@ -26,6 +26,15 @@ type PlanOptions struct {
 	// Prune deregisters families that ECS has tagged managed-by=taskward and Git no longer
 	// has. Off by default; refused for an empty desired set.
 	Prune bool
+	// KeepOutOfBand holds (reports, does not revert) out-of-band changes: a revision
+	// registered or a service moved outside taskward, for a family whose desired content
+	// is what taskward last applied (read from ECS tags, so it survives restarts). A
+	// commit that changes the family applies it. The controller without --self-heal sets
+	// it; the CLI's apply reverts, as a person running it asks.
+	KeepOutOfBand bool
+	// Retry applies again content whose rollout failed on a service (its
+	// taskward.dev/rollout-failed tag); without it that content is held until Git changes.
+	Retry bool
 }
 
 // PlanResult is the outcome of [Plan]: one entry per resource, sorted by kind, then name
@@ -52,6 +61,9 @@ type ResourcePlan struct {
 	// Deregister lists the ACTIVE revision ARNs a prune deregisters.
 	Deregister []string `json:"deregister,omitempty"`
 	Notes      []string `json:"notes,omitempty"` // things the plan saw but will not act on
+	// Hold says why the register is not applied (an out-of-band change kept, see
+	// PlanOptions.KeepOutOfBand); the action is what reverting would do.
+	Hold string `json:"hold,omitempty"`
 
 	desired *ojson.Value // the rendered definition, for apply
 	diff    *FieldDiff
@@ -63,6 +75,9 @@ type ServiceUpdate struct {
 	ARN     string `json:"arn"`
 	From    string `json:"from"` // revision ARN it runs now
 	To      string `json:"to,omitempty"`
+	// Hold says why this update is not applied: an out-of-band change kept, or content
+	// whose rollout failed on this service.
+	Hold string `json:"hold,omitempty"`
 }
 
 // Diff returns the field diff behind a register action (nil for the others).
@@ -81,6 +96,44 @@ func (p *PlanResult) HasChanges() bool {
 
 // Key identifies the resource.
 func (f *ResourcePlan) Key() ResourceKey { return ResourceKey{Kind: f.Kind, Name: f.Name} }
+
+// Actionable reports whether apply would do anything: a change that is not held.
+func (p *PlanResult) Actionable() bool {
+	for i := range p.Resources {
+		if p.Resources[i].actionable() {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *ResourcePlan) actionable() bool {
+	if f.Action == ActionNoop {
+		return false
+	}
+	if f.Action == ActionRegister && f.Hold == "" || f.Action == ActionPrune {
+		return true
+	}
+	for _, su := range f.ServiceUpdates {
+		if su.Hold == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Held returns why (part of) the resource's change is held, or "".
+func (f *ResourcePlan) Held() string {
+	if f.Hold != "" {
+		return f.Hold
+	}
+	for _, su := range f.ServiceUpdates {
+		if su.Hold != "" {
+			return su.Hold
+		}
+	}
+	return ""
+}
 
 // Resource returns the plan of the resource key, or nil (also for a nil plan).
 func (p *PlanResult) Resource(k ResourceKey) *ResourcePlan {
@@ -133,7 +186,7 @@ func Plan(desired []Desired, live *Live, opts PlanOptions) (*PlanResult, error) 
 	want := map[string]bool{}
 	for _, d := range desired {
 		want[d.Family] = true
-		p.Resources = append(p.Resources, planTaskDefinition(d, live.Families[d.Family], servicesByFamily[d.Family]))
+		p.Resources = append(p.Resources, planTaskDefinition(d, live.Families[d.Family], servicesByFamily[d.Family], opts))
 	}
 	if opts.Prune {
 		for name, lf := range live.Families {
@@ -190,10 +243,13 @@ func familyOf(def *ojson.Value) string {
 	return def.Get("family").StringOr("")
 }
 
-func planTaskDefinition(d Desired, lf *LiveFamily, services []Service) ResourcePlan {
+func planTaskDefinition(d Desired, lf *LiveFamily, services []Service, opts PlanOptions) ResourcePlan {
 	reduced := Reduce(d.Definition)
 	fp := ResourcePlan{Kind: KindTaskDefinition, Name: d.Family, Family: d.Family, SourcePath: d.SourcePath, ContentHash: hashReduced(reduced), desired: d.Definition}
 	var target string
+	// unchanged: taskward already applied Git's content for this family (its newest
+	// registered revision carries the desired hash), so this commit does not change it.
+	unchanged := lf != nil && lf.LastApplied != nil && lf.LastApplied.Tags[TagContentHash] == fp.ContentHash
 	switch {
 	case lf == nil || lf.Latest == nil:
 		fp.Action, fp.Reason = ActionRegister, "no ACTIVE revision in ECS"
@@ -220,6 +276,13 @@ func planTaskDefinition(d Desired, lf *LiveFamily, services []Service) ResourceP
 		if fp.Action == "" {
 			target = latest.ARN
 		}
+		// What taskward last registered for the family already has Git's content: this
+		// commit does not change the family, so a newer revision is an out-of-band change.
+		if la := lf.LastApplied; fp.Action == ActionRegister && opts.KeepOutOfBand && unchanged && la != latest {
+			fp.Hold = fmt.Sprintf("out-of-band change: %s was registered outside taskward after %s (commit %s), which has Git's content; not reverted without self-heal",
+				ShortARN(latest.ARN), ShortARN(la.ARN), orUnknown(la.Tags[TagCommit]))
+			target = la.ARN
+		}
 	}
 	for _, s := range services {
 		if target != "" && s.TaskDefinition == target {
@@ -229,7 +292,23 @@ func planTaskDefinition(d Desired, lf *LiveFamily, services []Service) ResourceP
 			fp.Notes = append(fp.Notes, fmt.Sprintf("service %s uses the %s deployment controller: not updated", s.Name, s.DeploymentController))
 			continue
 		}
-		fp.ServiceUpdates = append(fp.ServiceUpdates, ServiceUpdate{Service: s.Name, ARN: s.ARN, From: s.TaskDefinition, To: target})
+		su := ServiceUpdate{Service: s.Name, ARN: s.ARN, From: s.TaskDefinition, To: target}
+		switch {
+		case s.Tags[TagRolloutFailed] == fp.ContentHash && !opts.Retry:
+			su.Hold = fmt.Sprintf("the rollout of this content failed on service %s (commit %s); the next commit that changes %s, or a retry, applies it again",
+				s.Name, orUnknown(s.Tags[TagCommit]), fp.Family)
+		case !opts.KeepOutOfBand:
+		case s.Tags[TagContentHash] == fp.ContentHash:
+			su.Hold = fmt.Sprintf("out-of-band change: service %s runs %s, taskward deployed Git's content to it (commit %s); not reverted without self-heal",
+				s.Name, ShortARN(s.TaskDefinition), orUnknown(s.Tags[TagCommit]))
+		case s.Tags[TagContentHash] == "" && unchanged:
+			// Not deployed by taskward, and this commit does not change the family: a
+			// service created or moved outside taskward. (A service taskward deployed
+			// older content to is moved: that is an apply a crash interrupted.)
+			su.Hold = fmt.Sprintf("out-of-band change: service %s runs %s and was not deployed by taskward; %s is unchanged since taskward applied it, so it is not moved without self-heal",
+				s.Name, ShortARN(s.TaskDefinition), fp.Family)
+		}
+		fp.ServiceUpdates = append(fp.ServiceUpdates, su)
 	}
 	slices.SortFunc(fp.ServiceUpdates, func(a, b ServiceUpdate) int { return strings.Compare(a.Service, b.Service) })
 	if fp.Action == "" {
@@ -239,6 +318,13 @@ func planTaskDefinition(d Desired, lf *LiveFamily, services []Service) ResourceP
 		}
 	}
 	return fp
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 // WriteText prints the plan for people: one line per family that changes, and the unified
@@ -271,12 +357,18 @@ func (p *PlanResult) WriteText(w io.Writer, color bool) error {
 			}
 			b.WriteString(f.diff.Unified(live, "desired/"+f.SourcePath, color))
 		}
+		if f.Hold != "" {
+			fmt.Fprintf(&b, "  held: %s\n", f.Hold)
+		}
 		for _, s := range f.ServiceUpdates {
 			to := s.To
 			if to == "" {
 				to = "(new revision)"
 			}
 			fmt.Fprintf(&b, "  update-service %s: %s -> %s\n", s.Service, s.From, to)
+			if s.Hold != "" {
+				fmt.Fprintf(&b, "    held: %s\n", s.Hold)
+			}
 		}
 		for _, a := range f.Deregister {
 			fmt.Fprintf(&b, "  deregister %s\n", a)

@@ -16,7 +16,11 @@ const (
 	TagSource      = TagPrefix + "source"       // repo-relative path of the task definition file
 	TagCommit      = TagPrefix + "commit"       // git commit the definition was rendered from
 	TagContentHash = TagPrefix + "content-hash" // ContentHash of the rendered definition
-	ManagedByValue = "taskward"
+	// TagRolloutFailed, on a service, holds the content hash whose rollout failed there (a
+	// FAILED rollout or a circuit-breaker rollback): it is not applied again to that
+	// service until Git changes the family or a retry is asked for.
+	TagRolloutFailed = TagPrefix + "rollout-failed"
+	ManagedByValue   = "taskward"
 )
 
 // maxTagValue is ECS's limit on a tag value, in characters.

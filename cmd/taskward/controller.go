@@ -30,6 +30,7 @@ type controllerFlags struct {
 	poll          time.Duration
 	driftSchedule string
 	selfHeal      bool
+	retry         bool
 	prune         bool
 	once          bool
 	demo          bool
@@ -47,7 +48,8 @@ func (f *controllerFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", ":8080", "`ADDR` for /healthz, /readyz, /metrics, /status, the status page, /v1/events and webhooks")
 	fs.DurationVar(&f.poll, "poll", time.Minute, "how often to fetch the repo")
 	fs.StringVar(&f.driftSchedule, "drift-schedule", "*/5 * * * *", "cron `SPEC` for drift scans")
-	fs.BoolVar(&f.selfHeal, "self-heal", false, "put back out-of-sync services of managed families even without a new commit")
+	fs.BoolVar(&f.selfHeal, "self-heal", false, "revert out-of-band changes (revisions registered, services moved outside taskward) even when the commit does not change that family")
+	fs.BoolVar(&f.retry, "retry", false, "apply again content whose rollout failed on a service (held otherwise until Git changes the family)")
 	fs.BoolVar(&f.prune, "prune", false, "deregister managed families removed from Git")
 	fs.BoolVar(&f.once, "once", false, "run one reconcile and one drift scan, print the report, exit 0 (in sync), 1 (drift) or 2 (error)")
 	fs.BoolVar(&f.demo, "demo", false, "with --ecs local: after applying, change ECS behind Git's back (an unprotected service, a stripped defender) so the scan has drift to report")
@@ -113,7 +115,7 @@ func runController(ctx context.Context, env *cmdEnv, f *controllerFlags) int {
 
 	opts := []controller.Option{
 		controller.WithLogger(log), controller.WithPollInterval(f.poll), controller.WithDriftSchedule(f.driftSchedule),
-		controller.WithSelfHeal(f.selfHeal), controller.WithPrune(f.prune), controller.WithImageSource(f.imageSource(ctx)),
+		controller.WithSelfHeal(f.selfHeal), controller.WithRetry(f.retry), controller.WithPrune(f.prune), controller.WithImageSource(f.imageSource(ctx)),
 	}
 	if len(f.clusters) > 0 {
 		opts = append(opts, controller.WithClusters(f.clusters...))
