@@ -236,9 +236,19 @@ func httpBench(self string, under func(...string) []string, rounds int, d time.D
 	defer stopBare()
 	stopDef, defPid := startServer(under(self, "serve", def), def)
 	defer stopDef()
+	wrkRounds(fmt.Sprintf("http server under wrk, req/s (%d x %.0fs rounds)", rounds, d.Seconds()), bare, def, rounds, d, ">= 0.97x", func(r float64) bool { return r >= 0.97 })
+	rss := vmHWM(defPid)
+	fmt.Printf("%-50s %11s %11s %9s %17s  %-10s %s\n", "defender peak RSS (VmHWM, after wrk)", "", fmt.Sprintf("%.1f MiB", float64(rss)/1024), "", "", "<= 15 MiB", verdict(rss <= 15*1024))
+}
+
+// wrkRounds loads the bare and the defended server on their ports alternately with wrk in
+// rounds of d (the first in each round alternates), after a warm-up of each (connections,
+// goroutines, heap), and prints the row of requests/s: medians and the per-round ratio's
+// median and spread. It returns that median.
+func wrkRounds(name, bare, def string, rounds int, d time.Duration, target string, ok func(float64) bool) float64 {
 	secs := strconv.Itoa(max(1, int(d.Seconds())))
 	load(bare, "1")
-	load(def, "1") // warm-up: connections, goroutines, heap
+	load(def, "1")
 	var rb, rd []float64
 	for i := 0; i < rounds; i++ {
 		if i%2 == 0 {
@@ -251,11 +261,12 @@ func httpBench(self string, under func(...string) []string, rounds int, d time.D
 	for i := range r {
 		r[i] = rd[i] / rb[i]
 	}
-	med := medianF(r)
-	fmt.Printf("%-50s %11.0f %11.0f %8.3fx %8.3f-%.3fx  %-10s %s\n", fmt.Sprintf("http server under wrk, req/s (%d x %ss rounds)", rounds, secs),
-		medianF(rb), medianF(rd), med, slices.Min(r), slices.Max(r), ">= 0.97x", verdict(med >= 0.97))
-	rss := vmHWM(defPid)
-	fmt.Printf("%-50s %11s %11s %9s %17s  %-10s %s\n", "defender peak RSS (VmHWM, after wrk)", "", fmt.Sprintf("%.1f MiB", float64(rss)/1024), "", "", "<= 15 MiB", verdict(rss <= 15*1024))
+	med, v := medianF(r), ""
+	if ok != nil {
+		v = verdict(ok(med))
+	}
+	fmt.Printf("%-50s %11.0f %11.0f %8.3fx %8.3f-%.3fx  %-10s %s\n", name, medianF(rb), medianF(rd), med, slices.Min(r), slices.Max(r), target, v)
+	return med
 }
 
 // startServer starts argv, waits until it answers on port, and returns how to stop it

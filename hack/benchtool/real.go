@@ -5,8 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"time"
 )
 
@@ -70,23 +68,7 @@ http { access_log off; server { listen 127.0.0.1:`+port+`; root /tmp/bench-www; 
 	defer stopBare()
 	stopDef, _ := startServer(under(conf(def)...), def)
 	defer stopDef()
-	secs := strconv.Itoa(max(1, int(d.Seconds())))
-	load(bare, "1")
-	load(def, "1")
-	var rb, rd []float64
-	for i := 0; i < rounds; i++ {
-		if i%2 == 0 {
-			rb, rd = append(rb, load(bare, secs)), append(rd, load(def, secs))
-		} else {
-			rd, rb = append(rd, load(def, secs)), append(rb, load(bare, secs))
-		}
-	}
-	r := make([]float64, rounds)
-	for i := range r {
-		r[i] = rd[i] / rb[i]
-	}
-	fmt.Printf("%-50s %11.0f %11.0f %8.3fx %8.3f-%.3fx  %-10s %s\n", fmt.Sprintf("nginx under wrk, req/s (defender, %s, %d x %ss)", mech, rounds, secs),
-		medianF(rb), medianF(rd), medianF(r), slices.Min(r), slices.Max(r), "", "")
+	wrkRounds(fmt.Sprintf("nginx under wrk, req/s (defender, %s, %d x %.0fs)", mech, rounds, d.Seconds()), bare, def, rounds, d, "", nil)
 }
 
 func must[T any](v T, err error) T {
