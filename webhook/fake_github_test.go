@@ -17,7 +17,10 @@ import (
 //	POST  /repos/{owner}/{repo}/statuses/{sha}             201, {state, target_url, description, context}
 //	GET   /repos/{owner}/{repo}/issues/{n}/comments        200, per_page (default 30, max 100), page, Link
 //	POST  /repos/{owner}/{repo}/issues/{n}/comments        201, {body}
-//	PATCH /repos/{owner}/{repo}/issues/comments/{id}       200, {body}
+//	PATCH /repos/{owner}/{repo}/issues/comments/{id}       200, {body}; 403 for another user's comment
+//	GET   /user                                            200, {login, id, type} of the token's user
+//
+// Comments carry their author (user.login, user.id), as the API documents.
 type fakeGitHub struct {
 	t      *testing.T
 	token  string
@@ -29,19 +32,29 @@ type fakeGitHub struct {
 	comments map[int][]*fakeComment
 	nextID   int64
 	failNext int // answer this many requests with 502 first
+	// me is the token's user: GET /user, and the author of the comments it writes.
+	me fakeUser
+}
+
+type fakeUser struct {
+	Login string `json:"login"`
+	ID    int64  `json:"id"`
 }
 
 type fakeComment struct {
 	ID   int64  `json:"id"`
 	Body string `json:"body"`
-	User struct {
-		Login string `json:"login"`
-	} `json:"user"`
+	User fakeUser `json:"user"`
 }
 
 func newFakeGitHub(t *testing.T, token string) *fakeGitHub {
-	f := &fakeGitHub{t: t, token: token, status: map[string][]map[string]string{}, comments: map[int][]*fakeComment{}, nextID: 1000}
+	f := &fakeGitHub{t: t, token: token, status: map[string][]map[string]string{}, comments: map[int][]*fakeComment{}, nextID: 1000,
+		me: fakeUser{Login: "taskward-bot", ID: 7001}}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /user", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		json.NewEncoder(w).Encode(map[string]any{"login": f.me.Login, "id": f.me.ID, "type": "User"})
+	})
 	mux.HandleFunc("POST /repos/{owner}/{repo}/statuses/{sha}", f.createStatus)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{n}/comments", f.listComments)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{n}/comments", f.createComment)
@@ -54,8 +67,18 @@ func newFakeGitHub(t *testing.T, token string) *fakeGitHub {
 func (f *fakeGitHub) seed(issue, n int) {
 	for i := range n {
 		f.nextID++
-		f.comments[issue] = append(f.comments[issue], &fakeComment{ID: f.nextID, Body: fmt.Sprintf("comment %d by a person", i)})
+		f.comments[issue] = append(f.comments[issue], &fakeComment{ID: f.nextID, Body: fmt.Sprintf("comment %d by a person", i), User: fakeUser{Login: "octocat", ID: 583231}})
 	}
+}
+
+// postAs adds a comment written by another user (a pull request's author).
+func (f *fakeGitHub) postAs(issue int, u fakeUser, body string) *fakeComment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	c := &fakeComment{ID: f.nextID, Body: body, User: u}
+	f.comments[issue] = append(f.comments[issue], c)
+	return c
 }
 
 func ghError(w http.ResponseWriter, code int, msg string) {
@@ -176,7 +199,7 @@ func (f *fakeGitHub) createComment(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.nextID++
 	c := &fakeComment{ID: f.nextID, Body: in["body"]}
-	c.User.Login = "taskward[bot]"
+	c.User = f.me
 	f.comments[n] = append(f.comments[n], c)
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -199,6 +222,11 @@ func (f *fakeGitHub) updateComment(w http.ResponseWriter, r *http.Request) {
 	for _, cs := range f.comments {
 		for _, c := range cs {
 			if c.ID == id {
+				if c.User != f.me {
+					// The token's user may not edit it (no admin or maintain role).
+					ghError(w, http.StatusForbidden, "Resource not accessible by personal access token")
+					return
+				}
 				c.Body = in["body"]
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
 				json.NewEncoder(w).Encode(c)
@@ -209,13 +237,14 @@ func (f *fakeGitHub) updateComment(w http.ResponseWriter, r *http.Request) {
 	ghError(w, http.StatusNotFound, "Not Found")
 }
 
-// ours returns the comments on issue n that carry the marker.
+// ours returns the comments on issue n that carry the marker and that the token's user
+// wrote.
 func (f *fakeGitHub) ours(n int) []*fakeComment {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []*fakeComment
 	for _, c := range f.comments[n] {
-		if strings.HasPrefix(c.Body, CommentMarker) {
+		if strings.HasPrefix(c.Body, CommentMarker) && c.User == f.me {
 			out = append(out, c)
 		}
 	}

@@ -17,8 +17,10 @@ import (
 //	POST /projects/:id/statuses/:sha                          201, {state, name, description, target_url}
 //	GET  /projects/:id/merge_requests/:iid/notes              200, per_page, page, X-Next-Page, X-Total, Link
 //	POST /projects/:id/merge_requests/:iid/notes              201, {body}
-//	PUT  /projects/:id/merge_requests/:iid/notes/:note_id     200, {body}
+//	PUT  /projects/:id/merge_requests/:iid/notes/:note_id     200, {body}; 403 for another user's note
+//	GET  /user                                                200, {id, username} of the token's user
 //
+// Notes carry their author (author.id, author.username), as the API documents.
 // :id is the numeric id or the URL-encoded path (platform%2Fdeploy); both name project 15.
 type fakeGitLab struct {
 	t        *testing.T
@@ -29,17 +31,29 @@ type fakeGitLab struct {
 	statuses map[string][]map[string]string
 	notes    map[int][]*fakeNote
 	nextID   int64
+	me       fakeGLUser // the token's user
+}
+
+type fakeGLUser struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
 }
 
 type fakeNote struct {
-	ID     int64  `json:"id"`
-	Body   string `json:"body"`
-	System bool   `json:"system"`
+	ID     int64      `json:"id"`
+	Body   string     `json:"body"`
+	System bool       `json:"system"`
+	Author fakeGLUser `json:"author"`
 }
 
 func newFakeGitLab(t *testing.T, token string) *fakeGitLab {
-	f := &fakeGitLab{t: t, token: token, statuses: map[string][]map[string]string{}, notes: map[int][]*fakeNote{}, nextID: 500}
+	f := &fakeGitLab{t: t, token: token, statuses: map[string][]map[string]string{}, notes: map[int][]*fakeNote{}, nextID: 500,
+		me: fakeGLUser{ID: 9001, Username: "project_15_bot_1"}}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v4/user", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"id": f.me.ID, "username": f.me.Username, "bot": true, "state": "active"})
+	})
 	mux.HandleFunc("POST /api/v4/projects/{id}/statuses/{sha}", f.project(f.createStatus))
 	mux.HandleFunc("GET /api/v4/projects/{id}/merge_requests/{iid}/notes", f.project(f.listNotes))
 	mux.HandleFunc("POST /api/v4/projects/{id}/merge_requests/{iid}/notes", f.project(f.createNote))
@@ -143,7 +157,7 @@ func (f *fakeGitLab) createNote(w http.ResponseWriter, r *http.Request) {
 	iid, _ := strconv.Atoi(r.PathValue("iid"))
 	f.mu.Lock()
 	f.nextID++
-	n := &fakeNote{ID: f.nextID, Body: in["body"]}
+	n := &fakeNote{ID: f.nextID, Body: in["body"], Author: f.me}
 	f.notes[iid] = append(f.notes[iid], n)
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -162,6 +176,10 @@ func (f *fakeGitLab) updateNote(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	for _, n := range f.notes[iid] {
 		if n.ID == id {
+			if n.Author != f.me {
+				glError(w, http.StatusForbidden, "403 Forbidden")
+				return
+			}
 			n.Body = in["body"]
 			w.Header().Set("Content-Type", "application/json")
 			json.NewEncoder(w).Encode(n)
@@ -174,8 +192,18 @@ func (f *fakeGitLab) updateNote(w http.ResponseWriter, r *http.Request) {
 func (f *fakeGitLab) seed(iid, n int) {
 	for i := range n {
 		f.nextID++
-		f.notes[iid] = append(f.notes[iid], &fakeNote{ID: f.nextID, Body: fmt.Sprintf("note %d", i), System: i%3 == 0})
+		f.notes[iid] = append(f.notes[iid], &fakeNote{ID: f.nextID, Body: fmt.Sprintf("note %d", i), System: i%3 == 0, Author: fakeGLUser{ID: 12, Username: "alice"}})
 	}
+}
+
+// postAs adds a note written by another user (a merge request's author).
+func (f *fakeGitLab) postAs(iid int, u fakeGLUser, body string) *fakeNote {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	n := &fakeNote{ID: f.nextID, Body: body, Author: u}
+	f.notes[iid] = append(f.notes[iid], n)
+	return n
 }
 
 func (f *fakeGitLab) ours(iid int) []*fakeNote {
@@ -183,7 +211,7 @@ func (f *fakeGitLab) ours(iid int) []*fakeNote {
 	defer f.mu.Unlock()
 	var out []*fakeNote
 	for _, n := range f.notes[iid] {
-		if strings.HasPrefix(n.Body, CommentMarker) {
+		if strings.HasPrefix(n.Body, CommentMarker) && n.Author == f.me {
 			out = append(out, n)
 		}
 	}

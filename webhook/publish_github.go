@@ -31,6 +31,11 @@ type GitHubPublisher struct {
 	Owner, Repo string
 	// TargetURL is linked from the status (optional), e.g. the controller's status page.
 	TargetURL string
+	// Author is the login the token writes comments as, for a token that cannot read
+	// GET /user (a GitHub App installation token: "APP-SLUG[bot]"). Empty: asked from
+	// GET /user. The review comment is the one with the marker written by this author:
+	// anyone can post the marker first.
+	Author string
 	// Client overrides the default retrying client (NewHTTPClient).
 	Client *retryablehttp.Client
 	Logger *slog.Logger
@@ -39,8 +44,36 @@ type GitHubPublisher struct {
 var _ Publisher = (*GitHubPublisher)(nil)
 
 type githubComment struct {
-	ID   int64  `json:"id"`
-	Body string `json:"body"`
+	ID   int64      `json:"id"`
+	Body string     `json:"body"`
+	User githubUser `json:"user"`
+}
+
+type githubUser struct {
+	Login string `json:"login"`
+	ID    int64  `json:"id"`
+}
+
+// self returns who the token is: GET /user ("Get the authenticated user"), or Author.
+func (p *GitHubPublisher) self(ctx context.Context, api *apiClient) (githubUser, error) {
+	if p.Author != "" {
+		return githubUser{Login: p.Author}, nil
+	}
+	var u githubUser
+	if _, err := api.do(ctx, http.MethodGet, api.url("user"), nil, &u); err != nil {
+		return u, fmt.Errorf("github: who is the token (GET /user; set the publisher's author login for an App installation token): %w", err)
+	}
+	if u.ID == 0 && u.Login == "" {
+		return u, errors.New("github: GET /user named nobody")
+	}
+	return u, nil
+}
+
+func (u githubUser) wrote(c githubComment) bool {
+	if u.ID != 0 {
+		return c.User.ID == u.ID
+	}
+	return strings.EqualFold(c.User.Login, u.Login)
 }
 
 func (p *GitHubPublisher) client() (*apiClient, error) {
@@ -78,7 +111,11 @@ func (p *GitHubPublisher) Publish(ctx context.Context, sha string, number int, r
 	if _, err := api.do(ctx, http.MethodPost, api.url("repos", p.Owner, p.Repo, "statuses", sha), status, nil); err != nil {
 		return fmt.Errorf("github: set status: %w", err)
 	}
-	id, err := p.findComment(ctx, api, number)
+	me, err := p.self(ctx, api)
+	if err != nil {
+		return err
+	}
+	id, err := p.findComment(ctx, api, number, me)
 	if err != nil {
 		return err
 	}
@@ -95,8 +132,8 @@ func (p *GitHubPublisher) Publish(ctx context.Context, sha string, number int, r
 }
 
 // findComment pages through the pull request's comments (oldest first) and returns the
-// id of the first that carries the marker, or 0.
-func (p *GitHubPublisher) findComment(ctx context.Context, api *apiClient, number int) (int64, error) {
+// id of the first that carries the marker and that me wrote, or 0.
+func (p *GitHubPublisher) findComment(ctx context.Context, api *apiClient, number int, me githubUser) (int64, error) {
 	next := api.url("repos", p.Owner, p.Repo, "issues", strconv.Itoa(number), "comments") + "?per_page=" + strconv.Itoa(githubCommentPage)
 	for page := 0; next != "" && page < maxPages; page++ {
 		var cs []githubComment
@@ -105,7 +142,7 @@ func (p *GitHubPublisher) findComment(ctx context.Context, api *apiClient, numbe
 			return 0, fmt.Errorf("github: list comments: %w", err)
 		}
 		for _, c := range cs {
-			if strings.HasPrefix(c.Body, CommentMarker) {
+			if strings.HasPrefix(c.Body, CommentMarker) && me.wrote(c) {
 				return c.ID, nil
 			}
 		}

@@ -32,9 +32,15 @@ type GitLabPublisher struct {
 var _ Publisher = (*GitLabPublisher)(nil)
 
 type gitlabNote struct {
-	ID     int64  `json:"id"`
-	Body   string `json:"body"`
-	System bool   `json:"system"`
+	ID     int64      `json:"id"`
+	Body   string     `json:"body"`
+	System bool       `json:"system"`
+	Author gitlabUser `json:"author"`
+}
+
+type gitlabUser struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
 }
 
 func (p *GitLabPublisher) client() (*apiClient, error) {
@@ -71,8 +77,18 @@ func (p *GitLabPublisher) Publish(ctx context.Context, sha string, number int, r
 	if _, err := api.do(ctx, http.MethodPost, api.url("projects", p.ProjectID, "statuses", sha), status, nil); err != nil {
 		return fmt.Errorf("gitlab: set status: %w", err)
 	}
+	// Who the token is (GET /user, which project and group access tokens' bot users can
+	// read too): the review note is the one with the marker written by this user, since
+	// anyone can post the marker first.
+	var me gitlabUser
+	if _, err := api.do(ctx, http.MethodGet, api.url("user"), nil, &me); err != nil {
+		return fmt.Errorf("gitlab: who is the token (GET /user): %w", err)
+	}
+	if me.ID == 0 {
+		return errors.New("gitlab: GET /user named nobody")
+	}
 	notes := api.url("projects", p.ProjectID, "merge_requests", strconv.Itoa(number), "notes")
-	id, err := p.findNote(ctx, api, notes)
+	id, err := p.findNote(ctx, api, notes, me.ID)
 	if err != nil {
 		return err
 	}
@@ -89,8 +105,9 @@ func (p *GitLabPublisher) Publish(ctx context.Context, sha string, number int, r
 }
 
 // findNote pages through the merge request's notes (X-Next-Page, or a Link rel=next) and
-// returns the id of the oldest non-system note that carries the marker, or 0.
-func (p *GitLabPublisher) findNote(ctx context.Context, api *apiClient, notes string) (int64, error) {
+// returns the id of the oldest non-system note that carries the marker and that user
+// author wrote, or 0.
+func (p *GitLabPublisher) findNote(ctx context.Context, api *apiClient, notes string, author int64) (int64, error) {
 	var found int64
 	next := notes + "?sort=asc&order_by=created_at&per_page=100"
 	for page := 0; next != "" && page < maxPages; page++ {
@@ -100,7 +117,7 @@ func (p *GitLabPublisher) findNote(ctx context.Context, api *apiClient, notes st
 			return 0, fmt.Errorf("gitlab: list notes: %w", err)
 		}
 		for _, n := range ns {
-			if !n.System && strings.HasPrefix(n.Body, CommentMarker) {
+			if !n.System && strings.HasPrefix(n.Body, CommentMarker) && n.Author.ID == author {
 				return n.ID, nil
 			}
 		}

@@ -23,6 +23,7 @@ type webhookFlags struct {
 	githubTokenFile    string
 	gitlabAPITokenFile string
 	githubAPI          string
+	githubAuthor       string
 	gitlabAPI          string
 	statusURL          string
 	webhookRepo        string
@@ -34,6 +35,7 @@ func (w *webhookFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&w.gitlabTokenFile, "gitlab-webhook-token-file", "", "`FILE` with the GitLab webhook secret token (or env TASKWARD_GITLAB_WEBHOOK_TOKEN); enables POST /webhook/gitlab")
 	fs.StringVar(&w.githubTokenFile, "github-token-file", "", "`FILE` with a GitHub token for review statuses and comments (or env TASKWARD_GITHUB_TOKEN)")
 	fs.StringVar(&w.gitlabAPITokenFile, "gitlab-token-file", "", "`FILE` with a GitLab token (api scope) for review statuses and notes (or env TASKWARD_GITLAB_TOKEN)")
+	fs.StringVar(&w.githubAuthor, "github-comment-author", "", "`LOGIN` the GitHub token comments as, for a GitHub App installation token, which cannot read GET /user (APP-SLUG[bot]); default: asked from GET /user")
 	fs.StringVar(&w.githubAPI, "github-api-url", "https://api.github.com", "GitHub REST API `URL` (https://HOST/api/v3 for GitHub Enterprise Server)")
 	fs.StringVar(&w.gitlabAPI, "gitlab-api-url", "https://gitlab.com/api/v4", "GitLab REST API `URL` (https://HOST/api/v4 for self-managed GitLab)")
 	fs.StringVar(&w.statusURL, "status-url", "", "public `URL` of the controller's status page, linked from review statuses")
@@ -101,7 +103,7 @@ func (f *controllerFlags) mountWebhooks(c *controller.Controller, log *slog.Logg
 				if !ok || ghToken == "" {
 					return nil, fmt.Errorf("no GitHub token, or repository %q is not owner/name", pr.Repo)
 				}
-				return &webhook.GitHubPublisher{BaseURL: w.githubAPI, Token: ghToken, Owner: owner, Repo: repo, TargetURL: w.statusURL, Logger: log}, nil
+				return &webhook.GitHubPublisher{BaseURL: w.githubAPI, Token: ghToken, Owner: owner, Repo: repo, TargetURL: w.statusURL, Author: w.githubAuthor, Logger: log}, nil
 			case "gitlab":
 				if glToken == "" {
 					return nil, fmt.Errorf("no GitLab token")
