@@ -38,8 +38,10 @@
 //     ListTaskDefinitionFamilies it is a prefix.
 //   - DescribeServices takes at most 10 services and DescribeTasks at most 100; unknown
 //     ones are returned as failures with reason "MISSING".
-//   - Services converge at once: their tasks are RUNNING as soon as the service is created
-//     or updated. Nothing is actually run.
+//   - Services deploy as ECS's rolling update does (deployments.go): at once by default,
+//     their tasks RUNNING when the call returns; over time, with the deployment circuit
+//     breaker and failing tasks, with RuntimeFaults (POST /_ecslocal/faults). Nothing is
+//     actually run.
 //
 // # Validation
 //

@@ -29,6 +29,8 @@ const (
 	maxBodyBytes = 1 << 20
 	// statsPath serves the per-operation call counters as JSON.
 	statsPath = "/_ecslocal/stats"
+	// faultsPath takes RuntimeFaults as JSON (POST) and shows them (GET).
+	faultsPath = "/_ecslocal/faults"
 )
 
 // Server is an in-process ECS endpoint. It implements http.Handler.
@@ -40,6 +42,7 @@ type Server struct {
 
 	faultMu sync.Mutex
 	faults  Faults
+	runtime RuntimeFaults // guarded by mu
 	rng     *mrand.Rand
 
 	statsMu sync.Mutex
@@ -110,6 +113,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == statsPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.Stats())
+		return
+	}
+	if r.URL.Path == faultsPath {
+		s.serveFaults(w, r)
 		return
 	}
 	start := time.Now()
@@ -193,6 +200,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (string, []byte, 
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	advanced := s.advance()
 	out, err := op.run(s, body)
 	if err != nil {
 		return name, nil, err
@@ -201,7 +209,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (string, []byte, 
 	if err != nil {
 		return name, nil, fmt.Errorf("encoding %s response: %w", name, err)
 	}
-	if op.mutates {
+	if op.mutates || advanced {
 		if err := s.persist(); err != nil {
 			return name, nil, err
 		}

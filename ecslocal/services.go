@@ -8,10 +8,10 @@ import (
 	"strings"
 )
 
-// service is an ECS service as stored. ecslocal converges services at once: when a
-// service is created or updated, tasks of its task definition are started or stopped
-// in the same call until desiredCount are running, and its only deployment is the
-// PRIMARY one with rolloutState COMPLETED (as ECS shows a finished deployment).
+// service is an ECS service as stored. Its deployments progress as deployments.go
+// describes: at once by default (a service created or updated runs desiredCount tasks
+// of its task definition when the call returns, its only deployment PRIMARY and
+// COMPLETED), over time and through the circuit breaker with RuntimeFaults.
 type service struct {
 	ServiceArn                    string            `json:"serviceArn"`
 	ServiceName                   string            `json:"serviceName"`
@@ -53,60 +53,6 @@ type deployment struct {
 	RolloutStateReason   string          `json:"rolloutStateReason"`
 	CreatedAt            json.Number     `json:"createdAt"`
 	UpdatedAt            json.Number     `json:"updatedAt"`
-}
-
-// newDeployment starts a new PRIMARY deployment of svc's current task definition.
-func (s *Server) newDeployment(svc *service) {
-	now := epochSeconds(s.cfg.now())
-	svc.Deployments = []deployment{{
-		ID:                   "ecs-svc/" + newID()[:19],
-		Status:               "PRIMARY",
-		TaskDefinition:       svc.TaskDefinition,
-		LaunchType:           svc.LaunchType,
-		NetworkConfiguration: svc.NetworkConfiguration,
-		RolloutState:         "COMPLETED",
-		RolloutStateReason:   "ECS deployment " + svc.ServiceName + " completed.",
-		CreatedAt:            now,
-		UpdatedAt:            now,
-	}}
-}
-
-// converge starts and stops tasks so that exactly desiredCount tasks of the service's
-// task definition run, and updates the counts of the service and its deployment.
-func (s *Server) converge(svc *service, c *cluster) {
-	group := "service:" + svc.ServiceName
-	startedBy := ""
-	if len(svc.Deployments) > 0 {
-		startedBy = svc.Deployments[0].ID
-	}
-	var running []*task
-	for _, arn := range slices.Sorted(maps.Keys(s.st.Tasks)) {
-		t := s.st.Tasks[arn]
-		if t.ClusterArn != svc.ClusterArn || t.Group != group || t.LastStatus != "RUNNING" {
-			continue
-		}
-		if t.TaskDefinitionArn != svc.TaskDefinition || t.StartedBy != startedBy {
-			s.stop(t, "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment "+startedBy+")")
-			continue
-		}
-		running = append(running, t)
-	}
-	for int32(len(running)) > svc.DesiredCount {
-		s.stop(running[len(running)-1], "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment "+startedBy+")")
-		running = running[:len(running)-1]
-	}
-	if td, err := s.lookupTaskDef(svc.TaskDefinition); err == nil {
-		for int32(len(running)) < svc.DesiredCount {
-			running = append(running, s.startTask(c, td, startedBy, group, svc.LaunchType, nil))
-		}
-	}
-	svc.RunningCount = int32(len(running))
-	svc.PendingCount = 0
-	for i := range svc.Deployments {
-		svc.Deployments[i].DesiredCount = svc.DesiredCount
-		svc.Deployments[i].RunningCount = svc.RunningCount
-		svc.Deployments[i].UpdatedAt = epochSeconds(s.cfg.now())
-	}
 }
 
 // findService resolves a service name or ARN in cluster c.

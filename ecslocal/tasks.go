@@ -45,6 +45,7 @@ type container struct {
 	Image             string            `json:"image"`
 	LastStatus        string            `json:"lastStatus"`
 	ExitCode          *int              `json:"exitCode,omitempty"`
+	Reason            string            `json:"reason,omitempty"`
 	NetworkBindings   []json.RawMessage `json:"networkBindings"`
 	NetworkInterfaces []json.RawMessage `json:"networkInterfaces"`
 	HealthStatus      string            `json:"healthStatus"`
