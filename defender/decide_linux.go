@@ -4,6 +4,7 @@ package defender
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -26,7 +27,8 @@ type execCall struct {
 	path      string
 	flags     int
 	argv      []string
-	truncated bool // argv hit a read bound
+	truncated bool     // argv hit a read bound
+	loaderEnv []string // LD_PRELOAD=, LD_AUDIT=, LD_LIBRARY_PATH= entries of the new environment
 }
 
 // approval is what a tracee was allowed to become: checked at PTRACE_EVENT_EXEC.
@@ -37,6 +39,12 @@ type approval struct {
 	cmdline []byte // the expected /proc/PID/cmdline, at most maxCmdline bytes
 	prefix  bool   // cmdline is only a prefix (argv was truncated when read)
 	path    string
+	// interp is the ELF interpreter (PT_INTERP) approved with the program, named as the
+	// defender opens it, with its evidence; "" for a static program.
+	interp   string
+	interpEv evidence
+	// loaderEnv is the approved loader variables, each followed by a NUL.
+	loaderEnv []byte
 	// Prepared at the seccomp stop, once the tracee is on its way into the exec (prepare):
 	// an O_PATH descriptor of /proc/TID and an open /proc/TID/cmdline, which reads the
 	// arguments of whatever image the task runs when it is read; -1 when missing.
@@ -112,6 +120,7 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	name := c.kernelFilename()
 	var socks *[2]bool
 	best := verdict{decision: policy.Decision{Effect: policy.Off}}
+	var last *policy.Exec // the program the kernel maps: the last level
 	for depth := 0; ; depth++ {
 		df := drift.Of(f)
 		e := &policy.Exec{Path: f.Path, Invoked: f.Invoked, Argv: argv, Drift: df.Kind, DriftDetail: df.Detail}
@@ -121,6 +130,7 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 			}
 			e.StdinSocket, e.StdoutSocket = socks[0], socks[1]
 		}
+		last = e
 		d := p.Decide(e)
 		if best.exec == nil || rank(d.Effect) > rank(best.decision.Effect) {
 			best.decision, best.exec, best.file = d, e, f
@@ -148,6 +158,26 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	}
 	best.approval = &approval{ev: f.ev, path: f.Path, prefix: c.truncated}
 	best.approval.cmdline = joinCmdline(argv)
+	best.approval.loaderEnv = loaderEnvOf(c.loaderEnv)
+	// The loader and what the environment makes it load run inside the program: drift in
+	// any of them is drift of the program.
+	for _, in := range loaderInputs(r, f, c.loaderEnv) {
+		if in.interp {
+			best.approval.interp, best.approval.interpEv = in.file.Path, in.file.ev
+		}
+		if last.Drift != policy.NoDrift {
+			continue
+		}
+		df := drift.Of(in.file)
+		if df.Kind == policy.NoDrift {
+			continue
+		}
+		e := *last
+		e.Drift, e.DriftDetail = df.Kind, in.what+" of "+f.Path+": "+df.Detail
+		if d := p.Decide(&e); rank(d.Effect) > rank(best.decision.Effect) {
+			best.decision, best.exec, best.file = d, &e, f
+		}
+	}
 	return best
 }
 
@@ -273,5 +303,71 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 	if !bytes.Equal(got, a.cmdline) {
 		return false, "arguments changed between check and exec"
 	}
+	if a.interp != "" {
+		var st unix.Stat_t
+		if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/root"+a.interp, &st); err != nil {
+			return false, "cannot stat the approved ELF interpreter " + a.interp + ": " + err.Error()
+		}
+		if d := a.interpEv.differs(evidenceOf(&st)); d != "" {
+			return false, "ELF interpreter " + a.interp + " changed between check and exec: approved " + d
+		}
+	}
+	env, err := loaderEnvAt(pid, a)
+	if err != nil {
+		return false, "cannot read /proc/PID/environ: " + err.Error()
+	}
+	if !bytes.Equal(env, a.loaderEnv) {
+		return false, fmt.Sprintf("loader environment changed between check and exec: approved %q, found %q",
+			bytes.Split(bytes.TrimSuffix(a.loaderEnv, []byte{0}), []byte{0}), bytes.Split(bytes.TrimSuffix(env, []byte{0}), []byte{0}))
+	}
 	return true, ""
+}
+
+// loaderEnvOf is the loader variables of env, each followed by a NUL, as approval.loaderEnv.
+func loaderEnvOf(env []string) []byte {
+	var out []byte
+	for _, kv := range env {
+		if isLoaderEnv(kv) {
+			out = append(append(out, kv...), 0)
+		}
+	}
+	return out
+}
+
+// loaderEnvAt reads the loader variables (loaderEnvNames) of the environment the kernel
+// copied for the new image of pid, NUL-separated as approval.loaderEnv.
+func loaderEnvAt(pid int, a *approval) ([]byte, error) {
+	// Opened now, not prepared at the exec call: an open environ file reads the memory of
+	// the image it was opened on (fs/proc/base.c, __mem_open), which the exec replaced.
+	var fd int
+	var err error
+	if a.prepared && a.procDir >= 0 {
+		fd, err = unix.Openat(a.procDir, "environ", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	} else {
+		fd, err = unix.Open("/proc/"+strconv.Itoa(pid)+"/environ", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var all []byte
+	var buf [16 << 10]byte
+	for off := int64(0); ; {
+		n, err := unix.Pread(fd, buf[:], off)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		all = append(all, buf[:n]...)
+		off += int64(n)
+	}
+	var out []byte
+	for kv := range bytes.SplitSeq(all, []byte{0}) {
+		if len(kv) > 3 && string(kv[:3]) == "LD_" && isLoaderEnv(string(kv)) {
+			out = append(append(out, kv...), 0)
+		}
+	}
+	return out, nil
 }

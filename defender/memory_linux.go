@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -201,4 +202,100 @@ func argvFromPtrs(tid int, ptrs []byte) (argv []string, truncated bool, err erro
 		truncated = true // more than maxArgs pointers, or the array ran into an unmapped page
 	}
 	return argv, truncated, nil
+}
+
+// loaderEnvNames are the environment variables that make the dynamic loader load code the
+// program did not name: inputs to drift (decideExec) and to the EXEC-time check.
+var loaderEnvNames = []string{"LD_PRELOAD=", "LD_AUDIT=", "LD_LIBRARY_PATH="}
+
+// maxEnvScan bounds the environment pointers read at an exec call. Entries past it are
+// not seen there; the EXEC-time check reads the whole environment the kernel copied.
+const maxEnvScan = 1024
+
+// readLoaderEnv returns the loader variables (loaderEnvNames) of the environment array at
+// addr, in order. Each string's first bytes come in one process_vm_readv; only loader
+// variables are read whole.
+func readLoaderEnv(tid int, addr uint64) ([]string, error) {
+	if addr == 0 {
+		return nil, nil
+	}
+	var ptrs [maxEnvScan * 8]byte
+	n, err := readMem(tid, addr, ptrs[:maxArgs*8]) // the first page or two
+	if err != nil {
+		return nil, err
+	}
+	if n == maxArgs*8 && !hasNullPtr(ptrs[:n]) {
+		m, _ := readMemLong(tid, addr+uint64(n), ptrs[n:])
+		n += m
+	}
+	count := 0
+	for ; count*8+8 <= n && binary.LittleEndian.Uint64(ptrs[count*8:]) != 0; count++ {
+	}
+	const peek = 16 // "LD_LIBRARY_PATH=" is the longest name
+	var out []string
+	for start := 0; start < count; start += 256 {
+		end := min(count, start+256)
+		var buf [256 * peek]byte
+		var remote [256]unix.RemoteIovec
+		off := 0
+		for i := start; i < end; i++ {
+			p := binary.LittleEndian.Uint64(ptrs[i*8:])
+			l := min(peek, int(pageSize-p%pageSize))
+			remote[i-start] = unix.RemoteIovec{Base: uintptr(p), Len: l}
+			off += l
+		}
+		got, err := processVMRead(tid, buf[:off], remote[:end-start])
+		if err != nil {
+			return nil, err
+		}
+		off = 0
+		for i := start; i < end; i++ {
+			l := int(remote[i-start].Len)
+			b := buf[off:min(off+l, got)]
+			off += l
+			if len(b) < 3 || string(b[:3]) != "LD_" {
+				continue
+			}
+			s, err := readString(tid, binary.LittleEndian.Uint64(ptrs[i*8:]), maxArgLen)
+			if err != nil && !errors.Is(err, errNotTerminated) {
+				return nil, err
+			}
+			if isLoaderEnv(s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out, nil
+}
+
+func isLoaderEnv(kv string) bool {
+	for _, name := range loaderEnvNames {
+		if strings.HasPrefix(kv, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasNullPtr(ptrs []byte) bool {
+	for i := 0; i+8 <= len(ptrs); i += 8 {
+		if binary.LittleEndian.Uint64(ptrs[i:]) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// readMemLong is readMem for buffers of any length, page by page in one call per
+// maxMemIovecs pages; it stops at the first unreadable page.
+func readMemLong(tid int, addr uint64, buf []byte) (int, error) {
+	total := 0
+	for total < len(buf) {
+		n, err := readMem(tid, addr+uint64(total), buf[total:min(len(buf), total+2*pageSize)])
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+	return total, nil
 }

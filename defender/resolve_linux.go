@@ -29,6 +29,7 @@ type file struct {
 	ev         evidence // identity and content evidence, checked again at PTRACE_EVENT_EXEC
 	ViaFD      bool     // reached through a descriptor (execveat dirfd, /proc/PID/fd/N)
 	header     []byte   // the file's first bytes, to detect "#!" scripts; nil if unreadable
+	elfInterp  string   // the ELF program interpreter (PT_INTERP) the kernel will load, or ""
 	hostTarget string   // the path the defender opens the file by
 }
 
@@ -341,6 +342,7 @@ func describe(fd int, p string, viaFD, readable bool) (*file, error) {
 		var buf [256]byte
 		if n, err := unix.Pread(fd, buf[:], 0); err == nil && n >= 2 {
 			f.header = append([]byte(nil), buf[:n]...)
+			f.elfInterp = elfInterp(fd, f.header)
 		}
 	}
 	return f, nil

@@ -175,7 +175,7 @@ func Run(cfg *Config) (int, error) {
 	// PTRACE_EVENT_EXEC. Approve exactly that exec: our own file, with the stage's argv.
 	var st unix.Stat_t
 	if err := unix.Stat(self, &st); err == nil {
-		s.approvals[pid] = &approval{ev: evidenceOf(&st), path: self, cmdline: joinCmdline(stageArgv)}
+		s.approvals[pid] = &approval{ev: evidenceOf(&st), path: self, cmdline: joinCmdline(stageArgv), loaderEnv: loaderEnvOf(env)}
 	}
 	if _, err := pw.Write([]byte{1}); err != nil {
 		return 0, fmt.Errorf("release stage: %w", err)
@@ -453,12 +453,15 @@ func (s *supervisor) boundPrepared(tid int) {
 // arguments args) from the memory of tid.
 func readExecCall(pid, tid, nr int, args [6]uint64) (*execCall, error) {
 	c := &execCall{pid: pid, tid: tid, dirfd: unix.AT_FDCWD}
-	pathArg, argvArg := args[0], args[1]
+	pathArg, argvArg, envArg := args[0], args[1], args[2]
 	if nr == unix.SYS_EXECVEAT {
-		c.dirfd, pathArg, argvArg, c.flags = int(int32(args[0])), args[1], args[2], int(int32(args[4]))
+		c.dirfd, pathArg, argvArg, envArg, c.flags = int(int32(args[0])), args[1], args[2], args[3], int(int32(args[4]))
 	}
 	var err error
 	c.path, c.argv, c.truncated, err = readExecArgs(tid, pathArg, argvArg)
+	if err == nil {
+		c.loaderEnv, err = readLoaderEnv(tid, envArg)
+	}
 	return c, err
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,6 +188,62 @@ func TestRewriteAfterDecision(t *testing.T) {
 		}
 		if killed == 0 {
 			t.Fatalf("no rewrite won the race, so nothing was tested (want at least one exec-check kill naming mtime):\n%s", c.stderr.String())
+		}
+	})
+}
+
+// TestLoaderDrift: a dynamic image program runs with what the dynamic loader loads into
+// it. Image libraries (LD_PRELOAD, LD_LIBRARY_PATH naming the image's own) stay quiet; a
+// dropped library named by LD_PRELOAD or LD_AUDIT, a directory of drops on
+// LD_LIBRARY_PATH, and a replaced ELF interpreter (PT_INTERP) are drift of the program:
+// it is refused before any of them runs.
+func TestLoaderDrift(t *testing.T) {
+	const libc = "/lib/x86_64-linux-gnu/libc.so.6"
+	echo, err := os.ReadFile("/usr/bin/echo")
+	if err != nil {
+		t.Skipf("needs the host's dynamic /usr/bin/echo: %v", err)
+	}
+	lib, err := os.ReadFile(libc)
+	if err != nil {
+		t.Skipf("needs the host's %s: %v", libc, err)
+	}
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		root := overlayImage(t, l, map[string]string{"usr/local/bin/echo-dyn": string(echo), libc[1:]: string(lib)})
+		script := `e=/usr/local/bin/echo-dyn
+$e IMAGE-DYN-OK
+LD_LIBRARY_PATH=/lib/x86_64-linux-gnu LD_PRELOAD=` + libc + ` $e IMAGE-PRELOAD-OK
+cp ` + libc + ` /tmp/evil.so
+LD_PRELOAD=/tmp/evil.so $e PRELOAD-""RAN; echo PRELOAD-RC=$?
+LD_AUDIT=/tmp/evil.so $e AUDIT-""RAN; echo AUDIT-RC=$?
+mkdir /tmp/libs && cp ` + libc + ` /tmp/libs/ && LD_LIBRARY_PATH=/tmp/libs $e LIBPATH-""RAN; echo LIBPATH-RC=$?
+attack tiny-elf PWN""ED /tmp/ld && cp /tmp/ld /lib64/ld-linux-x86-64.so.2 && $e INTERP-""RAN; echo INTERP-RC=$?
+`
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}})
+		out := c.stdout.String()
+		for _, want := range []string{"IMAGE-DYN-OK", "IMAGE-PRELOAD-OK", "PRELOAD-RC=126", "AUDIT-RC=126", "LIBPATH-RC=126", "INTERP-RC=126"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q", want)
+			}
+		}
+		for _, bad := range []string{"PRELOAD-RAN", "AUDIT-RAN", "LIBPATH-RAN", "INTERP-RAN", "PWNED"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("forbidden code ran: output has %q", bad)
+			}
+		}
+		reasons := ""
+		for _, e := range driftEvents(c) {
+			if e["action"] == "blocked" {
+				reasons += fmt.Sprint(e["reason"]) + "\n"
+			}
+		}
+		for _, want := range []string{"LD_PRELOAD /tmp/evil.so of /usr/local/bin/echo-dyn", "LD_AUDIT /tmp/evil.so", "LD_LIBRARY_PATH directory /tmp/libs", "ELF interpreter /lib64/ld-linux-x86-64.so.2"} {
+			if !strings.Contains(reasons, want) {
+				t.Errorf("no blocked drift event naming %q; reasons:\n%s", want, reasons)
+			}
+		}
+		if t.Failed() {
+			t.Logf("output:\n%s\nstderr:\n%s", out, c.stderr.String())
 		}
 	})
 }
