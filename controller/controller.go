@@ -130,7 +130,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-			c.Reconcile(ctx, "poll")
+			c.reconcileAndScan(ctx, "poll")
 		case reason := <-c.requests:
 			// Debounce: wait a little for more pushes, then reconcile once.
 			t := time.NewTimer(c.debounce)
@@ -144,10 +144,21 @@ func (c *Controller) Run(ctx context.Context) error {
 			case <-c.requests: // coalesced
 			default:
 			}
-			c.Reconcile(ctx, reason)
+			c.reconcileAndScan(ctx, reason)
 		case <-scans:
 			c.Scan(ctx)
 		}
+	}
+}
+
+// reconcileAndScan reconciles, then scans at once when the reconcile changed what the
+// scan compares against (an apply) or found a commit that does not load: drift must not
+// wait for the next cron tick, up to 5 minutes, to show what changed.
+func (c *Controller) reconcileAndScan(ctx context.Context, reason string) {
+	c.Reconcile(ctx, reason)
+	switch c.Status().Result {
+	case reconcile.ResultApplied, reconcile.ResultBrokenCommit:
+		c.Scan(ctx)
 	}
 }
 
@@ -176,7 +187,7 @@ func (c *Controller) Once(ctx context.Context) int {
 	switch {
 	case st.Result == reconcile.ResultFailed || st.Result == reconcile.ResultBrokenCommit || st.SourceError != "" || len(st.ScanErrors) > 0:
 		return 2
-	case len(st.Drift) > 0:
+	case len(st.Drift) > 0 || st.Result == reconcile.ResultOutOfSync:
 		return 1
 	}
 	return 0

@@ -42,6 +42,21 @@ func (c *Controller) Scan(ctx context.Context) []Finding {
 		return findings[i].Kind < findings[j].Kind
 	})
 	alerts := c.book.update(withRuntime(findings, c.book), c.now())
+	// One log line per finding when it appears (or moves to another revision) and when it
+	// resolves, as the alerts go: a steady drift does not repeat every scan.
+	for _, a := range alerts {
+		if a.Kind == reconcile.DriftRuntime {
+			continue // logged when the event arrives
+		}
+		msg := "drift found"
+		if a.State == "resolved" {
+			msg = "drift resolved"
+		}
+		c.log.Warn(msg, "kind", string(a.Kind), "cluster", a.Cluster, "resource", a.Resource, "revision", a.Revision, "detail", a.Detail)
+	}
+	for _, e := range scanErrs {
+		c.log.Error("drift scan failed", "error", e)
+	}
 	c.dispatch.enqueue(alerts...)
 	counts := map[reconcile.DriftKind]int{}
 	for _, f := range findings {

@@ -124,6 +124,9 @@ func (c *Controller) brokenCommit(cy *cycle, probs manifests.Problems) {
 		lines = append(lines, scrub.String(p.Error()))
 	}
 	c.log.Error("commit does not load; nothing from it is applied", "commit", cy.snapshot.ID, "problems", len(lines))
+	for _, p := range probs.Errors() {
+		c.log.Error("problem in commit", "commit", cy.snapshot.ID, "file", p.File, "line", p.Line, "path", p.Path, "error", scrub.String(p.Msg))
+	}
 	c.setStatus(func(s *Status) { s.BrokenCommit, s.Problems = cy.snapshot.ID, lines })
 }
 
@@ -218,20 +221,27 @@ func (c *Controller) setFamilies(cy *cycle) {
 }
 
 // report computes the overall result and readiness, in this one place: ready once a
-// reconcile has read live state and applied (or had nothing to apply) without error.
+// reconcile has read live state and applied (or had nothing to apply) without error. The
+// result agrees with the families: it is never "synced" above a family out of sync.
 func (c *Controller) report(ctx context.Context, cy *cycle) error {
+	outOfSync := false
+	for _, f := range c.Status().Families {
+		outOfSync = outOfSync || f.Sync == reconcile.OutOfSync
+	}
 	result := reconcile.ResultSynced
 	switch {
 	case cy.failed:
 		result = reconcile.ResultFailed
 	case cy.broken:
 		result = reconcile.ResultBrokenCommit
+	case outOfSync:
+		result = reconcile.ResultOutOfSync
 	case cy.applied:
 		result = reconcile.ResultApplied
 	}
 	c.setStatus(func(s *Status) {
 		s.Result, s.LastReconcile = result, c.now()
-		if result == reconcile.ResultSynced || result == reconcile.ResultApplied {
+		if result == reconcile.ResultSynced || result == reconcile.ResultApplied || result == reconcile.ResultOutOfSync {
 			s.Ready = true
 		}
 	})

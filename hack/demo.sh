@@ -40,6 +40,9 @@ What the lines above mean:
                      directory, not a Git checkout, so its version is "dir:" and the first
                      12 hex digits of a SHA-256 over its files; for a Git repo it is the
                      commit hash.
+  applied / out-of-sync  (after "source ... at VERSION:") the reconcile's verdict: it
+                     applied Git's changes, or ECS differs from Git and, without a new
+                     commit or --self-heal, the controller reports it instead of reverting.
   Synced / OutOfSync a family (a task definition's name) is Synced when its latest ACTIVE
                      revision in ECS is what Git renders, OutOfSync when not.
   cache:2            family "cache", revision 2: ECS numbers each registered version.

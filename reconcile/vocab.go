@@ -73,6 +73,7 @@ type Result string
 const (
 	ResultSynced       Result = "synced"        // nothing to do
 	ResultApplied      Result = "applied"       // changes applied without error
+	ResultOutOfSync    Result = "out-of-sync"   // changes pending, not applied (no new commit, no self-heal)
 	ResultFailed       Result = "failed"        // live state could not be read, or an apply failed
 	ResultBrokenCommit Result = "broken-commit" // the commit does not load or render: nothing applied
 )
