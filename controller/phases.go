@@ -222,7 +222,8 @@ func (c *Controller) setFamilies(cy *cycle) {
 
 // report computes the overall result and readiness, in this one place: ready once a
 // reconcile has read live state and applied (or had nothing to apply) without error. The
-// result agrees with the families: it is never "synced" above a family out of sync.
+// result agrees with the families: it is never "synced" above a family out of sync
+// ("applied" says what this reconcile did, the families what remains).
 func (c *Controller) report(ctx context.Context, cy *cycle) error {
 	outOfSync := false
 	for _, f := range c.Status().Families {
@@ -234,10 +235,10 @@ func (c *Controller) report(ctx context.Context, cy *cycle) error {
 		result = reconcile.ResultFailed
 	case cy.broken:
 		result = reconcile.ResultBrokenCommit
+	case cy.applied:
+		result = reconcile.ResultApplied // what this reconcile did; families say what remains
 	case outOfSync:
 		result = reconcile.ResultOutOfSync
-	case cy.applied:
-		result = reconcile.ResultApplied
 	}
 	c.setStatus(func(s *Status) {
 		s.Result, s.LastReconcile = result, c.now()
