@@ -144,7 +144,10 @@ func (c *Controller) Run(ctx context.Context) error {
 			case <-c.requests: // coalesced
 			default:
 			}
-			c.reconcileAndScan(ctx, reason)
+			// Asked for (a push, POST /v1/reconcile, SIGHUP): the scan follows too, so
+			// what the asker changed shows at once.
+			c.Reconcile(ctx, reason)
+			c.Scan(ctx)
 		case <-scans:
 			c.Scan(ctx)
 		}

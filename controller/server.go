@@ -21,7 +21,8 @@ func (c *Controller) Handle(pattern string, h http.Handler) {
 }
 
 // Handler returns the controller's HTTP handler: /healthz, /readyz, /metrics, /status
-// (JSON), / (the same status as a page), POST /v1/events, and any routes mounted with Handle.
+// (JSON), / (the same status as a page), POST /v1/events, POST /v1/reconcile, and any
+// routes mounted with Handle.
 func (c *Controller) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
@@ -45,6 +46,7 @@ func (c *Controller) Handler() http.Handler {
 		statusPage.Execute(w, c.Status())
 	})
 	mux.Handle("/v1/events", c.events)
+	mux.HandleFunc("POST /v1/reconcile", c.reconcileNow)
 	for _, rt := range c.extraRoutes {
 		mux.Handle(rt.pattern, rt.h)
 	}

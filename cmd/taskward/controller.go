@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -163,6 +165,20 @@ func runController(ctx context.Context, env *cmdEnv, f *controllerFlags) int {
 	}
 	srv := &http.Server{Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
 	go srv.Serve(ln)
+	// SIGHUP: reconcile and scan now (a local repo has no push webhook).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				c.RequestReconcile("SIGHUP")
+			}
+		}
+	}()
 	log.Info("controller started", "listen", ln.Addr().String(), "source", src.String())
 	err = c.Run(ctx)
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -276,5 +279,53 @@ func TestCLIConventions(t *testing.T) {
 	// The controller's --cluster is deprecated for --clusters.
 	if _, _, stderr := runCmd(t, "", "controller", "--repo", "../../examples/gitops", "--ecs", "local", "--offline", "--once", "--cluster", "default"); !strings.Contains(stderr, "use --clusters") {
 		t.Errorf("controller --cluster:\n%s", stderr)
+	}
+}
+
+// TestSIGHUPReconcilesNow: the controller following a plain directory picks up an edit
+// when it receives SIGHUP, without waiting for its poll.
+func TestSIGHUPReconcilesNow(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, "../../examples/gitops", dir)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb lockedBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"controller", "--repo", dir, "--ecs", "local", "--offline", "--listen", addr,
+			"--poll", "1h", "--drift-schedule", "0 0 1 1 *", "--log-level", "warn"}, &cmdEnv{stdout: &out, stderr: &errb})
+	}()
+	defer func() { cancel(); <-done }()
+	status := func() map[string]any {
+		resp, err := http.Get("http://" + addr + "/status")
+		if err != nil {
+			return nil
+		}
+		defer resp.Body.Close()
+		var st map[string]any
+		json.NewDecoder(resp.Body).Decode(&st)
+		return st
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for st := status(); st == nil || st["ready"] != true; st = status() {
+		if time.Now().After(deadline) {
+			t.Fatalf("controller not ready: %s", errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	first := status()["commit"]
+	web := filepath.Join(dir, "tasks", "web.json")
+	b, _ := os.ReadFile(web)
+	os.WriteFile(web, []byte(strings.Replace(string(b), `"cpu": "512"`, `"cpu": "256"`, 1)), 0o644)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for st := status(); st["commit"] == first || st["lastApplied"] != st["commit"]; st = status() {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reconcile: %v\n%s", st, errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
