@@ -42,9 +42,10 @@ var (
 		{"cmd/taskward/ecslocal.go", "ecs:CreateCluster", "taskward ecs-local creates its --clusters in the endpoint it serves itself"},
 		{"internal/ecstest/ecstest.go", "ecs:CreateCluster", "test helper: creates clusters in the ecslocal it starts for a test"},
 	}
-	// implicit are actions IAM checks that are not SDK operations of their own.
+	// implicit are actions IAM checks that are not SDK operations of their own. ecs:TagResource
+	// is called directly (service tags, reconcile/apply.go) and also authorizes the tags
+	// RegisterTaskDefinition carries (tag-on-create).
 	implicit = map[string]string{
-		"ecs:TagResource":            "RegisterTaskDefinition carries tags (managed-by, source, commit, hash): ECS authorizes tag-on-create as ecs:TagResource",
 		"ecr:BatchGetImage":          "image configs are read through the registry API with the ECR token: the manifest",
 		"ecr:GetDownloadUrlForLayer": "image configs are read through the registry API with the ECR token: the config blob",
 	}
