@@ -139,6 +139,16 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 		if !ok {
 			break
 		}
+		if strings.HasPrefix(name, "/dev/fd/") {
+			// The interpreter will open the script again by the name /dev/fd/N, which a root
+			// caller can point elsewhere (/dev is writable): what it reads is not what was
+			// decided. A script run by descriptor is refused as drift.
+			e2 := *e
+			e2.Drift, e2.DriftDetail = policy.Modified, "script "+f.Path+" run by descriptor: its interpreter would reopen "+name+", which the caller can repoint"
+			if d := p.Decide(&e2); rank(d.Effect) > rank(best.decision.Effect) {
+				best.decision, best.exec, best.file = d, &e2, f
+			}
+		}
 		if depth+1 >= maxScriptDepth {
 			return verdict{decision: policy.Decision{Effect: policy.Off}} // the kernel fails with ELOOP
 		}

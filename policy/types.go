@@ -15,8 +15,10 @@ type Policy struct {
 	// PackageManagers covers apk, apt, apt-get, dpkg, yum, dnf, rpm, microdnf and the like:
 	// installing tools is the first thing an intruder does in a container.
 	PackageManagers Effect `json:"packageManagers,omitempty" yaml:"packageManagers,omitempty"`
-	// Drift covers programs created or changed after the container started, fileless
-	// programs (memfd) and programs whose file was deleted: none of them came with the image.
+	// Drift covers programs whose content was written after the task started (however their
+	// times were set), fileless programs (memfd), programs whose file was deleted, and
+	// programs whose loader inputs (ELF interpreter, LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH)
+	// are drift: none of them came with the image.
 	Drift Effect `json:"drift,omitempty" yaml:"drift,omitempty"`
 	// Loader covers the dynamic loader (ld-linux*.so*, ld-musl-*.so*) run directly on
 	// another file, which runs a program without exec'ing it (noexec and path rules bypass).

@@ -247,3 +247,31 @@ attack tiny-elf PWN""ED /tmp/ld && cp /tmp/ld /lib64/ld-linux-x86-64.so.2 && $e 
 		}
 	})
 }
+
+// TestScriptByDescriptor: a script run by descriptor (execveat AT_EMPTY_PATH) is read by
+// its interpreter through /dev/fd/N, which a root caller can repoint (ln -sfn /tmp/fake
+// /dev/fd): the image script is decided, another runs. Such execs are refused as drift.
+func TestScriptByDescriptor(t *testing.T) {
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		root := overlayImage(t, l, map[string]string{"opt/s.sh": "#!/bin/sh\necho IMAGE-SCRIPT\n"})
+		script := `/opt/s.sh
+mkdir -p /tmp/fake && for n in 3 4 5 6 7 8 9; do printf 'echo PWN""ED\n' > /tmp/fake/$n; done && ln -sfn /tmp/fake /dev/fd
+attack execveat-fd /opt/s.sh
+`
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}})
+		out := c.stdout.String()
+		if strings.Contains(out, "PWNED") || !strings.Contains(out, "IMAGE-SCRIPT") || !strings.Contains(out, "RESULT: permission denied") {
+			t.Fatalf("output %q\nstderr:\n%s", out, c.stderr.String())
+		}
+		found := false
+		for _, e := range driftEvents(c) {
+			if r, _ := e["reason"].(string); e["action"] == "blocked" && strings.Contains(r, "run by descriptor") {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no drift event for the script run by descriptor:\n%s", c.stderr.String())
+		}
+	})
+}
