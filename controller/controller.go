@@ -37,7 +37,9 @@ type Controller struct {
 	metrics  *metrics
 	dispatch *dispatcher
 	book     *alertBook
-	requests chan string
+	// healthBook fires and resolves the Degraded alerts, from the health phase.
+	healthBook *alertBook
+	requests   chan string
 
 	// reconcileMu makes reconciles and scans run one at a time.
 	reconcileMu sync.Mutex
@@ -63,16 +65,17 @@ type desiredState struct {
 // reconcile needs the SDK's raw response bodies).
 func New(src Source, client *ecs.Client, opts ...Option) *Controller {
 	c := &Controller{
-		src:       src,
-		log:       slog.New(slog.DiscardHandler),
-		now:       time.Now,
-		poll:      time.Minute,
-		driftSpec: "*/5 * * * *",
-		debounce:  250 * time.Millisecond,
-		metrics:   newMetrics(),
-		book:      newAlertBook(),
-		requests:  make(chan string, 1),
-		recs:      map[string]*reconcile.Reconciler{},
+		src:        src,
+		log:        slog.New(slog.DiscardHandler),
+		now:        time.Now,
+		poll:       time.Minute,
+		driftSpec:  "*/5 * * * *",
+		debounce:   250 * time.Millisecond,
+		metrics:    newMetrics(),
+		book:       newAlertBook(),
+		healthBook: newAlertBook(),
+		requests:   make(chan string, 1),
+		recs:       map[string]*reconcile.Reconciler{},
 	}
 	for _, o := range opts {
 		o(c)
@@ -190,7 +193,7 @@ func (c *Controller) Once(ctx context.Context) int {
 	switch {
 	case st.Result == reconcile.ResultFailed || st.Result == reconcile.ResultBrokenCommit || st.SourceError != "" || len(st.ScanErrors) > 0:
 		return 2
-	case len(st.Drift) > 0 || st.Result == reconcile.ResultOutOfSync:
+	case len(st.Drift) > 0 || st.Result == reconcile.ResultOutOfSync || st.Degraded() > 0:
 		return 1
 	}
 	return 0

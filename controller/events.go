@@ -74,8 +74,9 @@ func validateEvent(e *DefenderEvent) error {
 type eventIntake struct {
 	c         *Controller
 	mu        sync.Mutex
-	seen      map[string]runtimeKey // by source|task|rule|program, and source|task|flood
-	perTask   map[string]int        // remembered keys by source|task
+	blocked   map[string]blockedExec // the last blocked program by task ARN, for health reasons
+	seen      map[string]runtimeKey  // by source|task|rule|program, and source|task|flood
+	perTask   map[string]int         // remembered keys by source|task
 	lastSweep time.Time
 }
 
@@ -87,7 +88,46 @@ type runtimeKey struct {
 }
 
 func newEventIntake(c *Controller) *eventIntake {
-	return &eventIntake{c: c, seen: map[string]runtimeKey{}, perTask: map[string]int{}}
+	return &eventIntake{c: c, seen: map[string]runtimeKey{}, perTask: map[string]int{}, blocked: map[string]blockedExec{}}
+}
+
+// blockedExec is the last program the defender blocked in a task, as it reported it.
+type blockedExec struct {
+	program, rule string
+	at            time.Time
+}
+
+// maxBlockedTasks bounds the tasks whose last blocked program is remembered.
+const maxBlockedTasks = 4096
+
+// rememberBlocked keeps e's program and rule as its task's last blocked one; in.mu held.
+// When full, entries older than runtimeAlertTTL go first, then the oldest.
+func (in *eventIntake) rememberBlocked(e *DefenderEvent, now time.Time) {
+	if e.TaskARN == "" {
+		return
+	}
+	if _, ok := in.blocked[e.TaskARN]; !ok && len(in.blocked) >= maxBlockedTasks {
+		oldest := ""
+		for k, b := range in.blocked {
+			if now.Sub(b.at) > runtimeAlertTTL {
+				delete(in.blocked, k)
+			} else if oldest == "" || b.at.Before(in.blocked[oldest].at) {
+				oldest = k
+			}
+		}
+		if len(in.blocked) >= maxBlockedTasks {
+			delete(in.blocked, oldest)
+		}
+	}
+	in.blocked[e.TaskARN] = blockedExec{program: e.Program, rule: e.Rule, at: now}
+}
+
+// lastBlocked returns the last program the defender reported blocking in a task.
+func (in *eventIntake) lastBlocked(taskARN string) (blockedExec, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	b, ok := in.blocked[taskARN]
+	return b, ok
 }
 
 func (in *eventIntake) reject(w http.ResponseWriter, code int, reason, msg string) {
@@ -157,6 +197,7 @@ func (in *eventIntake) take(e *DefenderEvent, source string) {
 	task := source + "|" + e.TaskARN
 	key := task + "|" + e.Rule + "|" + e.Program
 	in.mu.Lock()
+	in.rememberBlocked(e, now)
 	if k, dup := in.seen[key]; dup && now.Sub(k.at) <= runtimeAlertTTL {
 		in.mu.Unlock()
 		return

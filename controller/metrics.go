@@ -18,6 +18,7 @@ type metrics struct {
 	reconciles       *prometheus.CounterVec
 	apiCalls         *prometheus.CounterVec
 	drift            *prometheus.GaugeVec
+	serviceHealth    *prometheus.GaugeVec
 	alerts           *prometheus.CounterVec
 	alertsDropped    prometheus.Counter
 	events           *prometheus.CounterVec
@@ -40,6 +41,9 @@ func newMetrics() *metrics {
 		drift: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "taskward_drift", Help: "Resources found drifted by the last scan, by kind.",
 		}, []string{"kind"}),
+		serviceHealth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "taskward_service_health", Help: "1 for each service's current health (Healthy, Progressing, Degraded, Missing, Unknown).",
+		}, []string{"cluster", "service", "health"}),
 		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "taskward_alerts_total", Help: "Alert deliveries, by notifier and result (sent, failed).",
 		}, []string{"notifier", "result"}),
@@ -53,7 +57,7 @@ func newMetrics() *metrics {
 			Name: "taskward_defender_event_requests_rejected_total", Help: "Event requests refused, by reason.",
 		}, []string{"reason"}),
 	}
-	m.reg.MustRegister(m.reconcileSeconds, m.reconciles, m.apiCalls, m.drift, m.alerts, m.alertsDropped, m.events, m.eventsRejected,
+	m.reg.MustRegister(m.reconcileSeconds, m.reconciles, m.apiCalls, m.drift, m.serviceHealth, m.alerts, m.alertsDropped, m.events, m.eventsRejected,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	for _, k := range reconcile.DriftKinds {
 		m.drift.WithLabelValues(string(k)).Set(0)

@@ -34,6 +34,7 @@ func (c *Controller) phases() []phase {
 		{"fetch", c.fetch},
 		{"prepare", c.prepare},
 		{"sync", c.sync},
+		{"health", c.health},
 		{"report", c.report},
 	}
 }

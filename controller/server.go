@@ -62,7 +62,7 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
-.Synced{color:#16794c}.OutOfSync{color:#b26b00}.Failed,.err{color:#b3261e}code{font-size:13px}
+.Synced,.Healthy{color:#16794c}.OutOfSync,.Progressing{color:#b26b00}.Failed,.Degraded,.err{color:#b3261e}code{font-size:13px}
 </style></head><body>
 <h1>taskward</h1>
 <p>Source <code>{{.Source}}</code> at <code>{{.Commit}}</code> {{.CommitMessage}}<br>
@@ -75,6 +75,10 @@ ready: {{.Ready}}. Last applied: <code>{{.LastApplied}}</code></p>
 <table><tr><th>family</th><th>file</th><th>sync</th><th>revision</th><th>last error</th></tr>
 {{range .Families}}<tr><td>{{.Family}}</td><td><code>{{.Path}}</code></td><td class="{{.Sync}}">{{.Sync}}{{if .Action}} ({{.Action}}){{end}}</td><td><code>{{.Revision}}</code></td><td class="err">{{.LastError}}</td></tr>{{end}}
 </table>
+<h2>Services</h2>
+{{if .Services}}<table><tr><th>cluster</th><th>service</th><th>health</th><th>reason</th></tr>
+{{range .Services}}<tr><td>{{.Cluster}}</td><td>{{.Service}}</td><td class="{{.Health}}">{{.Health}}</td><td>{{.Reason}}</td></tr>{{end}}
+</table>{{else}}<p>None.</p>{{end}}
 <h2>Drift</h2>
 {{if .Drift}}<table><tr><th>kind</th><th>resource</th><th>detail</th></tr>
 {{range .Drift}}<tr><td>{{.Kind}}</td><td><code>{{.Resource}}</code></td><td>{{.Detail}}</td></tr>{{end}}

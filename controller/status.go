@@ -27,8 +27,10 @@ type Status struct {
 	LastReconcile time.Time        `json:"lastReconcile,omitzero"`
 	LastScan      time.Time        `json:"lastScan,omitzero"`
 	Families      []FamilyState    `json:"families"`
-	Drift         []Finding        `json:"drift"`
-	ScanErrors    []string         `json:"scanErrors,omitempty"`
+	// Services are the health of every service of the desired families, by cluster.
+	Services   []reconcile.ServiceHealth `json:"services"`
+	Drift      []Finding                 `json:"drift"`
+	ScanErrors []string                  `json:"scanErrors,omitempty"`
 }
 
 // FamilyState is one family's sync state.
@@ -48,7 +50,19 @@ func (s *Status) clone() *Status {
 	c := *s
 	c.Problems = append([]string(nil), s.Problems...)
 	c.Families = append([]FamilyState(nil), s.Families...)
+	c.Services = append([]reconcile.ServiceHealth(nil), s.Services...)
 	c.Drift = append([]Finding(nil), s.Drift...)
 	c.ScanErrors = append([]string(nil), s.ScanErrors...)
 	return &c
+}
+
+// Degraded counts the Degraded services.
+func (s *Status) Degraded() int {
+	n := 0
+	for _, h := range s.Services {
+		if h.Health == reconcile.Degraded {
+			n++
+		}
+	}
+	return n
 }

@@ -126,7 +126,7 @@ func (r *Reconciler) applyResource(ctx context.Context, fp *ResourcePlan, out *R
 		if to == "" {
 			to = out.Registered
 		}
-		_, err := r.client.UpdateService(ctx, &ecs.UpdateServiceInput{
+		upd, err := r.client.UpdateService(ctx, &ecs.UpdateServiceInput{
 			Cluster: aws.String(r.cluster), Service: aws.String(su.ARN), TaskDefinition: aws.String(to),
 		})
 		if err != nil {
@@ -140,15 +140,27 @@ func (r *Reconciler) applyResource(ctx context.Context, fp *ResourcePlan, out *R
 		// leaves the old record: the next run updates the service again (idempotent).
 		// ECS refuses tags on services with the old ARN format: then that service's
 		// out-of-band changes cannot be told apart, and are reverted as before.
-		if err := r.tagService(ctx, su.ARN, fp.ContentHash); err != nil {
+		deployment := ""
+		if upd.Service != nil {
+			for _, d := range upd.Service.Deployments {
+				if aws.ToString(d.Status) == "PRIMARY" {
+					deployment = aws.ToString(d.Id)
+				}
+			}
+		}
+		if err := r.tagService(ctx, su.ARN, fp.ContentHash, deployment); err != nil {
 			r.log.WarnContext(ctx, "cannot tag the service with what taskward deployed; its out-of-band changes will be reverted", "service", su.Service, "error", err)
 		}
 	}
 }
 
-// tagService records on a service the content hash taskward deployed to it and the commit.
-func (r *Reconciler) tagService(ctx context.Context, arn, hash string) error {
+// tagService records on a service the content hash taskward deployed to it, the commit
+// and the deployment UpdateService started.
+func (r *Reconciler) tagService(ctx context.Context, arn, hash, deployment string) error {
 	tags := []types.Tag{{Key: aws.String(TagManagedBy), Value: aws.String(ManagedByValue)}, {Key: aws.String(TagContentHash), Value: aws.String(hash)}}
+	if deployment != "" {
+		tags = append(tags, types.Tag{Key: aws.String(TagDeployment), Value: aws.String(tagValue(deployment))})
+	}
 	if r.commit != "" {
 		tags = append(tags, types.Tag{Key: aws.String(TagCommit), Value: aws.String(tagValue(r.commit))})
 	}

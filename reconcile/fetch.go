@@ -257,8 +257,18 @@ func (r *Reconciler) services(ctx context.Context) ([]Service, error) {
 			for _, t := range s.Tags {
 				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 			}
-			all = append(all, Service{Name: aws.ToString(s.ServiceName), ARN: aws.ToString(s.ServiceArn),
-				TaskDefinition: td, Family: family, DeploymentController: ctrl, Tags: tags})
+			svc := Service{Name: aws.ToString(s.ServiceName), ARN: aws.ToString(s.ServiceArn),
+				TaskDefinition: td, Family: family, DeploymentController: ctrl, Tags: tags,
+				DesiredCount: s.DesiredCount, RunningCount: s.RunningCount}
+			for _, d := range s.Deployments {
+				svc.Deployments = append(svc.Deployments, Deployment{ID: aws.ToString(d.Id), Status: aws.ToString(d.Status),
+					TaskDefinition: aws.ToString(d.TaskDefinition), RolloutState: string(d.RolloutState),
+					Reason: aws.ToString(d.RolloutStateReason), FailedTasks: d.FailedTasks})
+			}
+			for _, e := range s.Events {
+				svc.Events = append(svc.Events, aws.ToString(e.Message))
+			}
+			all = append(all, svc)
 		}
 		return nil
 	})

@@ -72,8 +72,22 @@ type Service struct {
 	// can be moved to a new revision with UpdateService.
 	DeploymentController string
 	// Tags are the service's tags; taskward.dev/content-hash and taskward.dev/commit say
-	// what taskward last deployed to it.
+	// what taskward last deployed to it, taskward.dev/deployment the deployment it started.
 	Tags map[string]string
+
+	DesiredCount, RunningCount int32
+	Deployments                []Deployment // as ECS lists them, PRIMARY first
+	Events                     []string     // the service's event messages, newest first
+}
+
+// Deployment is one deployment of a service.
+type Deployment struct {
+	ID             string
+	Status         string // PRIMARY, ACTIVE
+	TaskDefinition string
+	RolloutState   string // IN_PROGRESS, COMPLETED, FAILED
+	Reason         string // rolloutStateReason
+	FailedTasks    int32
 }
 
 // ParseTaskDefinitionARN splits arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REV.

@@ -293,10 +293,14 @@ func planTaskDefinition(d Desired, lf *LiveFamily, services []Service, opts Plan
 			continue
 		}
 		su := ServiceUpdate{Service: s.Name, ARN: s.ARN, From: s.TaskDefinition, To: target}
+		why, failed := s.rolloutFailure()
 		switch {
-		case s.Tags[TagRolloutFailed] == fp.ContentHash && !opts.Retry:
-			su.Hold = fmt.Sprintf("the rollout of this content failed on service %s (commit %s); the next commit that changes %s, or a retry, applies it again",
-				s.Name, orUnknown(s.Tags[TagCommit]), fp.Family)
+		case failed && s.Tags[TagContentHash] == fp.ContentHash && !opts.Retry:
+			// Argo CD does not re-sync a failed commit either: no flapping.
+			su.Hold = fmt.Sprintf("the rollout of Git's content to service %s failed (commit %s: %s); not applied again until a commit changes %s, or --retry",
+				s.Name, orUnknown(s.Tags[TagCommit]), why, fp.Family)
+		case failed && s.Tags[TagContentHash] == fp.ContentHash:
+			// --retry: applied again.
 		case !opts.KeepOutOfBand:
 		case s.Tags[TagContentHash] == fp.ContentHash:
 			su.Hold = fmt.Sprintf("out-of-band change: service %s runs %s, taskward deployed Git's content to it (commit %s); not reverted without self-heal",

@@ -16,6 +16,9 @@ const (
 	TagSource      = TagPrefix + "source"       // repo-relative path of the task definition file
 	TagCommit      = TagPrefix + "commit"       // git commit the definition was rendered from
 	TagContentHash = TagPrefix + "content-hash" // ContentHash of the rendered definition
+	// TagDeployment, on a service: the id of the deployment taskward's UpdateService
+	// started, so health can tell its rollout's fate (FAILED, rolled back) later.
+	TagDeployment = TagPrefix + "deployment"
 	// TagRolloutFailed, on a service, holds the content hash whose rollout failed there (a
 	// FAILED rollout or a circuit-breaker rollback): it is not applied again to that
 	// service until Git changes the family or a retry is asked for.

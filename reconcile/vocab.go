@@ -87,6 +87,8 @@ const (
 	DriftOutOfSync   DriftKind = "out-of-sync"
 	DriftUnmanaged   DriftKind = "unmanaged"
 	DriftRuntime     DriftKind = "runtime"
+	// AlertDegraded is not drift: the kind of the alert a Degraded service fires.
+	AlertDegraded DriftKind = "degraded"
 )
 
 // DriftKinds are the kinds a drift scan reports, in a stable order (metrics list them all).

@@ -135,9 +135,15 @@ func rolloutDone(cluster string, svc types.Service, want string) (bool, *Rollout
 	case primary.RolloutState == types.DeploymentRolloutStateFailed:
 		return true, fail(string(types.DeploymentRolloutStateFailed))
 	case running != want:
-		// A new PRIMARY deployment of another revision: the circuit breaker's rollback
-		// (or someone else's update).
-		return true, fail(RolloutRolledBack)
+		// A PRIMARY deployment of another revision: the circuit breaker's rollback (or
+		// someone else's update). The failed deployment, while still listed, says why.
+		e := fail(RolloutRolledBack)
+		for _, d := range svc.Deployments {
+			if aws.ToString(d.TaskDefinition) == want && d.RolloutState == types.DeploymentRolloutStateFailed {
+				e.Reason = fmt.Sprintf("%s (%s: %s)", e.Reason, ShortARN(want), aws.ToString(d.RolloutStateReason))
+			}
+		}
+		return true, e
 	case primary.RolloutState == types.DeploymentRolloutStateCompleted && len(svc.Deployments) == 1:
 		return true, nil
 	}

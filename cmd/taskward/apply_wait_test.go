@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -172,4 +173,43 @@ func TestApplyWaitEveryCluster(t *testing.T) {
 			t.Fatalf("alpha's web runs %s (want web:2); beta's web stable on web:2: %v", f.webRuns("alpha"), f.stable("beta", "web", "web:2"))
 		}
 	})
+}
+
+// TestApplyWaitRolledBack: apply --wait returns 2 and names ECS's reason when the
+// deployment circuit breaker rolls a service back (its new tasks exit 3, a fault set over
+// ecslocal's /_ecslocal/faults), instead of waiting for "stable", which a rolled-back
+// service is.
+func TestApplyWaitRolledBack(t *testing.T) {
+	f := newSyncFixture(t, "alpha")
+	if code, out, errOut := f.run("apply", "--cluster", "alpha"); code != exitOK {
+		t.Fatalf("first apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := f.client.CreateService(context.Background(), &ecs.CreateServiceInput{Cluster: aws.String("alpha"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("web:1"), DesiredCount: aws.Int32(1),
+		NetworkConfiguration:    &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
+		DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: true}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	web := f.repo + "/tasks/web.json"
+	b, _ := os.ReadFile(web)
+	os.WriteFile(web, []byte(strings.NewReplacer(`"cpu": "512"`, `"cpu": "1024"`, `"memory": "1024"`, `"memory": "2048"`).Replace(string(b))), 0o644)
+	resp, err := http.Post(f.endpoint+"/_ecslocal/faults", "application/json", strings.NewReader(`{"taskFailures":[{"taskDefinition":"web:2","exitCode":3}]}`))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("faults: %v %v", err, resp)
+	}
+	resp.Body.Close()
+
+	code, out, errOut := f.run("apply", "--cluster", "alpha", "--wait", "--wait-interval", "5ms")
+	if code != exitError {
+		t.Fatalf("apply --wait: exit %d, want 2\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"service web: rollout rolled back", "ECS deployment circuit breaker: rolling back", "web:2: ECS deployment circuit breaker: tasks failed to start."} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if got := f.webRuns("alpha"); got != "web:1" {
+		t.Errorf("web runs %s after the rollback, want web:1", got)
+	}
 }

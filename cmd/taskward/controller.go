@@ -234,7 +234,13 @@ func printReport(env *cmdEnv, st *controller.Status) {
 		if fam.LastError != "" {
 			line += "  error: " + fam.LastError
 		}
+		if fam.Reason != "" {
+			line += "  held: " + fam.Reason
+		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+	for _, h := range st.Services {
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  service %-16s %-11s %s", h.Cluster+"/"+h.Service, h.Health, h.Reason), " "))
 	}
 	if !st.LastScan.IsZero() {
 		// A cluster that could not be scanned has unknown drift, which is not zero.
