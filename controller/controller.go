@@ -123,6 +123,8 @@ func (c *Controller) Run(ctx context.Context) error {
 	}))
 	cr.Start()
 	defer cr.Stop()
+	nextScan := func() { c.setStatus(func(s *Status) { s.NextScan = sched.Next(c.now()) }) }
+	nextScan()
 
 	c.Reconcile(ctx, "start")
 	c.Scan(ctx)
@@ -153,6 +155,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.Scan(ctx)
 		case <-scans:
 			c.Scan(ctx)
+			nextScan()
 		}
 	}
 }

@@ -43,7 +43,7 @@ func (c *Controller) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-		statusPage.Execute(w, c.Status())
+		statusPage.Execute(w, newStatusView(c.Status()))
 	})
 	mux.Handle("/v1/events", c.events)
 	mux.HandleFunc("POST /v1/reconcile", c.reconcileNow)
@@ -58,31 +58,38 @@ func (c *Controller) Handler() http.Handler {
 func (c *Controller) Registerer() prometheus.Registerer { return c.metrics.reg }
 
 var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>taskward</title>
+<html lang="en"><head><meta charset="utf-8"><title>taskward: {{.Verdict}}</title>
+<meta http-equiv="refresh" content="30">
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
-.Synced,.Healthy{color:#16794c}.OutOfSync,.Progressing{color:#b26b00}.Failed,.Degraded,.err{color:#b3261e}code{font-size:13px}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+.Synced,.Healthy,.synced,.applied{color:#16794c}.OutOfSync,.Progressing,.out-of-sync{color:#b26b00}.Failed,.Degraded,.failed,.broken-commit,.err{color:#b3261e}
+code{font-size:13px}.hint{color:#555}nav a{margin-right:1em}
 </style></head><body>
-<h1>taskward</h1>
-<p>Source <code>{{.Source}}</code> at <code>{{.Commit}}</code> {{.CommitMessage}}<br>
-Last reconcile: {{if .LastReconcile.IsZero}}none yet{{else}}{{.LastReconcile.Format "2006-01-02 15:04:05 MST"}} — <b>{{.Result}}</b>{{end}};
-ready: {{.Ready}}. Last applied: <code>{{.LastApplied}}</code></p>
-{{if .SourceError}}<p class="err">Fetch failed ({{if .Commit}}the last good commit stays in force{{else}}no commit was fetched yet: nothing is applied{{end}}): {{.SourceError}}</p>{{end}}
-{{if .BrokenCommit}}<p class="err">Commit <code>{{.BrokenCommit}}</code> does not load; nothing from it is applied:</p>
-<ul>{{range .Problems}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}
+<h1>taskward: <span id="verdict" class="{{.Verdict}}">{{.Verdict}}</span></h1>
+<nav><a href="/">refresh</a> (this page refreshes itself every 30 s) <a href="/status">/status (JSON)</a> <a href="/metrics">/metrics</a></nav>
+<p>Source <code>{{.S.Source}}</code> at <code>{{.S.Commit}}</code> {{.S.CommitMessage}}<br>
+Last reconcile: {{if .S.LastReconcile.IsZero}}none yet{{else}}{{.S.LastReconcile.Format "2006-01-02 15:04:05 MST"}}{{end}};
+ready: {{.S.Ready}}. Last applied: <code>{{.S.LastApplied}}</code><br>
+Last drift scan: <span id="last-scan">{{if .S.LastScan.IsZero}}none yet{{else}}{{.S.LastScan.Format "2006-01-02 15:04:05 MST"}}{{end}}</span>;
+next: <span id="next-scan">{{if .S.NextScan.IsZero}}not scheduled{{else}}{{.S.NextScan.Format "2006-01-02 15:04:05 MST"}}{{end}}</span>.</p>
+{{if .S.SourceError}}<p class="err">Fetch failed ({{if .S.Commit}}the last good commit stays in force{{else}}no commit was fetched yet: nothing is applied{{end}}): {{.S.SourceError}}</p>{{end}}
+{{if .S.BrokenCommit}}<p class="err">Commit <code>{{.S.BrokenCommit}}</code> does not load; nothing from it is applied:</p>
+<ul>{{range .S.Problems}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}
 <h2>Families</h2>
-<table><tr><th>family</th><th>file</th><th>sync</th><th>revision</th><th>last error</th></tr>
-{{range .Families}}<tr><td>{{.Family}}</td><td><code>{{.Path}}</code></td><td class="{{.Sync}}">{{.Sync}}{{if .Action}} ({{.Action}}){{end}}</td><td><code>{{.Revision}}</code></td><td class="err">{{.LastError}}</td></tr>{{end}}
+<table id="families"><tr><th>family</th><th>file</th><th>sync</th><th>revision</th><th>last error</th></tr>
+{{range .Families}}<tr><td>{{.Family}}</td><td><code>{{.Path}}</code></td><td class="{{.Sync}}">{{.Sync}}{{if .Action}} ({{.Action}}){{end}}</td><td><code title="{{.RevisionARN}}">{{.Revision}}</code></td><td class="err">{{.LastError}}</td></tr>{{end}}
 </table>
 <h2>Services</h2>
-{{if .Services}}<table><tr><th>cluster</th><th>service</th><th>health</th><th>reason</th></tr>
-{{range .Services}}<tr><td>{{.Cluster}}</td><td>{{.Service}}</td><td class="{{.Health}}">{{.Health}}</td><td>{{.Reason}}</td></tr>{{end}}
+{{if .S.Services}}<table id="services"><tr><th>cluster</th><th>service</th><th>health</th><th>reason</th></tr>
+{{range .S.Services}}<tr><td>{{.Cluster}}</td><td>{{.Service}}</td><td class="{{.Health}}">{{.Health}}</td><td>{{.Reason}}</td></tr>{{end}}
 </table>{{else}}<p>None.</p>{{end}}
 <h2>Drift</h2>
-{{if .Drift}}<table><tr><th>kind</th><th>resource</th><th>detail</th></tr>
-{{range .Drift}}<tr><td>{{.Kind}}</td><td><code>{{.Resource}}</code></td><td>{{.Detail}}</td></tr>{{end}}
-</table>{{else}}<p>None{{if not .LastScan.IsZero}} (scanned {{.LastScan.Format "15:04:05"}}){{end}}.</p>{{end}}
-{{range .ScanErrors}}<p class="err">Scan error: {{.}}</p>{{end}}
+<p id="drift-counts">{{if .Counts}}{{range $i, $c := .Counts}}{{if $i}}, {{end}}{{$c.N}} {{$c.Kind}}{{end}}{{else}}none{{end}}{{if .S.LastScan.IsZero}} (no scan yet){{end}}</p>
+{{if .Resources}}<table id="drift"><tr><th>cluster</th><th>resource</th><th>runs</th><th>findings</th><th>what to do</th></tr>
+{{range .Resources}}<tr><td>{{.Cluster}}</td><td><code title="{{.ARN}}">{{.Name}}</code></td><td><code title="{{.RevisionARN}}">{{.Revision}}</code></td>
+<td>{{range .Findings}}<div><b>{{.Kind}}</b>: {{.Detail}}</div>{{end}}</td><td class="hint">{{range .Hints}}<div>{{.}}</div>{{end}}</td></tr>{{end}}
+</table>{{end}}
+{{range .S.ScanErrors}}<p class="err">Scan error: {{.}}</p>{{end}}
 </body></html>
 `))

@@ -26,7 +26,9 @@ type Status struct {
 	Result        reconcile.Result `json:"result,omitempty"`
 	LastReconcile time.Time        `json:"lastReconcile,omitzero"`
 	LastScan      time.Time        `json:"lastScan,omitzero"`
-	Families      []FamilyState    `json:"families"`
+	// NextScan is when the drift schedule scans next (zero outside Run).
+	NextScan time.Time     `json:"nextScan,omitzero"`
+	Families []FamilyState `json:"families"`
 	// Services are the health of every service of the desired families, by cluster.
 	Services   []reconcile.ServiceHealth `json:"services"`
 	Drift      []Finding                 `json:"drift"`

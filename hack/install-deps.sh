@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a Debian machine: runc and busybox-static for the defender's
 # container tests, debootstrap for their false-positive suite on real software (whose Debian
-# rootfs it builds and caches: hack/debian-rootfs.sh), git for the Git transport tests.
+# rootfs it builds and caches: hack/debian-rootfs.sh), git for the Git transport tests,
+# chromium for the status page test.
 # Idempotent and quiet when all is present.
 set -euo pipefail
 need=()
@@ -14,6 +15,9 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v unshare >/dev/null || need+=(util-linux)
 # debootstrap builds the Debian rootfs of the false-positive suite (hack/debian-rootfs.sh).
 command -v debootstrap >/dev/null || need+=(debootstrap)
+# A real browser looks at the controller's status page (controller/statuspage_test.go).
+# Measured: about 55 s to download and install on the CI's 2 cores, once.
+command -v chromium >/dev/null || need+=(chromium)
 # The controller image carries the build machine's CA bundle (hack/build-images).
 [ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
