@@ -42,8 +42,8 @@ type fakeUser struct {
 }
 
 type fakeComment struct {
-	ID   int64  `json:"id"`
-	Body string `json:"body"`
+	ID   int64    `json:"id"`
+	Body string   `json:"body"`
 	User fakeUser `json:"user"`
 }
 
