@@ -86,6 +86,9 @@ type verdict struct {
 	exec     *policy.Exec // the exec the decision is about (the script or an interpreter)
 	file     *file
 	approval *approval // nil when the kernel cannot succeed (unresolvable path)
+	// setID is the program's path when it is set-user-ID, set-group-ID or has file
+	// capabilities: no_new_privs keeps it from gaining any privilege.
+	setID string
 }
 
 // kernelFilename is bprm->filename: what the kernel names the program internally, which
@@ -121,19 +124,24 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	var socks *[2]bool
 	best := verdict{decision: policy.Decision{Effect: policy.Off}}
 	var last *policy.Exec // the program the kernel maps: the last level
+	keep := func(d policy.Decision, e *policy.Exec, f *file) {
+		if best.exec == nil || rank(d.Effect) > rank(best.decision.Effect) {
+			best.decision, best.exec, best.file = d, e, f
+		}
+	}
 	for depth := 0; ; depth++ {
 		df := drift.Of(f)
-		e := &policy.Exec{Path: f.Path, Invoked: f.Invoked, Argv: argv, Drift: df.Kind, DriftDetail: df.Detail}
-		if rank(p.ReverseShell) > 0 && isShellExec(e) { // the sockets matter only to that rule
+		e := &policy.Exec{Path: f.Path, Invoked: f.Invoked, Argv: argv, Truncated: c.truncated, Drift: df.Kind, DriftDetail: df.Detail}
+		if rank(p.ReverseShell) > 0 && e.IsShell() { // the sockets matter only to that rule
 			if socks == nil {
-				socks = &[2]bool{isSocket(c.pid, 0), isSocket(c.pid, 1)}
+				socks = &[2]bool{isNetSocket(c.pid, 0), isNetSocket(c.pid, 1)}
 			}
 			e.StdinSocket, e.StdoutSocket = socks[0], socks[1]
 		}
 		last = e
-		d := p.Decide(e)
-		if best.exec == nil || rank(d.Effect) > rank(best.decision.Effect) {
-			best.decision, best.exec, best.file = d, e, f
+		keep(p.Decide(e), e, f)
+		if op, ok := e.Operand(); ok && !op.Cut {
+			keep(decideOperand(p, r, e, op, name, drift))
 		}
 		interp, arg, ok := shebang(f.header)
 		if !ok {
@@ -184,11 +192,52 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 		}
 		e := *last
 		e.Drift, e.DriftDetail = df.Kind, in.what+" of "+f.Path+": "+df.Detail
-		if d := p.Decide(&e); rank(d.Effect) > rank(best.decision.Effect) {
-			best.decision, best.exec, best.file = d, &e, f
-		}
+		keep(p.Decide(&e), &e, f)
+	}
+	if f.setID {
+		best.setID = f.Path
 	}
 	return best
+}
+
+// decideOperand decides the file that program e will run without an exec of its own: the
+// script an interpreter is given or the program the loader is run on (op, from
+// e.Operand). The file is resolved as the program would open it, relative to the
+// caller's working directory, and judged by the same drift check as any program
+// (driftCheck.Of).
+// prev is the kernel's name of the file a "#!" line made e run: an interpreter's script
+// that is that file was decided already.
+func decideOperand(p *policy.Policy, r *resolver, e *policy.Exec, op policy.Operand, prev string, drift driftCheck) (policy.Decision, *policy.Exec, *file) {
+	cmd := e.Command()
+	if op.Role == policy.RoleLoaded {
+		cmd = e.Argv // the loader does not look at argv[0]
+	}
+	o := &policy.Exec{Argv: cmd[op.Index:], Truncated: e.Truncated, Role: op.Role, Runner: op.Runner}
+	if op.Module != "" {
+		o.Invoked = op.Module
+		o.Argv = append([]string{op.Module}, cmd[op.Index+1:]...)
+		return p.Decide(o), o, nil
+	}
+	name := cmd[op.Index]
+	if op.Role == policy.RoleScript && name == prev {
+		return policy.Decision{Effect: policy.Off}, nil, nil
+	}
+	if op.Role == policy.RoleLoaded && !strings.Contains(name, "/") {
+		return policy.Decision{Effect: policy.Off}, nil, nil // the loader rule of e decides it
+	}
+	f, err := r.execTarget(unix.AT_FDCWD, name, 0)
+	if err != nil {
+		if op.Role == policy.RoleScript {
+			// The interpreter will fail to open it too. A file created in between is a
+			// script changed after the decision (the drift rule's concern).
+			return policy.Decision{Effect: policy.Off}, nil, nil
+		}
+		o.Invoked, o.Unresolved = name, true
+		return p.Decide(o), o, nil
+	}
+	df := drift.Of(f)
+	o.Path, o.Invoked, o.Drift, o.DriftDetail = f.Path, f.Invoked, df.Kind, df.Detail
+	return p.Decide(o), o, f
 }
 
 func (v verdict) withoutApproval() verdict { v.approval = nil; return v }
@@ -203,30 +252,31 @@ func rank(e policy.Effect) int {
 	return 0
 }
 
-// isShellExec reports whether any name the policy checks is a shell, so that the sockets
-// of fds 0 and 1 are looked at only when the reverse-shell rule can match.
-func isShellExec(e *policy.Exec) bool {
-	for _, n := range []string{e.Path, e.Invoked, firstArg(e.Argv)} {
-		b := n[strings.LastIndexByte(n, '/')+1:]
-		for _, s := range policy.Shells {
-			if b == s {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func firstArg(argv []string) string {
-	if len(argv) == 0 {
-		return ""
-	}
-	return argv[0]
-}
-
-func isSocket(pid, fd int) bool {
+// isNetSocket reports whether descriptor fd of pid is an inet or inet6 socket: a shell
+// reading or writing one is the mark of a reverse shell, while a Unix socket pair is what
+// Node's child_process and Python's subprocess give their children. The family is read
+// from a copy of the descriptor (pidfd_getfd, SO_DOMAIN); when that fails, any socket
+// counts, so the rule fails towards an alert.
+func isNetSocket(pid, fd int) bool {
 	t, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(fd))
-	return err == nil && strings.HasPrefix(t, "socket:[")
+	if err != nil || !strings.HasPrefix(t, "socket:[") {
+		return false
+	}
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return true
+	}
+	defer unix.Close(pidfd)
+	dup, err := unix.PidfdGetfd(pidfd, fd, 0)
+	if err != nil {
+		return true
+	}
+	defer unix.Close(dup)
+	domain, err := unix.GetsockoptInt(dup, unix.SOL_SOCKET, unix.SO_DOMAIN)
+	if err != nil {
+		return true
+	}
+	return domain == unix.AF_INET || domain == unix.AF_INET6
 }
 
 // shebang parses a "#!" line as fs/binfmt_script.c does: the interpreter is the first word

@@ -61,7 +61,8 @@ type Reporter struct {
 	policy  string
 	mu      sync.Mutex
 	limits  map[string]*bucket
-	dropped atomic.Int64 // lines dropped because the stderr queue was full
+	seen    map[string]bool // rule and program of every event written (firstOf)
+	dropped atomic.Int64    // lines dropped because the stderr queue was full
 	now     func() time.Time
 }
 
@@ -82,7 +83,7 @@ func WithPolicyName(name string) ReporterOption { return func(r *Reporter) { r.p
 
 // NewReporter starts a reporter writing to w.
 func NewReporter(w io.Writer, opts ...ReporterOption) *Reporter {
-	r := &Reporter{lines: make(chan []byte, 1024), done: make(chan struct{}), limits: map[string]*bucket{}, now: time.Now}
+	r := &Reporter{lines: make(chan []byte, 1024), done: make(chan struct{}), limits: map[string]*bucket{}, seen: map[string]bool{}, now: time.Now}
 	for _, o := range opts {
 		o(r)
 	}
@@ -106,7 +107,9 @@ func NewReporter(w io.Writer, opts ...ReporterOption) *Reporter {
 // SetMetadata attaches task metadata to every later event.
 func (r *Reporter) SetMetadata(m *TaskMetadata) { r.meta.Store(m) }
 
-// Report writes e, unless its rule is over the rate limit.
+// Report writes e, unless its rule is over the rate limit. The first event of each
+// program under each rule is written in full whatever the limit, so that a flood of
+// harmless blocks cannot hide a different, real one.
 func (r *Reporter) Report(e *Event) {
 	now := r.now()
 	r.mu.Lock()
@@ -116,6 +119,12 @@ func (r *Reporter) Report(e *Event) {
 		r.limits[e.Rule] = b
 	}
 	ok := b.take(now)
+	if !ok && r.firstOf(e) {
+		b.suppressed-- // counted by take, written after all
+		ok = true
+	} else if ok {
+		r.firstOf(e)
+	}
 	if ok {
 		e.Suppressed, b.suppressed = b.suppressed, 0
 	}
@@ -142,6 +151,22 @@ func (r *Reporter) Report(e *Event) {
 	if r.http != nil {
 		r.http.enqueue(js)
 	}
+}
+
+// maxSeen bounds the rule/program pairs firstOf remembers: past it, the rate limit alone
+// decides (an attacker making endless new programs gets the limit, not unbounded memory).
+const maxSeen = 4096
+
+// firstOf reports whether e is the first event of its rule and program (with the name it
+// was invoked as: busybox as sh and as wget are different programs), and remembers it.
+// Precondition: r.mu is held.
+func (r *Reporter) firstOf(e *Event) bool {
+	key := e.Rule + "\x00" + e.Program + "\x00" + e.Invoked
+	if r.seen[key] || len(r.seen) >= maxSeen {
+		return false
+	}
+	r.seen[key] = true
+	return true
 }
 
 // Stats says how many events were dropped: by a full stderr queue, and by the HTTP sink

@@ -164,3 +164,40 @@ func TestEventsStartOnAFreshLine(t *testing.T) {
 		t.Fatalf("stderr %q: the event must start a line of its own", buf.String())
 	}
 }
+
+// TestFirstEventOfEachProgram: a flood of one program's blocks exhausts its rule's limit,
+// yet the first block of another program under the same rule is written in full, once.
+func TestFirstEventOfEachProgram(t *testing.T) {
+	var buf syncBuf
+	r := NewReporter(&buf)
+	now := time.Unix(1000, 0)
+	r.now = func() time.Time { return now }
+	for i := 0; i < 100; i++ {
+		r.Report(&Event{Action: ActionBlocked, Rule: "drift", Program: "/tmp/noisy"})
+	}
+	r.Report(&Event{Action: ActionBlocked, Rule: "drift", Program: "/tmp/real", User: "root"})
+	r.Report(&Event{Action: ActionBlocked, Rule: "drift", Program: "/tmp/real"})
+	r.Report(&Event{Action: ActionBlocked, Rule: "drift", Program: "/bin/busybox", Invoked: "/bin/wget"})
+	r.Close(time.Second)
+	var noisy, real, wget int
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var e Event
+		if json.Unmarshal([]byte(line), &e) != nil {
+			continue
+		}
+		switch e.Program {
+		case "/tmp/noisy":
+			noisy++
+		case "/tmp/real":
+			real++
+			if e.User != "root" {
+				t.Errorf("the first /tmp/real event is not the one written: %+v", e)
+			}
+		case "/bin/busybox":
+			wget++
+		}
+	}
+	if noisy != burstEvents || real != 1 || wget != 1 {
+		t.Errorf("noisy %d (want %d), real %d (want 1), busybox as wget %d (want 1):\n%s", noisy, burstEvents, real, wget, buf.String())
+	}
+}

@@ -234,10 +234,11 @@ func (s *supervisor) onNotify(listener int) {
 			notifRespond(listener, req.id, 0, true)
 			return
 		}
+		ev := s.refusedEvent(tid, refusalOf(nr, args[0])) // while the caller waits
 		live := notifValid(listener, req.id)
 		notifRespond(listener, req.id, unix.EPERM, false)
 		if live {
-			s.reportRefused(tid, refusalOf(nr))
+			s.cfg.Reporter.Report(ev)
 		}
 		return
 	}
@@ -248,12 +249,15 @@ func (s *supervisor) onNotify(listener int) {
 	}
 	v := s.decide(c)
 	if v.decision.Effect == policy.Block {
-		// Reported only if the caller is still waiting: otherwise the id may have been
-		// reused and what was read may belong to another process.
+		// The event is built while the caller waits, before the answer lets it go on (and
+		// perhaps exit, taking its /proc entry with it). It is reported only if the caller
+		// was still waiting: otherwise the id may have been reused and what was read may
+		// belong to another process.
+		ev := s.execEvent(ActionBlocked, v, c)
 		live := notifValid(listener, req.id)
 		notifRespond(listener, req.id, unix.EACCES, false)
 		if live {
-			s.report(ActionBlocked, v, c)
+			s.report(ev)
 		}
 		return
 	}
@@ -276,8 +280,9 @@ func (s *supervisor) onNotify(listener int) {
 		return
 	}
 	if v.decision.Effect == policy.Alert {
-		s.report(ActionAlerted, v, c)
+		s.report(s.execEvent(ActionAlerted, v, c))
 	}
+	s.noteSetID(v, c)
 	if err := notifRespond(listener, req.id, 0, true); err != nil {
 		s.release(tid) // as above: the notification went away meanwhile
 		return

@@ -28,6 +28,7 @@ type file struct {
 	Mtime      time.Time
 	ev         evidence // identity and content evidence, checked again at PTRACE_EVENT_EXEC
 	ViaFD      bool     // reached through a descriptor (execveat dirfd, /proc/PID/fd/N)
+	setID      bool     // set-user-ID, set-group-ID or with file capabilities
 	header     []byte   // the file's first bytes, to detect "#!" scripts; nil if unreadable
 	elfInterp  string   // the ELF program interpreter (PT_INTERP) the kernel will load, or ""
 	hostTarget string   // the path the defender opens the file by
@@ -338,6 +339,9 @@ func describe(fd int, p string, viaFD, readable bool) (*file, error) {
 		Path: p, Invoked: p, Dev: st.Dev, Ino: st.Ino, Nlink: uint64(st.Nlink), Mode: st.Mode,
 		Mtime: time.Unix(st.Mtim.Unix()), ev: evidenceOf(&st), ViaFD: viaFD,
 	}
+	if st.Mode&unix.S_IFMT == unix.S_IFREG {
+		f.setID = st.Mode&(unix.S_ISUID|unix.S_ISGID) != 0 || hasFileCaps(fd)
+	}
 	if readable && st.Mode&unix.S_IFMT == unix.S_IFREG {
 		var buf [256]byte
 		if n, err := unix.Pread(fd, buf[:], 0); err == nil && n >= 2 {
@@ -346,6 +350,14 @@ func describe(fd int, p string, viaFD, readable bool) (*file, error) {
 		}
 	}
 	return f, nil
+}
+
+// hasFileCaps reports whether the open file fd carries file capabilities
+// (security.capability), which exec would grant without no_new_privs. fd may be O_PATH,
+// for which fgetxattr fails: such a file is execute-only, and counted as without them.
+func hasFileCaps(fd int) bool {
+	_, err := unix.Fgetxattr(fd, "security.capability", nil)
+	return err == nil
 }
 
 // isMagicLink reports whether p (a resolved tracee path) is one of procfs's links that the

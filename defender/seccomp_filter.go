@@ -43,6 +43,7 @@ const (
 	traceRootChange   = 6 // chroot, pivot_root, setns, unshare/clone(CLONE_NEWNS): allow, note
 	traceSyncSignal   = 7 // a synchronous signal with a forged si_code: refuse and report
 	traceTimes        = 8 // utimensat and friends: clamp so that no mtime goes before the baseline
+	traceUserNS       = 9 // unshare/clone(CLONE_NEWUSER): refuse with EPERM and report
 )
 
 // refusedSyscalls names the rule of each refusal-only trace datum, for events.
@@ -52,6 +53,7 @@ var refusedSyscalls = map[uint]string{
 	traceProcessVM:    "seccomp.processVM",
 	traceListener:     "seccomp.userNotif",
 	traceSyncSignal:   "seccomp.syncSignal",
+	traceUserNS:       "seccomp.userNamespace",
 }
 
 // syncSignalNumbers are the signals the Go runtime takes for a fault of its own (SIGSEGV,
@@ -139,7 +141,11 @@ func filterProgram(m Mechanism) ([]bpf.RawInstruction, error) {
 	p = append(p, onSyscall(unix.SYS_CHROOT, handoff|traceRootChange)...)
 	p = append(p, onSyscall(unix.SYS_PIVOT_ROOT, handoff|traceRootChange)...)
 	p = append(p, onSyscall(unix.SYS_SETNS, handoff|traceRootChange)...)
-	p = append(p, onSyscallArgFlag(unix.SYS_UNSHARE, 0, unix.CLONE_NEWNS, handoff|traceRootChange)...)
+	// A new user namespace gives the caller every capability inside it: with a mount
+	// namespace it can then bind-mount a dropped file over an image program, which keeps
+	// the image program's name, so name rules see an innocent name. Docker's default
+	// seccomp profile refuses it too (without CAP_SYS_ADMIN). clone3 is refused above.
+	p = append(p, onUnshare(handoff)...)
 
 	// Setting a file's times is the only way to give new content an old mtime, which is
 	// drift's evidence (drift_linux.go): every such call goes to the defender, which clamps
@@ -165,15 +171,31 @@ func onSyscall(nr int, ret uint32) []bpf.Instruction {
 	}
 }
 
-// onClone refuses clone(CLONE_UNTRACED) and notes clone(CLONE_NEWNS) (a child in a
+// onUnshare refuses unshare(CLONE_NEWUSER) and notes unshare(CLONE_NEWNS); every other
+// unshare is allowed. Precondition and shape as onClone.
+func onUnshare(handoff uint32) []bpf.Instruction {
+	return []bpf.Instruction{
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(unix.SYS_UNSHARE), SkipFalse: 6},
+		bpf.LoadAbsolute{Off: offArg(0), Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWUSER, SkipFalse: 1},
+		bpf.RetConstant{Val: handoff | traceUserNS},
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWNS, SkipFalse: 1},
+		bpf.RetConstant{Val: handoff | traceRootChange},
+		bpf.RetConstant{Val: retAllow},
+	}
+}
+
+// onClone refuses clone(CLONE_UNTRACED) and clone(CLONE_NEWUSER) and notes clone(CLONE_NEWNS) (a child in a
 // new mount namespace); every other clone is allowed. Precondition: the accumulator holds
 // seccomp_data.nr; like onSyscallArgFlag, the nr branch always returns.
 func onClone(handoff uint32) []bpf.Instruction {
 	return []bpf.Instruction{
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(unix.SYS_CLONE), SkipFalse: 6},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(unix.SYS_CLONE), SkipFalse: 8},
 		bpf.LoadAbsolute{Off: offArg(0), Size: 4},
 		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_UNTRACED, SkipFalse: 1},
 		bpf.RetConstant{Val: handoff | traceCloneUntrace},
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWUSER, SkipFalse: 1},
+		bpf.RetConstant{Val: handoff | traceUserNS},
 		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWNS, SkipFalse: 1},
 		bpf.RetConstant{Val: handoff | traceRootChange},
 		bpf.RetConstant{Val: retAllow},

@@ -68,6 +68,10 @@ type supervisor struct {
 	// its approval, and the descriptors, until the thread exec's again or exits; past
 	// maxPrepared the oldest are released (their check then reads /proc by path).
 	prepared []int
+	// lastBlock is the last block reported (report); setIDSeen the privileged programs
+	// already noted (noteSetID).
+	lastBlock blockKey
+	setIDSeen map[string]bool
 	// status is the program's exit status once it has exited, -1 before; deadline then
 	// bounds the wait for the rest of the tree.
 	status   int
@@ -126,11 +130,15 @@ func Run(cfg *Config) (int, error) {
 			return 0, err
 		}
 	}
-	s := &supervisor{cfg: cfg, drift: driftCheck{baseline: baseline}, tracees: map[int]struct{}{}, approvals: map[int]*approval{}, ownRoot: -1, status: -1}
+	s := &supervisor{cfg: cfg, drift: driftCheck{baseline: baseline}, tracees: map[int]struct{}{}, approvals: map[int]*approval{}, ownRoot: -1, status: -1, setIDSeen: map[string]bool{}}
 	// O_CLOEXEC: the stage must not inherit it.
 	if fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
 		s.ownRoot = fd
 	}
+	// Exec sessions (sessions_linux.go) are looked for while the program runs.
+	stopSessions := make(chan struct{})
+	defer close(stopSessions)
+	go s.watchSessions(stopSessions)
 	stageArgv := append([]string{"taskward-defender-stage", path}, cfg.Argv...)
 	stageEnvFor := func(mode string) []string {
 		return append(append([]string(nil), cfg.Env...), stageEnv+"="+mode)
@@ -395,7 +403,7 @@ func (s *supervisor) onExecCall(tid int) {
 			unix.PtraceCont(tid, 0)
 			return
 		}
-		s.onRefused(tid, refusalOf(nr))
+		s.onRefused(tid, refusalOf(nr, args[0]))
 		return
 	}
 	c, err := readExecCall(pid, tid, nr, args)
@@ -413,12 +421,13 @@ func (s *supervisor) onExecCall(tid int) {
 			// Could not rewrite the registers (the tracee died?): it must not run.
 			unix.Kill(tid, unix.SIGKILL)
 		}
-		s.report(ActionBlocked, v, c)
+		s.report(s.execEvent(ActionBlocked, v, c))
 		unix.PtraceCont(tid, 0)
 		return
 	case policy.Alert:
-		s.report(ActionAlerted, v, c)
+		s.report(s.execEvent(ActionAlerted, v, c))
 	}
+	s.noteSetID(v, c)
 	if v.approval != nil {
 		s.approvals[tid] = v.approval
 	}
@@ -494,8 +503,12 @@ func (s *supervisor) dropApproval(tid int) {
 }
 
 // changesRoot reports whether a traced call can change the caller's root directory or
-// mount namespace (the filter's traceRootChange rules). flags is the first argument.
+// mount namespace (the filter's traceRootChange rules) and is allowed. flags is the first
+// argument.
 func changesRoot(nr int, flags uint64) bool {
+	if refusalOf(nr, flags) == traceUserNS {
+		return false
+	}
 	switch nr {
 	case unix.SYS_CHROOT, unix.SYS_PIVOT_ROOT, unix.SYS_SETNS:
 		return true
@@ -507,11 +520,20 @@ func changesRoot(nr int, flags uint64) bool {
 	return false
 }
 
-// refusalOf is the filter's trace datum for a refused system call number.
-func refusalOf(nr int) uint {
+// refusalOf is the filter's trace datum for a refused system call number, with its first
+// argument flags (the filter's order: CLONE_UNTRACED before CLONE_NEWUSER).
+func refusalOf(nr int, flags uint64) uint {
 	switch nr {
 	case unix.SYS_CLONE:
+		if flags&unix.CLONE_UNTRACED == 0 && flags&unix.CLONE_NEWUSER != 0 {
+			return traceUserNS
+		}
 		return traceCloneUntrace
+	case unix.SYS_UNSHARE:
+		if flags&unix.CLONE_NEWUSER != 0 {
+			return traceUserNS
+		}
+		return 0
 	case unix.SYS_PTRACE:
 		return tracePtrace
 	case unix.SYS_PROCESS_VM_READV, unix.SYS_PROCESS_VM_WRITEV:
@@ -527,17 +549,18 @@ func refusalOf(nr int) uint {
 // onRefused refuses a syscall the filter sent to the tracer only to be reported.
 func (s *supervisor) onRefused(tid int, data uint) {
 	denySyscall(tid, unix.EPERM)
-	s.reportRefused(tid, data)
+	s.cfg.Reporter.Report(s.refusedEvent(tid, data))
 	unix.PtraceCont(tid, 0)
 }
 
-// reportRefused reports a system call refused for the rule of filter datum data.
-func (s *supervisor) reportRefused(tid int, data uint) {
+// refusedEvent is the event of a system call refused for the rule of filter datum data.
+// Precondition as execEvent: the caller still waits in the call.
+func (s *supervisor) refusedEvent(tid int, data uint) *Event {
 	rule, ok := refusedSyscalls[data]
 	if !ok {
 		rule = "seccomp"
 	}
-	s.cfg.Reporter.Report(s.eventFor(ActionBlocked, rule, "system call refused: it could be used to escape the defender ("+rule+")", tgid(tid), nil, nil))
+	return s.eventFor(ActionBlocked, rule, "system call refused: it could be used to escape the defender ("+rule+")", tgid(tid), nil, nil)
 }
 
 // onExec re-checks an exec that the kernel has just completed.
@@ -562,10 +585,53 @@ func (s *supervisor) onExec(pid int) {
 	a.release()
 }
 
-func (s *supervisor) report(action string, v verdict, c *execCall) {
-	e := s.eventFor(action, v.decision.Rule, v.decision.Reason, tgid(c.tid), v.exec, c.argv)
+// execEvent builds the event of a decided exec call. Precondition: the caller is still
+// waiting in the call (stopped, or in its notification), so that what the event reads
+// from /proc (user, parents, working directory) is the caller's.
+func (s *supervisor) execEvent(action string, v verdict, c *execCall) *Event {
+	return s.eventFor(action, v.decision.Rule, v.decision.Reason, tgid(c.tid), v.exec, c.argv)
+}
+
+// report reports the event of a decided exec call, built with execEvent. A block that
+// repeats the last one of the same process (same program, rule and arguments) is the same
+// command: a PATH search trying /bin/dpkg, then /usr/bin/dpkg, the same file through a
+// symlinked /bin. It is not reported again.
+func (s *supervisor) report(e *Event) {
+	if e.Action == ActionBlocked {
+		key := blockKey{pid: e.PID, program: e.Program, rule: e.Rule, argv: strings.Join(e.Argv, "\x00")}
+		if key == s.lastBlock {
+			return
+		}
+		s.lastBlock = key
+	}
 	s.cfg.Reporter.Report(e)
 }
+
+// blockKey identifies one command's block, for report.
+type blockKey struct {
+	pid                 int
+	program, rule, argv string
+}
+
+// noteSetID reports, once per program, that a set-user-ID, set-group-ID or
+// file-capability program ran: no_new_privs (which the stage sets so that the filter can
+// be installed without CAP_SYS_ADMIN) keeps it from gaining any privilege, so sudo, su or
+// ping may fail in ways that are hard to explain without this event.
+func (s *supervisor) noteSetID(v verdict, c *execCall) {
+	if v.setID == "" || v.decision.Effect == policy.Block || s.setIDSeen[v.setID] || len(s.setIDSeen) >= maxSetIDSeen {
+		return
+	}
+	s.setIDSeen[v.setID] = true
+	e := s.eventFor(ActionAlerted, RuleNoNewPrivs, v.setID+" is set-user-ID, set-group-ID or has file capabilities: no_new_privs keeps it from gaining privilege, it runs with its caller's", tgid(c.tid), nil, c.argv)
+	e.Program, e.Argv = v.setID, c.argv
+	s.cfg.Reporter.Report(e)
+}
+
+// RuleNoNewPrivs names the informational event of noteSetID; it is not a policy rule.
+const RuleNoNewPrivs = "noNewPrivs"
+
+// maxSetIDSeen bounds the programs noteSetID remembers.
+const maxSetIDSeen = 256
 
 // tgid returns the process (thread group) of a thread.
 func tgid(tid int) int {

@@ -26,20 +26,33 @@ const (
 	Deleted  DriftKind = "deleted"  // the file was unlinked before or while it was exec'd
 )
 
-// Exec describes one exec as the defender resolved it.
+// Exec describes one exec as the defender resolved it, or a file an exec'd program will
+// run as a script or loaded program (Role).
 type Exec struct {
 	// Path is the resolved program file: symlinks followed, relative to the caller's root.
 	Path string
 	// Invoked is the path as the caller named it (before symlinks); may equal Path.
 	Invoked string
-	// Argv is the new program's argument vector.
+	// Argv is the new program's argument vector (for a script or loaded program, its own:
+	// the name it was given, then its arguments).
 	Argv []string
+	// Truncated says Argv was cut when it was read: arguments past its end are unknown.
+	Truncated bool
 	// Drift is set when the file did not come with the image.
 	Drift DriftKind
 	// DriftDetail says what the defender found (times, names) when Drift is set.
 	DriftDetail string
-	// StdinSocket and StdoutSocket say whether fd 0 and fd 1 of the caller are sockets.
+	// StdinSocket and StdoutSocket say whether fd 0 and fd 1 of the caller are network
+	// (inet or inet6) sockets. A Unix socket pair, which Node's child_process and Python's
+	// subprocess use for stdio, is not one.
 	StdinSocket, StdoutSocket bool
+	// Role says whether this is the exec'd program, or a script or loaded program.
+	Role Role
+	// Runner is the interpreter or loader that runs a script or loaded program.
+	Runner string
+	// Unresolved says the file of a loaded program could not be found when it was checked:
+	// what the loader will map then is unknown.
+	Unresolved bool
 }
 
 // Decision is the outcome of evaluating one exec or image.
@@ -52,7 +65,9 @@ type Decision struct {
 // Decide evaluates every rule against e and returns the strongest effect among those that
 // match; on a tie the first rule in the order deny, package managers, drift, loader,
 // allow list, reverse shell wins. No match is Effect Off. The policy must be Resolved.
-// Decide is pure and allocation-light: the defender calls it on every exec.
+// Decide is pure and allocation-light: the defender calls it on every exec. For a program
+// with an Operand, the defender decides the operand too (with Role set) and keeps the
+// strongest decision.
 func (p *Policy) Decide(e *Exec) Decision {
 	best := Decision{Effect: Off}
 	consider := func(eff Effect, rule, reason string) {
@@ -61,38 +76,78 @@ func (p *Policy) Decide(e *Exec) Decision {
 		}
 	}
 	names := e.names()
+	via := ""
+	if e.Runner != "" {
+		via = " (run by " + e.Runner + ")"
+	}
 
 	if pat, ok := p.denied(e, names); ok {
-		consider(p.Processes.Effect, RuleDeny, fmt.Sprintf("%s matches denied program %q", e.Path, pat))
+		consider(p.Processes.Effect, RuleDeny, fmt.Sprintf("%s matches denied program %q%s", e.subject(), pat, via))
 	}
 	for _, n := range names {
 		if isOneOf(n, PackageManagers) {
-			consider(p.PackageManagers, RulePackageManagers, fmt.Sprintf("%s is a package manager", n))
+			if !readOnlyQuery(n, e.Command()) {
+				consider(p.PackageManagers, RulePackageManagers, fmt.Sprintf("%s is a package manager%s", n, via))
+			}
 			break
 		}
 	}
 	if e.Drift != NoDrift {
-		consider(p.Drift, RuleDrift, driftReason(e))
+		consider(p.Drift, RuleDrift, driftReason(e)+via)
 	}
-	if IsLoader(e.Path) && loaderRunsFile(e.Argv) {
-		consider(p.Loader, RuleLoader, fmt.Sprintf("dynamic loader %s run directly on another file", e.Path))
+	if e.Role == RoleLoaded && e.Unresolved {
+		consider(p.Loader, RuleLoader, fmt.Sprintf("dynamic loader %s runs %q, which could not be found when checked", e.Runner, e.Invoked))
 	}
-	if len(p.Processes.Allow) > 0 && !p.allowed(e) {
-		consider(p.Processes.Effect, RuleAllowList, fmt.Sprintf("%s matches no allowed program", e.Path))
-	}
-	if e.StdinSocket || e.StdoutSocket {
-		for _, n := range names {
-			if isOneOf(n, Shells) {
-				consider(p.ReverseShell, RuleReverseShell, fmt.Sprintf("shell %s started with %s on a network socket", n, socketWhich(e)))
-				break
+	if e.Role == RoleProgram {
+		if op, ok := e.Operand(); ok {
+			switch {
+			case op.Cut && op.Role == RoleLoaded:
+				consider(p.Loader, RuleLoader, fmt.Sprintf("dynamic loader %s run with an argument vector too long to check", e.Path))
+			case op.Cut:
+				consider(p.Drift, RuleDrift, fmt.Sprintf("%s run with an argument vector too long to find its script", op.Runner))
+			case op.Role == RoleLoaded && !strings.Contains(e.Argv[op.Index], "/"):
+				consider(p.Loader, RuleLoader, fmt.Sprintf("dynamic loader %s runs %q, a name it searches in library paths", e.Path, e.Argv[op.Index]))
 			}
+		}
+	}
+	if e.Role != RoleScript && len(p.Processes.Allow) > 0 && !p.allowed(e) {
+		consider(p.Processes.Effect, RuleAllowList, fmt.Sprintf("%s matches no allowed program%s", e.subject(), via))
+	}
+	if e.Role == RoleProgram && (e.StdinSocket || e.StdoutSocket) {
+		if n, ok := e.shellName(names); ok {
+			consider(p.ReverseShell, RuleReverseShell, fmt.Sprintf("shell %s started with %s on a network socket", n, socketWhich(e)))
 		}
 	}
 	return best
 }
 
+// subject names the program or script for reasons.
+func (e *Exec) subject() string {
+	if e.Path == "" {
+		return e.Invoked
+	}
+	return e.Path
+}
+
+// IsShell reports whether any name the policy checks (the applet of a multi-call binary
+// included) is a shell: the reverse-shell rule can match, so the caller's sockets matter.
+func (e *Exec) IsShell() bool {
+	_, ok := e.shellName(e.names())
+	return ok
+}
+
+func (e *Exec) shellName(names []string) (string, bool) {
+	for _, n := range names {
+		if isOneOf(n, Shells) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
 // names returns the program names a name-based rule checks: the resolved file name, the
-// invoked file name and argv[0]'s file name (a busybox applet is named only by the last two).
+// invoked file name, argv[0]'s file name (a busybox applet exec'd through a link is named
+// only by the last two) and the applet of a multi-call binary (`busybox wget`).
 func (e *Exec) names() []string {
 	names := make([]string, 0, 3)
 	add := func(p string) {
@@ -111,6 +166,9 @@ func (e *Exec) names() []string {
 	add(e.Invoked)
 	if len(e.Argv) > 0 {
 		add(e.Argv[0])
+	}
+	if cmd := e.Command(); len(cmd) < len(e.Argv) {
+		add(cmd[0])
 	}
 	return names
 }
@@ -144,16 +202,26 @@ func (p *Policy) allowed(e *Exec) bool {
 }
 
 func driftReason(e *Exec) string {
+	what := e.Path
+	switch e.Role {
+	case RoleScript:
+		what = "script " + e.Path
+	case RoleLoaded:
+		what = "program " + e.Path
+	}
 	if e.DriftDetail != "" {
+		if e.Role != RoleProgram {
+			return what + " did not come with the image: " + e.DriftDetail
+		}
 		return "did not come with the image: " + e.DriftDetail
 	}
 	switch e.Drift {
 	case Memfd:
 		return "fileless program (memfd) did not come with the image"
 	case Deleted:
-		return fmt.Sprintf("%s was deleted: it did not come with the image", e.Path)
+		return fmt.Sprintf("%s was deleted: it did not come with the image", what)
 	}
-	return fmt.Sprintf("%s was written after the task started", e.Path)
+	return fmt.Sprintf("%s was written after the task started", what)
 }
 
 func socketWhich(e *Exec) string {
@@ -173,27 +241,6 @@ func IsLoader(path string) bool {
 	return (strings.HasPrefix(b, "ld-linux") && strings.Contains(b, ".so")) ||
 		(strings.HasPrefix(b, "ld-musl-") && strings.Contains(b, ".so")) ||
 		strings.HasPrefix(b, "ld64.so") || b == "ld.so"
-}
-
-// loaderRunsFile reports whether the loader's argv names a program to run: any operand
-// that is not an option or an option's value. `ld.so --list x` and `--verify` still load
-// the file's code, so they count too; only a bare `ld.so` or `ld.so --help` does not.
-func loaderRunsFile(argv []string) bool {
-	withValue := map[string]bool{"--library-path": true, "--inhibit-rpath": true, "--audit": true, "--preload": true, "--argv0": true, "--glibc-hwcaps-prepend": true, "--glibc-hwcaps-mask": true}
-	for i := 1; i < len(argv); i++ {
-		a := argv[i]
-		if withValue[a] {
-			i++
-			continue
-		}
-		if a == "--" {
-			return i+1 < len(argv)
-		}
-		if !strings.HasPrefix(a, "-") {
-			return true
-		}
-	}
-	return false
 }
 
 func isOneOf(s string, set []string) bool {

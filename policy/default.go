@@ -3,16 +3,12 @@ package policy
 // DefaultName is the name of the built-in policy used when a repo has none.
 const DefaultName = "default"
 
-// PackageManagers are the program names the packageManagers rule covers.
-var PackageManagers = []string{
-	"apk", "apt", "apt-get", "aptitude", "dpkg", "yum", "dnf", "rpm", "microdnf", "tdnf", "zypper", "pacman",
-}
-
 // Shells are the program names the reverseShell rule treats as shells.
 var Shells = []string{"sh", "ash", "bash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish"}
 
 // Default returns the built-in policy: block package managers, drift (fileless programs
-// included) and the dynamic loader run on another file; alert on reverse shells; allow
+// included) and the dynamic loader run on a file it cannot identify; alert on reverse
+// shells and on processes entering the container from outside (exec sessions); allow
 // every other program of the image; trust every image (no trusted-image rules yet).
 func Default() *Policy {
 	return &Policy{
@@ -23,6 +19,7 @@ func Default() *Policy {
 		Drift:           Block,
 		Loader:          Block,
 		ReverseShell:    Alert,
+		ExecSessions:    Alert,
 		TrustedImages:   TrustedImages{Effect: Block},
 	}
 }
@@ -37,6 +34,7 @@ func (p *Policy) Resolved() *Policy {
 	q.Drift = p.Drift.or(d.Drift)
 	q.Loader = p.Loader.or(d.Loader)
 	q.ReverseShell = p.ReverseShell.or(d.ReverseShell)
+	q.ExecSessions = p.ExecSessions.or(d.ExecSessions)
 	q.TrustedImages.Effect = p.TrustedImages.Effect.or(d.TrustedImages.Effect)
 	q.Processes.Allow = append([]string(nil), p.Processes.Allow...)
 	q.Processes.Deny = append([]string(nil), p.Processes.Deny...)

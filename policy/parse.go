@@ -67,6 +67,7 @@ func (p *Policy) Validate() error {
 	add(p.Drift.check("drift"))
 	add(p.Loader.check("loader"))
 	add(p.ReverseShell.check("reverseShell"))
+	add(p.ExecSessions.check("execSessions"))
 	add(p.TrustedImages.Effect.check("trustedImages.effect"))
 	for i, pat := range p.Processes.Allow {
 		add(checkPattern(fmt.Sprintf("processes.allow[%d]", i), pat))

@@ -74,11 +74,26 @@ func TestDefaultDecide(t *testing.T) {
 		{"busybox applet named like a package manager", Exec{Path: "/bin/busybox", Invoked: "/sbin/dpkg", Argv: []string{"dpkg"}}, Block, RulePackageManagers},
 		{"drift", Exec{Path: "/tmp/x", Argv: []string{"x"}, Drift: Modified}, Block, RuleDrift},
 		{"memfd", Exec{Path: "/memfd:x (deleted)", Argv: []string{"x"}, Drift: Memfd}, Block, RuleDrift},
-		{"loader on a file", Exec{Path: "/lib/ld-musl-x86_64.so.1", Argv: []string{"ld", "/tmp/evil"}}, Block, RuleLoader},
-		{"loader with options then file", Exec{Path: "/lib64/ld-linux-x86-64.so.2", Argv: []string{"ld", "--library-path", "/x", "/tmp/evil"}}, Block, RuleLoader},
+		// The loader run on a path: the target is decided as a RoleLoaded exec (TestOperands).
+		{"loader on a path", Exec{Path: "/lib/ld-musl-x86_64.so.1", Argv: []string{"ld", "/tmp/evil"}}, Off, ""},
+		{"loader on a name it searches", Exec{Path: "/lib/ld-musl-x86_64.so.1", Argv: []string{"ld", "evil"}}, Block, RuleLoader},
+		{"loader with options then a name", Exec{Path: "/lib64/ld-linux-x86-64.so.2", Argv: []string{"ld", "--library-path", "/tmp", "evil"}}, Block, RuleLoader},
+		{"loader: -x is a file, not an option", Exec{Path: "/lib64/ld-linux-x86-64.so.2", Argv: []string{"ld", "-x"}}, Block, RuleLoader},
+		{"loader argv cut among options", Exec{Path: "/lib64/ld-linux-x86-64.so.2", Argv: []string{"ld", "--list", "--list"}, Truncated: true}, Block, RuleLoader},
+		{"loaded program that drifted", Exec{Path: "/tmp/evil", Argv: []string{"/tmp/evil"}, Drift: Modified, Role: RoleLoaded, Runner: "/lib64/ld-linux-x86-64.so.2"}, Block, RuleDrift},
+		{"loaded program gone when checked", Exec{Invoked: "/tmp/evil", Role: RoleLoaded, Unresolved: true, Runner: "/lib64/ld-linux-x86-64.so.2"}, Block, RuleLoader},
+		{"loaded image program", Exec{Path: "/bin/busybox", Argv: []string{"/bin/busybox"}, Role: RoleLoaded, Runner: "/lib64/ld-linux-x86-64.so.2"}, Off, ""},
 		{"loader alone", Exec{Path: "/lib64/ld-linux-x86-64.so.2", Argv: []string{"ld", "--help"}}, Off, ""},
 		{"reverse shell", Exec{Path: "/bin/busybox", Invoked: "/bin/sh", Argv: []string{"/bin/sh"}, StdinSocket: true}, Alert, RuleReverseShell},
 		{"shell on a terminal", Exec{Path: "/bin/bash", Argv: []string{"bash"}}, Off, ""},
+		{"reverse shell as busybox sh", Exec{Path: "/bin/busybox", Argv: []string{"busybox", "sh"}, StdoutSocket: true}, Alert, RuleReverseShell},
+		{"busybox applet by argv[1]", Exec{Path: "/bin/busybox", Argv: []string{"busybox", "apk", "add", "x"}}, Block, RulePackageManagers},
+		{"script interpreter argv cut among options", Exec{Path: "/bin/bash", Argv: []string{"bash", "-e", "-e"}, Truncated: true}, Block, RuleDrift},
+		{"script that drifted", Exec{Path: "/tmp/x.sh", Argv: []string{"/tmp/x.sh"}, Drift: Modified, Role: RoleScript, Runner: "sh"}, Block, RuleDrift},
+		{"script package manager", Exec{Path: "/sbin/apk", Argv: []string{"/sbin/apk", "add", "curl"}, Role: RoleScript, Runner: "sh"}, Block, RulePackageManagers},
+		{"script package manager query", Exec{Path: "/sbin/apk", Argv: []string{"/sbin/apk", "info"}, Role: RoleScript, Runner: "sh"}, Off, ""},
+		{"python -m dnf", Exec{Invoked: "dnf", Argv: []string{"dnf", "install", "x"}, Role: RoleScript, Runner: "python3"}, Block, RulePackageManagers},
+		{"new package manager names", Exec{Path: "/usr/bin/dnf-3", Argv: []string{"dnf", "install", "x"}}, Block, RulePackageManagers},
 		{"block beats alert", Exec{Path: "/tmp/sh", Argv: []string{"sh"}, Drift: Modified, StdoutSocket: true}, Block, RuleDrift},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,6 +125,12 @@ func TestAllowAndDenyLists(t *testing.T) {
 		{"symlink named like allowed program", Exec{Path: "/opt/evil", Invoked: "/tmp/ls", Argv: []string{"ls"}}, Block, RuleAllowList},
 		{"denied busybox applet despite allowed file", Exec{Path: "/bin/busybox", Invoked: "/usr/bin/wget", Argv: []string{"wget"}}, Block, RuleDeny},
 		{"denied by path", Exec{Path: "/usr/bin/curl", Argv: []string{"curl"}}, Block, RuleDeny},
+		{"denied applet named by argv[1]", Exec{Path: "/bin/busybox", Argv: []string{"busybox", "wget", "http://x"}}, Block, RuleDeny},
+		{"denied applet behind nested busybox", Exec{Path: "/bin/busybox", Argv: []string{"busybox", "busybox", "wget"}}, Block, RuleDeny},
+		{"argv[1] of another program is not an applet", Exec{Path: "/usr/sbin/nginx", Argv: []string{"nginx", "wget"}}, Off, ""},
+		{"denied script", Exec{Path: "/usr/bin/curl", Argv: []string{"/usr/bin/curl"}, Role: RoleScript, Runner: "sh"}, Block, RuleDeny},
+		{"a script is not held to the allow list", Exec{Path: "/app/start.sh", Argv: []string{"/app/start.sh"}, Role: RoleScript, Runner: "sh"}, Off, ""},
+		{"a loaded program is held to the allow list", Exec{Path: "/opt/tool", Argv: []string{"/opt/tool"}, Role: RoleLoaded, Runner: "/lib64/ld-linux-x86-64.so.2"}, Block, RuleAllowList},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if d := p.Decide(&tc.e); d.Effect != tc.eff || d.Rule != tc.rule {
@@ -130,7 +151,7 @@ func TestEffectsInheritAndOff(t *testing.T) {
 	if d := p.Decide(&Exec{Path: "/tmp/x", Drift: Deleted}); d.Effect != Alert {
 		t.Errorf("drift alert: got %+v", d)
 	}
-	if p.Loader != Block || p.ReverseShell != Alert {
+	if p.Loader != Block || p.ReverseShell != Alert || p.ExecSessions != Alert {
 		t.Errorf("inherited effects: loader %q reverseShell %q", p.Loader, p.ReverseShell)
 	}
 }
@@ -139,6 +160,7 @@ func TestParseJSONErrors(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{`{"name":"x","drfit":"block"}`, `unknown field "drfit"`},
 		{`{"name":"x","drift":"deny"}`, `drift: unknown effect "deny": use block, alert or off`},
+		{`{"name":"x","execSessions":"kill"}`, `execSessions: unknown effect "kill": use block, alert or off`},
 		{`{"drift":"block"}`, `name: required`},
 		{`{"name":"a b"}`, `name: "a b" must be`},
 		{`{"name":"x","processes":{"deny":[""]}}`, `processes.deny[0]: empty pattern`},

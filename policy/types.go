@@ -12,19 +12,30 @@ type Policy struct {
 
 	// Processes lists allowed and denied programs.
 	Processes Processes `json:"processes,omitzero" yaml:"processes,omitempty"`
-	// PackageManagers covers apk, apt, apt-get, dpkg, yum, dnf, rpm, microdnf and the like:
-	// installing tools is the first thing an intruder does in a container.
+	// PackageManagers covers apk, apt, apt-get, dpkg, yum, dnf, rpm, microdnf and the like
+	// (PackageManagers lists the names), also when an interpreter runs one as a script
+	// (`sh /sbin/apk add curl`): installing tools is the first thing an intruder does in a
+	// container. Read-only queries (`dpkg -l`, `rpm -q`, `apk info`, `apt list`) are not
+	// covered.
 	PackageManagers Effect `json:"packageManagers,omitempty" yaml:"packageManagers,omitempty"`
 	// Drift covers programs whose content was written after the task started (however their
 	// times were set), fileless programs (memfd), programs whose file was deleted, and
 	// programs whose loader inputs (ELF interpreter, LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH)
 	// are drift: none of them came with the image.
 	Drift Effect `json:"drift,omitempty" yaml:"drift,omitempty"`
-	// Loader covers the dynamic loader (ld-linux*.so*, ld-musl-*.so*) run directly on
-	// another file, which runs a program without exec'ing it (noexec and path rules bypass).
+	// Loader covers the dynamic loader (ld-linux*.so*, ld-musl-*.so*) run directly on a
+	// program the defender cannot identify: a name without a slash (searched in library
+	// paths), or an argument vector too long to read whole. A program the loader runs by
+	// path is decided by every other rule as if it were exec'd, so `ldd` and `ld.so --list`
+	// of the image's programs run and `ld.so /tmp/dropped` is drift.
 	Loader Effect `json:"loader,omitempty" yaml:"loader,omitempty"`
 	// ReverseShell covers a shell started with its stdin or stdout on a network socket.
 	ReverseShell Effect `json:"reverseShell,omitempty" yaml:"reverseShell,omitempty"`
+	// ExecSessions covers processes that enter the container from outside the defender's
+	// tree (ECS Exec, `docker exec`, `runc exec`): they are in the container's PID namespace
+	// but the defender did not start them, so their execs are not checked. Alert reports
+	// each one, block kills it (and what it started), off ignores them.
+	ExecSessions Effect `json:"execSessions,omitempty" yaml:"execSessions,omitempty"`
 
 	// TrustedImages says which images tasks may use; checked when rendering, not at run time.
 	TrustedImages TrustedImages `json:"trustedImages,omitzero" yaml:"trustedImages,omitempty"`
@@ -41,8 +52,11 @@ type Processes struct {
 	// name, after symlinks), so a symlink named like an allowed program does not pass.
 	Allow []string `json:"allow,omitempty" yaml:"allow,omitempty"`
 	// Deny lists programs that are always denied, even when they also match Allow. Deny is
-	// matched against both the name the program was invoked as and the resolved file, so a
-	// busybox applet (`/bin/wget` -> busybox) can be denied by name.
+	// matched against the name the program was invoked as, the resolved file and, for a
+	// multi-call binary, the applet (`/bin/wget` -> busybox, `busybox wget`), so an applet
+	// exec'd either way is denied by name. It also applies to a script an interpreter is
+	// given (`sh /tmp/x.sh`). A shell's builtins and busybox's NOEXEC applets run without
+	// any exec and are out of its reach (README, "What the defender cannot see").
 	Deny []string `json:"deny,omitempty" yaml:"deny,omitempty"`
 }
 

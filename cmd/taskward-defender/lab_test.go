@@ -107,10 +107,22 @@ func (l *lab) build() {
 	extras := []string{attack + ":/usr/local/bin/attack"}
 	if _, err := os.Stat("/lib64/ld-linux-x86-64.so.2"); err == nil {
 		extras = append(extras, "/lib64/ld-linux-x86-64.so.2:/lib64/ld-linux-x86-64.so.2")
+		// A dynamically linked program of the image and its libc, for the loader's tests
+		// (busybox is static: the loader cannot run it).
+		if _, err := os.Stat("/lib/x86_64-linux-gnu/libc.so.6"); err == nil {
+			extras = append(extras, "/lib/x86_64-linux-gnu/libc.so.6:/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/echo:/usr/bin/dynecho")
+		}
 	}
 	if out, err := exec.Command("bash", append([]string{"../../hack/rootfs.sh", l.rootfs}, extras...)...).CombinedOutput(); err != nil {
 		l.err = fmt.Errorf("hack/rootfs.sh: %v\n%s", err, out)
 		return
+	}
+	// A set-user-ID program of the image (no_new_privs keeps it from gaining privilege).
+	if b, err := os.ReadFile(filepath.Join(l.rootfs, "usr/bin/dynecho")); err == nil {
+		suid := filepath.Join(l.rootfs, "usr/bin/suidecho")
+		if err := os.WriteFile(suid, b, 0o755); err == nil {
+			os.Chmod(suid, 0o755|os.ModeSetuid)
+		}
 	}
 	l.volume = filepath.Join(dir, "volume")
 	os.MkdirAll(l.volume, 0o755)

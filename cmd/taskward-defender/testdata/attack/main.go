@@ -82,6 +82,35 @@ func main() {
 			}
 		}
 		result(first)
+	case "unshare-user": // unshare(CLONE_NEWUSER) in a single-threaded child: a user namespace, root inside it
+		r, _, errno := unix.RawSyscall6(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0, 0, 0, 0)
+		if errno == 0 && r == 0 {
+			_, _, e := unix.RawSyscall(unix.SYS_UNSHARE, unix.CLONE_NEWUSER, 0, 0)
+			unix.RawSyscall(unix.SYS_EXIT_GROUP, uintptr(e), 0, 0)
+		}
+		check(errnoErr(errno))
+		var ws unix.WaitStatus
+		_, err := unix.Wait4(int(r), &ws, 0, nil)
+		check(err)
+		result(errnoErr(syscall.Errno(ws.ExitStatus())))
+	case "clone-user": // clone(CLONE_NEWUSER|SIGCHLD)
+		r, _, errno := unix.RawSyscall6(unix.SYS_CLONE, unix.CLONE_NEWUSER|uintptr(unix.SIGCHLD), 0, 0, 0, 0, 0)
+		if errno == 0 && r == 0 {
+			unix.RawSyscall(unix.SYS_EXIT_GROUP, 0, 0, 0)
+		}
+		result(errnoErr(errno))
+	case "socketpair": // run ARGS with stdin and stdout on an AF_UNIX socket pair, as Node's child_process does
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		check(err)
+		child := os.NewFile(uintptr(fds[1]), "child")
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = child, child, os.Stderr
+		check(cmd.Start())
+		child.Close()
+		out, _ := io.ReadAll(os.NewFile(uintptr(fds[0]), "parent"))
+		err = cmd.Wait()
+		fmt.Printf("CHILD OUTPUT: %s\n", out)
+		result(err)
 	case "ptrace": // attach to a sibling PID
 		pid, _ := strconv.Atoi(args[0])
 		runtime.LockOSThread()
