@@ -1,6 +1,9 @@
 package policy
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func FuzzParseJSON(f *testing.F) {
 	f.Add([]byte(Default().Encode()))
@@ -47,4 +50,33 @@ func BenchmarkDecide(b *testing.B) {
 	for b.Loop() {
 		p.Decide(e)
 	}
+}
+
+// FuzzOperand feeds argument vectors, which the program controls, to the readers of
+// interpreters', the loader's and package managers' command lines: they must not panic,
+// and an operand's index must name an argument.
+func FuzzOperand(f *testing.F) {
+	f.Add("/bin/busybox", "busybox\x00sh\x00-eo\x00x\x00/tmp/a", false)
+	f.Add("/usr/bin/python3", "python3\x00-Imdnf\x00install", false)
+	f.Add("/usr/bin/perl", "perl\x00-l0e\x00x", true)
+	f.Add("/lib64/ld-linux-x86-64.so.2", "ld\x00--library-path", true)
+	f.Add("/usr/bin/dpkg", "dpkg\x00--compare-versions\x001\x00lt", false)
+	f.Fuzz(func(t *testing.T, path, args string, truncated bool) {
+		var argv []string
+		if args != "" {
+			argv = strings.Split(args, "\x00")
+		}
+		e := &Exec{Path: path, Argv: argv, Truncated: truncated}
+		p := Default().Resolved()
+		p.Decide(e)
+		if op, ok := e.Operand(); ok && op.Index >= 0 {
+			n := len(e.Command())
+			if op.Role == RoleLoaded {
+				n = len(e.Argv)
+			}
+			if op.Index >= n {
+				t.Fatalf("operand %+v past argv %q", op, argv)
+			}
+		}
+	})
 }
