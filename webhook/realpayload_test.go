@@ -147,3 +147,20 @@ func TestParseRepository(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseRepository: payload URLs reach ParseRepository through matches; it must never
+// panic, and what it accepts must print back to something it accepts as the same.
+func FuzzParseRepository(f *testing.F) {
+	for _, s := range []string{"https://github.com/a/b.git", "git@github.com:a/b.git", "ssh://git@h:22/g/s/r", "a/b", "", "::", "git@:", "http://[::1]/a/b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRepository(s)
+		if err != nil {
+			return
+		}
+		if !r.matches(r.Path) {
+			t.Fatalf("%q: %v does not match its own path", s, r)
+		}
+	})
+}

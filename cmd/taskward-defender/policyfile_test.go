@@ -51,3 +51,23 @@ func TestPolicyFileYAML(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPolicyFile: any file given to run --policy is refused with an error naming it, or
+// gives a policy that validates; never a panic.
+func FuzzPolicyFile(f *testing.F) {
+	for _, s := range []string{"name: a\n", `{"name":"a"}`, "name: a\n---\nname: b\n", "processes: [\n", "&a [*a, *a]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := parsePolicyFile("p.yaml", b)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "p.yaml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatalf("accepted an invalid policy: %v", err)
+		}
+	})
+}
