@@ -74,6 +74,13 @@ func Prepare(ctx context.Context, fsys fs.FS, opts ...PrepareOption) *ReviewInpu
 		f(&o)
 	}
 	in := &ReviewInput{}
+	if !isGitOpsRepo(fsys) {
+		// Nothing to check is not "passed": the review looked at the wrong directory.
+		in.Problems = manifests.Problems{{File: ".", Msg: "not a GitOps repo: it has neither " + manifests.ConfigFile + " nor " +
+			manifests.TasksDir + "/; point the review at the GitOps directory (taskward review --path DIR, or --repo)"}}
+		in.PlanNote = "no plan: not a GitOps repo"
+		return in
+	}
 	prep := reconcile.Prepare(ctx, fsys, o.images)
 	in.Problems, in.Rendered = prep.Problems, prep.Rendered
 	switch {
@@ -133,4 +140,15 @@ func parseTasksAlone(fsys fs.FS) []*manifests.TaskDef {
 		return nil
 	})
 	return out
+}
+
+// isGitOpsRepo reports whether fsys looks like a GitOps repo: it has taskward.yaml or a
+// tasks/ directory.
+func isGitOpsRepo(fsys fs.FS) bool {
+	for _, name := range []string{manifests.ConfigFile, manifests.TasksDir} {
+		if _, err := fs.Stat(fsys, name); err == nil {
+			return true
+		}
+	}
+	return false
 }

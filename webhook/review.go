@@ -128,6 +128,11 @@ func Review(ctx context.Context, in *ReviewInput) *Report {
 			why = fmt.Sprintf("ran on %d of %d task definitions: the others do not render", rendered, tasks)
 		}
 		rep.NotRun = map[Check]string{CheckProtection: why, CheckImages: why}
+	} else if tasks == 0 && in.Problems.Err() != nil {
+		// Nothing loaded because of errors (not a GitOps repo, say): the checks over
+		// task definitions looked at nothing.
+		why := "not run: no task definition loaded"
+		rep.NotRun = map[Check]string{CheckProtection: why, CheckImages: why, CheckPrivileges: why, CheckSecrets: why, CheckReadOnly: why}
 	}
 	for _, cp := range in.Plans {
 		cs := ClusterPlanSummary{Cluster: cp.Cluster}

@@ -343,3 +343,18 @@ func TestReviewChecksThatDidNotRun(t *testing.T) {
 		t.Errorf("not run on a good repo: %v", rep.NotRun)
 	}
 }
+
+// TestReviewOfADirectoryThatIsNotAGitOpsRepo: no taskward.yaml and no tasks/ fails the
+// review, saying where to point it, and no check over task definitions claims "passed".
+func TestReviewOfADirectoryThatIsNotAGitOpsRepo(t *testing.T) {
+	rep := Review(context.Background(), Prepare(context.Background(), fstest.MapFS{"README.md": {Data: []byte("hello")}}))
+	md := rep.Markdown()
+	if !rep.Failed() || !strings.Contains(md, "not a GitOps repo") || !strings.Contains(md, "--path") {
+		t.Fatalf("not failed or not said:\n%s", md)
+	}
+	for _, c := range Checks[2:] {
+		if strings.Contains(md, "| ✅ | "+c.Title+" | passed |") {
+			t.Errorf("%s passed over nothing:\n%s", c.Title, md)
+		}
+	}
+}
