@@ -361,7 +361,7 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 		}
 	}
 	if !bytes.Equal(got, a.cmdline) {
-		return false, "arguments changed between check and exec"
+		return false, fmt.Sprintf("arguments changed between check and exec: approved %q, found %q", cmdlineArgs(a.cmdline), cmdlineArgs(got))
 	}
 	if a.interp != "" {
 		var st unix.Stat_t
@@ -377,10 +377,17 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 		return false, "cannot read /proc/PID/environ: " + err.Error()
 	}
 	if !bytes.Equal(env, a.loaderEnv) {
-		return false, fmt.Sprintf("loader environment changed between check and exec: approved %q, found %q",
-			bytes.Split(bytes.TrimSuffix(a.loaderEnv, []byte{0}), []byte{0}), bytes.Split(bytes.TrimSuffix(env, []byte{0}), []byte{0}))
+		return false, fmt.Sprintf("loader environment changed between check and exec: approved %q, found %q", cmdlineArgs(a.loaderEnv), cmdlineArgs(env))
 	}
 	return true, ""
+}
+
+// cmdlineArgs splits NUL-terminated strings (a command line, loader variables) for events.
+func cmdlineArgs(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
 }
 
 // loaderEnvOf is the loader variables of env, each followed by a NUL, as approval.loaderEnv.
