@@ -40,6 +40,12 @@ func elfInterp(fd int, header []byte) string {
 		if size < 2 || size > unix.PathMax || off > 1<<30 {
 			return ""
 		}
+		if end := off + size; end <= uint64(len(header)) {
+			if header[end-1] != 0 {
+				return ""
+			}
+			return string(header[off : end-1])
+		}
 		buf := make([]byte, size)
 		if n, err := unix.Pread(fd, buf, int64(off)); err != nil || n != len(buf) || buf[size-1] != 0 {
 			return ""

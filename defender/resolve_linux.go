@@ -343,7 +343,9 @@ func describe(fd int, p string, viaFD, readable bool) (*file, error) {
 		f.setID = st.Mode&(unix.S_ISUID|unix.S_ISGID) != 0 || hasFileCaps(fd)
 	}
 	if readable && st.Mode&unix.S_IFMT == unix.S_IFREG {
-		var buf [256]byte
+		// 1 KiB: the "#!" line, and for an ELF program its headers and PT_INTERP path
+		// (at 0x318 in a typical x86-64 program), so that elfInterp reads nothing more.
+		var buf [1024]byte
 		if n, err := unix.Pread(fd, buf[:], 0); err == nil && n >= 2 {
 			f.header = append([]byte(nil), buf[:n]...)
 			f.elfInterp = elfInterp(fd, f.header)
