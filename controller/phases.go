@@ -185,6 +185,9 @@ func (c *Controller) setFamilies(cy *cycle) {
 	var fams []FamilyState
 	if cy.state != nil {
 		for _, d := range cy.state.desired {
+			if d.Service != nil {
+				continue // services in Git have their health (Status.Services)
+			}
 			fs := FamilyState{Family: d.Family, Path: d.SourcePath, Sync: reconcile.Synced}
 			for _, cs := range cy.syncs {
 				if cs.Err != nil {

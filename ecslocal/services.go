@@ -33,6 +33,9 @@ type service struct {
 	PropagateTags                 string            `json:"propagateTags,omitempty"`
 	EnableECSManagedTags          bool              `json:"enableECSManagedTags"`
 	EnableExecuteCommand          bool              `json:"enableExecuteCommand"`
+	PlatformVersion               string            `json:"platformVersion,omitempty"`
+	PlacementConstraints          json.RawMessage   `json:"placementConstraints,omitempty"`
+	PlacementStrategy             json.RawMessage   `json:"placementStrategy,omitempty"`
 	Events                        []json.RawMessage `json:"events"`
 	CreatedAt                     json.Number       `json:"createdAt"`
 	CreatedBy                     string            `json:"createdBy"`
@@ -101,6 +104,9 @@ type createServiceInput struct {
 	PropagateTags                 string            `json:"propagateTags"`
 	EnableECSManagedTags          bool              `json:"enableECSManagedTags"`
 	EnableExecuteCommand          bool              `json:"enableExecuteCommand"`
+	PlatformVersion               string            `json:"platformVersion"`
+	PlacementConstraints          json.RawMessage   `json:"placementConstraints"`
+	PlacementStrategy             json.RawMessage   `json:"placementStrategy"`
 	Tags                          []tag             `json:"tags"`
 }
 
@@ -115,6 +121,9 @@ func (s *Server) createService(body []byte) (any, error) {
 		return nil, invalidParam("Invalid service name %q: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed", in.ServiceName)
 	}
 	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := checkPropagateTags(in.PropagateTags); err != nil {
 		return nil, err
 	}
 	c, err := s.activeCluster(in.Cluster)
@@ -171,13 +180,15 @@ func (s *Server) createService(body []byte) (any, error) {
 		PropagateTags:                 in.PropagateTags,
 		EnableECSManagedTags:          in.EnableECSManagedTags,
 		EnableExecuteCommand:          in.EnableExecuteCommand,
+		PlatformVersion:               in.PlatformVersion,
+		PlacementConstraints:          in.PlacementConstraints,
+		PlacementStrategy:             in.PlacementStrategy,
 		Events:                        []json.RawMessage{},
 		CreatedAt:                     epochSeconds(s.cfg.now()),
 		CreatedBy:                     "arn:aws:iam::" + s.cfg.account + ":root",
 	}
-	if svc.DeploymentConfiguration == nil {
-		svc.DeploymentConfiguration = json.RawMessage(`{"deploymentCircuitBreaker":{"enable":false,"rollback":false},"maximumPercent":200,"minimumHealthyPercent":100}`)
-	}
+	svc.DeploymentConfiguration = withDefaults(svc.DeploymentConfiguration, defaultDeploymentConfiguration)
+	svc.NetworkConfiguration = networkDefaults(svc.NetworkConfiguration)
 	s.newDeployment(svc)
 	s.st.Services[svc.ServiceArn] = svc
 	delete(s.st.Tags, svc.ServiceArn)
@@ -306,6 +317,28 @@ type updateServiceInput struct {
 	TaskDefinition       *string         `json:"taskDefinition"`
 	ForceNewDeployment   bool            `json:"forceNewDeployment"`
 	NetworkConfiguration json.RawMessage `json:"networkConfiguration"`
+
+	// The service settings UpdateService changes besides these (absent: unchanged).
+	DeploymentConfiguration       json.RawMessage    `json:"deploymentConfiguration"`
+	LoadBalancers                 *[]json.RawMessage `json:"loadBalancers"`
+	ServiceRegistries             *[]json.RawMessage `json:"serviceRegistries"`
+	CapacityProviderStrategy      json.RawMessage    `json:"capacityProviderStrategy"`
+	HealthCheckGracePeriodSeconds *int32             `json:"healthCheckGracePeriodSeconds"`
+	PropagateTags                 *string            `json:"propagateTags"`
+	EnableECSManagedTags          *bool              `json:"enableECSManagedTags"`
+	EnableExecuteCommand          *bool              `json:"enableExecuteCommand"`
+	PlatformVersion               *string            `json:"platformVersion"`
+	PlacementConstraints          json.RawMessage    `json:"placementConstraints"`
+	PlacementStrategy             json.RawMessage    `json:"placementStrategy"`
+}
+
+// checkPropagateTags is ECS's enum check of propagateTags.
+func checkPropagateTags(v string) error {
+	switch v {
+	case "", "TASK_DEFINITION", "SERVICE", "NONE":
+		return nil
+	}
+	return invalidParam("propagateTags must be TASK_DEFINITION, SERVICE or NONE, got %q", v)
 }
 
 // updateService changes a service's task definition and desired count. A new task
@@ -316,6 +349,11 @@ func (s *Server) updateService(body []byte) (any, error) {
 	var in updateServiceInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
+	}
+	if in.PropagateTags != nil {
+		if err := checkPropagateTags(*in.PropagateTags); err != nil {
+			return nil, err
+		}
 	}
 	c, svc, err := s.activeService(in.Cluster, in.Service)
 	if err != nil {
@@ -340,9 +378,45 @@ func (s *Server) updateService(body []byte) (any, error) {
 			redeploy = true
 		}
 	}
+	if in.NetworkConfiguration != nil {
+		in.NetworkConfiguration = networkDefaults(in.NetworkConfiguration)
+	}
 	if in.NetworkConfiguration != nil && !bytes.Equal(in.NetworkConfiguration, svc.NetworkConfiguration) {
 		svc.NetworkConfiguration = in.NetworkConfiguration
 		redeploy = true
+	}
+	if in.PropagateTags != nil {
+		svc.PropagateTags = *in.PropagateTags
+	}
+	if in.DeploymentConfiguration != nil {
+		svc.DeploymentConfiguration = withDefaults(in.DeploymentConfiguration, defaultDeploymentConfiguration)
+	}
+	if in.LoadBalancers != nil {
+		svc.LoadBalancers, redeploy = nonNil(*in.LoadBalancers), true
+	}
+	if in.ServiceRegistries != nil {
+		svc.ServiceRegistries, redeploy = nonNil(*in.ServiceRegistries), true
+	}
+	if in.CapacityProviderStrategy != nil {
+		svc.CapacityProviderStrategy, redeploy = in.CapacityProviderStrategy, true
+	}
+	if in.HealthCheckGracePeriodSeconds != nil {
+		svc.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+	}
+	if in.EnableECSManagedTags != nil {
+		svc.EnableECSManagedTags = *in.EnableECSManagedTags
+	}
+	if in.EnableExecuteCommand != nil {
+		svc.EnableExecuteCommand = *in.EnableExecuteCommand
+	}
+	if in.PlatformVersion != nil {
+		svc.PlatformVersion, redeploy = *in.PlatformVersion, true
+	}
+	if in.PlacementConstraints != nil {
+		svc.PlacementConstraints = in.PlacementConstraints
+	}
+	if in.PlacementStrategy != nil {
+		svc.PlacementStrategy = in.PlacementStrategy
 	}
 	if in.DesiredCount != nil {
 		if err := checkDesiredCount(*in.DesiredCount); err != nil {
@@ -389,4 +463,49 @@ func (s *Server) deleteService(body []byte) (any, error) {
 		svc.Deployments[i].Status = "INACTIVE"
 	}
 	return map[string]any{"service": out}, nil
+}
+
+// ECS fills these in when a service is created or updated without them (DescribeServices
+// shows them): a service's deployment limits and circuit breaker, and an awsvpc
+// configuration's public IP setting.
+const (
+	defaultDeploymentConfiguration = `{"deploymentCircuitBreaker":{"enable":false,"rollback":false},"maximumPercent":200,"minimumHealthyPercent":100}`
+	defaultAwsvpc                  = `{"assignPublicIp":"DISABLED"}`
+)
+
+// withDefaults returns given with def's members filled in where it lacks them, one level
+// deep into objects (deploymentCircuitBreaker).
+func withDefaults(given json.RawMessage, def string) json.RawMessage {
+	var out, g map[string]any
+	_ = json.Unmarshal([]byte(def), &out)
+	if len(given) > 0 && json.Unmarshal(given, &g) != nil {
+		return given // not an object: the SDK would not have sent it; keep as is
+	}
+	for k, v := range g {
+		if dm, ok := out[k].(map[string]any); ok {
+			if gm, ok := v.(map[string]any); ok {
+				for kk, vv := range gm {
+					dm[kk] = vv
+				}
+				continue
+			}
+		}
+		out[k] = v
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
+
+// networkDefaults fills assignPublicIp in an awsvpcConfiguration.
+func networkDefaults(nc json.RawMessage) json.RawMessage {
+	if len(nc) == 0 {
+		return nc
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(nc, &m) != nil || m["awsvpcConfiguration"] == nil {
+		return nc
+	}
+	m["awsvpcConfiguration"] = withDefaults(m["awsvpcConfiguration"], defaultAwsvpc)
+	b, _ := json.Marshal(m)
+	return b
 }

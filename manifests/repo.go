@@ -16,6 +16,7 @@ import (
 type Repo struct {
 	Config   *Config
 	Tasks    []*TaskDef       // sorted by path
+	Services []*ServiceDef    // services/*.json, sorted by path
 	Policies []*policy.Policy // sorted by file, then order in the file
 }
 
@@ -216,6 +217,42 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 		return nil
 	})
 	sort.Slice(repo.Tasks, func(i, j int) bool { return repo.Tasks[i].Path < repo.Tasks[j].Path })
+	_ = walk(fsys, ServicesDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) || p != ServicesDir {
+				probs = append(probs, &Problem{File: p, Msg: err.Error()})
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if bad := notRegular(p, d.Type()); bad != nil {
+			probs = append(probs, bad)
+			return nil
+		}
+		if path.Ext(p) != ".json" {
+			probs = append(probs, &Problem{File: p, Warning: true, Msg: "ignored: service files end in .json"})
+			return nil
+		}
+		if files++; files > MaxRepoFiles {
+			probs = append(probs, &Problem{File: p, Msg: fmt.Sprintf("more than %d files in the repo", MaxRepoFiles)})
+			return fs.SkipAll
+		}
+		b, err := budget.read(fsys, p)
+		if err != nil {
+			probs = append(probs, &Problem{File: p, Msg: err.Error()})
+			return budget.stop()
+		}
+		sd, ps := ParseServiceDef(p, b)
+		probs = append(probs, ps...)
+		if sd != nil {
+			repo.Services = append(repo.Services, sd)
+		}
+		return nil
+	})
+	sort.Slice(repo.Services, func(i, j int) bool { return repo.Services[i].Path < repo.Services[j].Path })
+	probs = append(probs, checkServices(repo)...)
 	probs.Sort()
 	return repo, probs
 }

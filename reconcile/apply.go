@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,10 +67,39 @@ func (r *ApplyResult) Err() error {
 // per-family errors are in the result (ApplyResult.Err).
 func (r *Reconciler) Apply(ctx context.Context, plan *PlanResult) (*ApplyResult, error) {
 	res := &ApplyResult{Resources: make([]ResourceResult, len(plan.Resources))}
+	// Two waves: task definitions first, then services in Git, which run the revisions
+	// the first wave settled on.
+	r.applyWave(ctx, plan, res, KindTaskDefinition, nil)
+	targets := map[string]string{} // family -> revision its services run
+	for i, fp := range plan.Resources {
+		if fp.Kind != KindTaskDefinition {
+			continue
+		}
+		switch out := res.Resources[i]; {
+		case out.Err != nil:
+		case out.Registered != "":
+			targets[fp.Family] = out.Registered
+		case fp.Action == ActionRegister && fp.Hold != "":
+			for _, su := range fp.ServiceUpdates {
+				targets[fp.Family] = cmp.Or(su.To, targets[fp.Family])
+			}
+		case fp.Action != ActionRegister:
+			targets[fp.Family] = fp.LatestARN
+		}
+	}
+	r.applyWave(ctx, plan, res, KindService, targets)
+	return res, ctx.Err()
+}
+
+// applyWave applies the actionable resources of one kind, concurrently.
+func (r *Reconciler) applyWave(ctx context.Context, plan *PlanResult, res *ApplyResult, kind ResourceKind, targets map[string]string) {
 	sem := make(chan struct{}, r.concurrency)
 	var wg sync.WaitGroup
 	for i := range plan.Resources {
 		fp := &plan.Resources[i]
+		if fp.Kind != kind {
+			continue
+		}
 		res.Resources[i] = ResourceResult{Kind: fp.Kind, Name: fp.Name, Family: fp.Family, Action: fp.Action}
 		if !fp.actionable() {
 			continue
@@ -82,11 +112,23 @@ func (r *Reconciler) Apply(ctx context.Context, plan *PlanResult) (*ApplyResult,
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			if kind == KindService {
+				target := targets[fp.Family]
+				if target == "" && fp.Action == ActionCreate {
+					res.Resources[i].Err = &ResourceError{Key: fp.Key(), SourcePath: fp.SourcePath, Op: string(fp.Action),
+						Err: fmt.Errorf("family %s has no revision to run (its register failed or is held)", fp.Family)}
+					return
+				}
+				if err := r.applyService(ctx, fp, target, &res.Resources[i]); err != nil {
+					res.Resources[i].Err = &ResourceError{Key: fp.Key(), SourcePath: fp.SourcePath, Op: string(fp.Action), Err: err}
+					r.log.ErrorContext(ctx, "apply failed", "service", fp.Name, "op", string(fp.Action), "error", err)
+				}
+				return
+			}
 			r.applyResource(ctx, fp, &res.Resources[i])
 		})
 	}
 	wg.Wait()
-	return res, ctx.Err()
 }
 
 func (r *Reconciler) applyResource(ctx context.Context, fp *ResourcePlan, out *ResourceResult) {

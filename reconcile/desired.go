@@ -9,4 +9,7 @@ type Desired struct {
 	Family     string
 	SourcePath string       // repo-relative, e.g. tasks/web.json; recorded in a tag
 	Definition *ojson.Value // family, containerDefinitions, ... (register input shape)
+	// Service, when set, makes this entry a service in Git (services/*.json) instead of
+	// a task definition; Family and SourcePath are the service's.
+	Service *DesiredService
 }

@@ -91,6 +91,9 @@ type DriftClassifier struct {
 func NewDriftClassifier(cfg *manifests.Config, commit string, desired []Desired) *DriftClassifier {
 	c := &DriftClassifier{cfg: cfg, commit: commit, desired: map[string]Desired{}, hash: map[string]string{}}
 	for _, d := range desired {
+		if d.Service != nil {
+			continue
+		}
 		c.desired[d.Family] = d
 		c.hash[d.Family] = ContentHash(d.Definition)
 	}

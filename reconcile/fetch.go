@@ -25,7 +25,9 @@ func (r *Reconciler) Live(ctx context.Context, desired []Desired) (*Live, error)
 	live := &Live{Cluster: r.cluster, Families: map[string]*LiveFamily{}}
 	want := make(map[string]bool, len(desired))
 	for _, d := range desired {
-		want[d.Family] = true
+		if d.Service == nil {
+			want[d.Family] = true
+		}
 	}
 
 	var toDescribe []string // ARNs, or family names with LookupDescribe
@@ -235,10 +237,17 @@ func (r *Reconciler) services(ctx context.Context) ([]Service, error) {
 	var mu sync.Mutex
 	var all []Service
 	err := forEach(ctx, r.concurrency, batches, func(ctx context.Context, batch []string) error {
+		var raw rawCapture
 		out, err := r.client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.cluster), Services: batch,
-			Include: []types.ServiceField{types.ServiceFieldTags}})
+			Include: []types.ServiceField{types.ServiceFieldTags}}, captureBody(&raw))
 		if err != nil {
 			return fmt.Errorf("describe services of cluster %s: %w", r.cluster, err)
+		}
+		rawByARN := map[string]*ojson.Value{}
+		if v, perr := ojson.Parse(raw.body); perr == nil {
+			for _, sv := range v.Get("services").Arr {
+				rawByARN[sv.Get("serviceArn").StringOr("")] = sv
+			}
 		}
 		// failures (reason MISSING) are services deleted since the list: nothing to do.
 		mu.Lock()
@@ -259,7 +268,7 @@ func (r *Reconciler) services(ctx context.Context) ([]Service, error) {
 			}
 			svc := Service{Name: aws.ToString(s.ServiceName), ARN: aws.ToString(s.ServiceArn),
 				TaskDefinition: td, Family: family, DeploymentController: ctrl, Tags: tags,
-				DesiredCount: s.DesiredCount, RunningCount: s.RunningCount}
+				DesiredCount: s.DesiredCount, RunningCount: s.RunningCount, Raw: rawByARN[aws.ToString(s.ServiceArn)]}
 			for _, d := range s.Deployments {
 				svc.Deployments = append(svc.Deployments, Deployment{ID: aws.ToString(d.Id), Status: aws.ToString(d.Status),
 					TaskDefinition: aws.ToString(d.TaskDefinition), RolloutState: string(d.RolloutState),

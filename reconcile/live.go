@@ -78,6 +78,9 @@ type Service struct {
 	DesiredCount, RunningCount int32
 	Deployments                []Deployment // as ECS lists them, PRIMARY first
 	Events                     []string     // the service's event messages, newest first
+	// Raw is the service as DescribeServices returned it on the wire, for comparing
+	// services in Git field by field.
+	Raw *ojson.Value
 }
 
 // Deployment is one deployment of a service.

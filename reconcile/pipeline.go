@@ -92,9 +92,13 @@ func prepare(ctx context.Context, repo *manifests.Repo, probs manifests.Problems
 	if failed || p.Problems.Err() != nil {
 		return p
 	}
-	p.Desired = make([]Desired, 0, len(p.Rendered))
+	p.Desired = make([]Desired, 0, len(p.Rendered)+len(repo.Services))
 	for _, rd := range p.Rendered {
 		p.Desired = append(p.Desired, Desired{Family: rd.Family, SourcePath: rd.Path, Definition: rd.Doc})
+	}
+	for _, sd := range repo.Services {
+		p.Desired = append(p.Desired, Desired{Family: sd.Family, SourcePath: sd.Path,
+			Service: &DesiredService{Name: sd.Name, Cluster: sd.Cluster, Family: sd.Family, SourcePath: sd.Path, Definition: sd.Doc}})
 	}
 	return p
 }

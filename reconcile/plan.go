@@ -65,7 +65,8 @@ type ResourcePlan struct {
 	// PlanOptions.KeepOutOfBand); the action is what reverting would do.
 	Hold string `json:"hold,omitempty"`
 
-	desired *ojson.Value // the rendered definition, for apply
+	desired *ojson.Value    // the rendered definition, for apply
+	service *DesiredService // a service in Git, for apply
 	diff    *FieldDiff
 }
 
@@ -111,8 +112,15 @@ func (f *ResourcePlan) actionable() bool {
 	if f.Action == ActionNoop {
 		return false
 	}
-	if f.Action == ActionRegister && f.Hold == "" || f.Action == ActionPrune {
+	switch f.Action {
+	case ActionRegister:
+		if f.Hold == "" {
+			return true
+		}
+	case ActionCreate, ActionUpdate, ActionPrune, ActionDelete:
 		return true
+	case ActionReplace:
+		return false
 	}
 	for _, su := range f.ServiceUpdates {
 		if su.Hold == "" {
@@ -184,7 +192,11 @@ func Plan(desired []Desired, live *Live, opts PlanOptions) (*PlanResult, error) 
 	}
 	p := &PlanResult{}
 	want := map[string]bool{}
+	p.Resources = append(p.Resources, planServices(desired, live, opts)...)
 	for _, d := range desired {
+		if d.Service != nil {
+			continue
+		}
 		want[d.Family] = true
 		p.Resources = append(p.Resources, planTaskDefinition(d, live.Families[d.Family], servicesByFamily[d.Family], opts))
 	}
@@ -216,6 +228,9 @@ func checkDesired(desired []Desired) error {
 	seen := map[string]string{}
 	var errs []error
 	for _, d := range desired {
+		if d.Service != nil {
+			continue // checked by manifests
+		}
 		switch {
 		case d.Family == "":
 			errs = append(errs, fmt.Errorf("%s: desired definition without a family", d.SourcePath))

@@ -201,6 +201,18 @@ func summarizePlan(p *reconcile.PlanResult) *PlanSummary {
 	ps := &PlanSummary{}
 	for _, f := range p.Resources {
 		item := PlanItem{Family: f.Family, Source: f.SourcePath}
+		if f.Kind == reconcile.KindService && f.Action != reconcile.ActionNoop {
+			item.Family = "service " + f.Name
+			item.Detail = string(f.Action) + ": " + f.Reason
+			if f.Hold != "" {
+				item.Detail += " (" + f.Hold + ")"
+			}
+			for _, c := range f.Changes {
+				item.Detail += "; " + c.Path
+			}
+			ps.Services = append(ps.Services, item)
+			continue
+		}
 		switch f.Action {
 		case reconcile.ActionNoop:
 			ps.Unchanged++
