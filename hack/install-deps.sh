@@ -2,7 +2,7 @@
 # Installs what the tests need on a Debian machine: runc and busybox-static for the defender's
 # container tests, debootstrap for their false-positive suite on real software (whose Debian
 # rootfs it builds and caches: hack/debian-rootfs.sh), git for the Git transport tests,
-# chromium for the status page test.
+# chromium for the status page test, awscli for ecs-local's banner.
 # Idempotent and quiet when all is present.
 set -euo pipefail
 need=()
@@ -18,6 +18,9 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 # A real browser looks at the controller's status page (controller/statuspage_test.go).
 # Measured: about 55 s to download and install on the CI's 2 cores, once.
 command -v chromium >/dev/null || need+=(chromium)
+# The real AWS CLI (Debian's v2.9) follows ecs-local's banner (cmd/taskward/awscli_test.go).
+# Measured: about 21 s to install.
+command -v aws >/dev/null || need+=(awscli)
 # The controller image carries the build machine's CA bundle (hack/build-images).
 [ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
