@@ -4,6 +4,7 @@ package defender
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,8 +48,13 @@ func (s *supervisor) watchSessions(stop <-chan struct{}) {
 	defer t.Stop()
 	for {
 		for _, p := range outsiders() {
-			if seen[p] {
+			if seen[p] || p.exe == "" || strings.HasPrefix(p.exe, "/memfd:") {
+				// A runtime's helper before its exec (runc init runs from a memfd copy of
+				// runc) is judged once it has exec'd what it was asked to run.
 				continue
+			}
+			if len(s.cfg.HealthCheck) > 0 && slices.Equal(cmdline(p.root), s.cfg.HealthCheck) {
+				continue // the task definition's health check, and what it started
 			}
 			if len(seen) >= maxSessionsSeen {
 				clear(seen) // at worst, a long-lived session is reported again
@@ -80,6 +86,7 @@ func (s *supervisor) onSession(p procKey, eff policy.Effect) {
 type procKey struct {
 	pid        int
 	start, exe string
+	root       int // the outermost process of its tree in our namespace (PPid 0)
 }
 
 // outsiders lists the live processes of our PID namespace whose chain of parents does not
@@ -109,20 +116,29 @@ func outsiders() []procKey {
 	for pid, p := range procs {
 		// Walk up; a parent missing from the scan (exited meanwhile) is given the benefit
 		// of the doubt only if it is PID 1's; a PPid of 0 is the mark of an outsider.
-		q, n := p, 0
+		q, root, n := p, pid, 0
 		for q.ppid != 1 && q.ppid != 0 && n < 64 {
 			next, ok := procs[q.ppid]
 			if !ok {
 				break
 			}
-			q, n = next, n+1
+			q, root, n = next, q.ppid, n+1
 		}
 		if q.ppid == 0 {
 			exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
-			out = append(out, procKey{pid, p.start, exe})
+			out = append(out, procKey{pid, p.start, exe, root})
 		}
 	}
 	return out
+}
+
+// cmdline is the argument vector of pid, nil when it cannot be read.
+func cmdline(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
 }
 
 // readProcStat reads the parent, start time and state of pid from /proc/PID/stat. The

@@ -24,7 +24,7 @@ var ForwardedSignals = []os.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.
 
 // OwnEnv lists the environment variables that configure the defender; they are removed
 // from the program's environment (the events token must not leak to the application).
-var OwnEnv = []string{"TASKWARD_POLICY", "TASKWARD_EVENTS_URL", "TASKWARD_EVENTS_TOKEN", "TASKWARD_FAIL_OPEN", stageEnv}
+var OwnEnv = []string{"TASKWARD_POLICY", "TASKWARD_EVENTS_URL", "TASKWARD_EVENTS_TOKEN", "TASKWARD_FAIL_OPEN", EnvHealthCheck, stageEnv}
 
 // Config is what Run supervises.
 type Config struct {
@@ -39,6 +39,10 @@ type Config struct {
 	Reporter *Reporter
 	// Self is the defender's executable, re-executed as the stage; default /proc/self/exe.
 	Self string
+	// HealthCheck is the argument vector of the container's health check
+	// (HealthCheckArgv): a process entering from outside with exactly these arguments, and
+	// what it starts, is not an exec session.
+	HealthCheck []string
 	// Mechanism is how execs reach the defender; "" means Auto (see ChooseMechanism).
 	Mechanism Mechanism
 	// NotifyWithoutKillableWait makes Notify behave as on kernels before 5.19, where any

@@ -24,6 +24,9 @@ const (
 	EnvPolicy      = "TASKWARD_POLICY"
 	EnvEventsURL   = "TASKWARD_EVENTS_URL"
 	EnvEventsToken = "TASKWARD_EVENTS_TOKEN"
+	// EnvHealthCheck carries the container's healthCheck.command to the defender, which
+	// must not take the runtime's health-check processes for exec sessions.
+	EnvHealthCheck = "TASKWARD_HEALTHCHECK"
 	capPtrace      = "SYS_PTRACE"
 	// initMemoryReservation is the soft memory limit (MiB) of the init container when the
 	// task sets no task-level memory (EC2), where every container must declare one.
@@ -33,7 +36,7 @@ const (
 // ReservedEnv are the environment variables the defender reads and removes before it
 // starts the program: a container must not set them itself. Other TASKWARD_* names are the
 // application's (the controller, protected by taskward, reads its secrets from some).
-var ReservedEnv = []string{EnvPolicy, EnvEventsURL, EnvEventsToken, "TASKWARD_FAIL_OPEN", "TASKWARD_DEFENDER_STAGE"}
+var ReservedEnv = []string{EnvPolicy, EnvEventsURL, EnvEventsToken, EnvHealthCheck, "TASKWARD_FAIL_OPEN", "TASKWARD_DEFENDER_STAGE"}
 
 // DefenderEntryPoint is the entryPoint of every protected container.
 var DefenderEntryPoint = []string{DefenderPath, "run", "--"}
@@ -410,6 +413,12 @@ func (r *Renderer) protectContainer(cd *ojson.Value, argv []string, pol *policy.
 	}
 
 	o.appendTo(cd, "environment", keyValue("name", EnvPolicy, "value", pol.Encode()))
+	if hc := cd.Get("healthCheck"); hc != nil && hc.Kind == ojson.Object {
+		if cmd, ok := hc.Get("command").Strings(); ok && len(cmd) > 0 {
+			b, _ := json.Marshal(cmd) // strings only: cannot fail
+			o.appendTo(cd, "environment", keyValue("name", EnvHealthCheck, "value", string(b)))
+		}
+	}
 	if u := r.cfg.Events.URL; u != "" {
 		o.appendTo(cd, "environment", keyValue("name", EnvEventsURL, "value", u))
 	}

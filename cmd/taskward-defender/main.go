@@ -132,8 +132,13 @@ func runCmd(args []string, stderr io.Writer) int {
 			}
 		}()
 	}
+	health, err := defender.HealthCheckArgv(os.Getenv(defender.EnvHealthCheck))
+	if err != nil {
+		// Not fatal: the health check then counts as an exec session, which is reported.
+		fmt.Fprintf(stderr, "taskward-defender: %v\n", err)
+	}
 	code, err := defender.Run(&defender.Config{Policy: pol, Argv: argv, Env: programEnv(os.Environ()), Reporter: rep, Mechanism: mech,
-		NotifyWithoutKillableWait: *noKillable})
+		HealthCheck: health, NotifyWithoutKillableWait: *noKillable})
 	if err != nil {
 		fmt.Fprintf(stderr, "taskward-defender: %v\n", err)
 		code = exitError
