@@ -281,6 +281,17 @@ func allEvents(c *container) []map[string]any {
 	return evs
 }
 
+// must returns v, or panics on err (for values the test builds itself).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// healthCheck is nginx's health check: an HTTP request from inside the container.
+const healthCheck = `python3 -c 'import urllib.request, os; urllib.request.urlopen("http://127.0.0.1:" + os.environ.get("NGINX_PORT", "80") + "/index.html", timeout=5)' || exit 1`
+
 // TestRealSoftwareNginx serves static files with nginx (a root master, www-data workers)
 // and compares every response.
 func TestRealSoftwareNginx(t *testing.T) {
@@ -307,7 +318,11 @@ http {
 			"usr/local/bin/serve": "#!/bin/sh\nset -e\nmkfifo /tmp/stop\nnginx -t\nnginx &\nread _ </tmp/stop\nnginx -s quit\nwait $!\necho \"nginx exited $?\"\n",
 		}},
 		args: []string{"/usr/local/bin/serve"},
-		want: []string{"nginx exited 0", "GET /index.html 200", "GET /missing 404"},
+		// The task definition's health check, as taskward render passes it to the defender;
+		// the runtime runs it from outside the tree (runc exec), as ECS's agent has Docker do.
+		env: []string{"NGINX_PORT=" + strconv.Itoa(port),
+			"TASKWARD_HEALTHCHECK=" + string(must(json.Marshal([]string{"CMD-SHELL", healthCheck})))},
+		want: []string{"nginx exited 0", "GET /index.html 200", "GET /missing 404", "health check 1: 0", "health check 3: 0"},
 		serve: func(t *testing.T, c *container) string {
 			base := "http://127.0.0.1:" + strconv.Itoa(port)
 			deadline := time.Now().Add(30 * time.Second)
@@ -323,6 +338,17 @@ http {
 				time.Sleep(50 * time.Millisecond)
 			}
 			var seen strings.Builder
+			for i := 1; i <= 3; i++ {
+				out, err := exec.Command("runc", "--root", c.lab.runcRoot, "exec", c.id, "/bin/sh", "-c", healthCheck).CombinedOutput()
+				code := 0
+				if err != nil {
+					code = -1
+					if ee, ok := err.(*exec.ExitError); ok {
+						code = ee.ExitCode()
+					}
+				}
+				fmt.Fprintf(&seen, "health check %d: %d %s\n", i, code, strings.TrimSpace(string(out)))
+			}
 			for i := 0; i < 50; i++ {
 				for _, p := range []string{"/index.html", "/big.txt", "/missing"} {
 					r, err := http.Get(base + p)
