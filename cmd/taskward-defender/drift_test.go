@@ -275,3 +275,28 @@ attack execveat-fd /opt/s.sh
 		}
 	})
 }
+
+// TestTimesEmulationPermissions: the defender sets times on the caller's behalf with its
+// own privileges (root, in a root container whose entrypoint drops to a user), so it must
+// refuse what the kernel would refuse the caller: a non-root user cannot set the times of
+// root's files, and can set those of its own.
+func TestTimesEmulationPermissions(t *testing.T) {
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		root := overlayImage(t, l, nil)
+		script := `touch -d '2001-01-01 00:00:00' /bin/busybox; echo RC1=$?
+touch /bin/busybox; echo RC2=$?
+touch /tmp/mine && touch -d '2001-01-01 00:00:00' /tmp/mine; echo RC3=$?
+`
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/su", "-s", "/bin/sh", "app", "-c", script), env: []string{defaultPolicyEnv}, caps: dockerCaps})
+		out := c.stdout.String()
+		for _, want := range []string{"RC1=1", "RC2=1", "RC3=0"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output %q lacks %q\nstderr:\n%s", out, want, c.stderr.String())
+			}
+		}
+		if !strings.Contains(c.stderr.String(), "Operation not permitted") && !strings.Contains(c.stderr.String(), "Permission denied") {
+			t.Errorf("touch did not say why it failed:\n%s", c.stderr.String())
+		}
+	})
+}
