@@ -2,14 +2,17 @@
 // the container's program, and decides every exec in the container's process tree with
 // package policy (DESIGN.md decision 4).
 //
-// There are two mechanisms (Mechanism). Trace, described step by step below, is DESIGN.md
-// decision 4 as written: every process is traced and each exec call stops in the tracer.
+// There are two mechanisms (Mechanism). Trace (trace_linux.go), described step by step
+// below, is DESIGN.md decision 4 as written: every process is traced and each exec call
+// stops in the tracer.
 // Notify (notify_linux.go) keeps the same filter rules, resolution, policy decision and
 // EXEC-time check, but exec calls reach the defender through a seccomp user-notification
 // listener and a process is traced only from its allowed exec call to the check, so forks
 // and exits cost nothing: two round trips per fork+exec instead of five. As PID 1 of a
 // PID namespace (a task's container) Auto picks Notify; elsewhere Trace, whose EXITKILL
-// stops the whole tree if the defender is killed.
+// stops the whole tree if the defender is killed. Both start the stage from Run
+// (supervise_linux.go), share its exit and reaping duties, and dispatch every call the
+// filter hands them through one classifier (classify, beside the filter's rules).
 //
 // Trace, step by step:
 //

@@ -220,21 +220,21 @@ func (s *supervisor) onNotify(listener int) {
 		return // ENOENT: the caller was killed before we read it
 	}
 	tid, nr, args := int(req.pid), int(req.data.nr), req.data.args
-	if nr != unix.SYS_EXECVE && nr != unix.SYS_EXECVEAT {
-		// The other rules hand calls over only to be refused, or, for root changes, noted,
-		// or, for time-setting calls, clamped.
-		if isTimesCall(nr) {
-			// What was read belongs to the caller only if it still waits in the call.
-			a := s.drift.onTimesCall(tid, nr, args, s.root(), func() bool { return notifValid(listener, req.id) })
-			notifRespond(listener, req.id, a.errno, a.cont)
-			return
-		}
-		if changesRoot(nr, args[0]) {
-			s.rootChanged = true // before the call runs: see onExecCall
-			notifRespond(listener, req.id, 0, true)
-			return
-		}
-		ev := s.refusedEvent(tid, refusalOf(nr, args[0])) // while the caller waits
+	// The other rules hand calls over only to be refused, or, for root changes, noted, or,
+	// for time-setting calls, clamped.
+	switch rule := classify(nr, args); rule {
+	case traceExec:
+	case traceTimes:
+		// What was read belongs to the caller only if it still waits in the call.
+		a := s.drift.onTimesCall(tid, nr, args, s.root(), func() bool { return notifValid(listener, req.id) })
+		notifRespond(listener, req.id, a.errno, a.cont)
+		return
+	case traceRootChange:
+		s.rootChanged = true // before the call runs: see onExecCall
+		notifRespond(listener, req.id, 0, true)
+		return
+	default:
+		ev := s.refusedEvent(tid, rule) // while the caller waits
 		live := notifValid(listener, req.id)
 		notifRespond(listener, req.id, unix.EPERM, false)
 		if live {

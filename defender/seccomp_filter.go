@@ -46,6 +46,52 @@ const (
 	traceUserNS       = 9 // unshare/clone(CLONE_NEWUSER): refuse with EPERM and report
 )
 
+// classify is the one dispatch of both mechanisms on a system call the filter handed to
+// the defender: it returns the datum of the filter rule that sent it (RET_TRACE carries it
+// under Trace; RET_USER_NOTIF carries none, and reading it under Trace would cost a
+// PTRACE_GETEVENTMSG per exec, so both recompute it from the number and first argument,
+// in the filter's order). TestClassifyAgreesWithFilter runs the filter on each case to
+// keep the two in step. Anything else (0) can only come from a filter of the program's own
+// and is refused, reported as "seccomp": a program's filter can neither turn an exec into
+// an undecided call nor a refused call into an allowed one.
+func classify(nr int, args [6]uint64) uint {
+	if isTimesCall(nr) {
+		return traceTimes
+	}
+	flags := args[0]
+	switch nr {
+	case unix.SYS_EXECVE, unix.SYS_EXECVEAT:
+		return traceExec
+	case unix.SYS_CHROOT, unix.SYS_PIVOT_ROOT, unix.SYS_SETNS:
+		return traceRootChange
+	case unix.SYS_UNSHARE:
+		switch {
+		case flags&unix.CLONE_NEWUSER != 0:
+			return traceUserNS
+		case flags&unix.CLONE_NEWNS != 0:
+			return traceRootChange
+		}
+	case unix.SYS_CLONE:
+		switch {
+		case flags&unix.CLONE_UNTRACED != 0:
+			return traceCloneUntrace
+		case flags&unix.CLONE_NEWUSER != 0:
+			return traceUserNS
+		case flags&unix.CLONE_NEWNS != 0:
+			return traceRootChange
+		}
+	case unix.SYS_PTRACE:
+		return tracePtrace
+	case unix.SYS_PROCESS_VM_READV, unix.SYS_PROCESS_VM_WRITEV:
+		return traceProcessVM
+	case unix.SYS_SECCOMP:
+		return traceListener
+	case unix.SYS_RT_SIGQUEUEINFO, unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_PIDFD_SEND_SIGNAL, unix.SYS_FCNTL:
+		return traceSyncSignal
+	}
+	return 0
+}
+
 // refusedSyscalls names the rule of each refusal-only trace datum, for events.
 var refusedSyscalls = map[uint]string{
 	traceCloneUntrace: "seccomp.cloneUntraced",

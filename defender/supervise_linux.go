@@ -160,41 +160,7 @@ func Run(cfg *Config) (int, error) {
 		// listener. The program has not started: start it under trace instead.
 		fmt.Fprintln(os.Stderr, "taskward-defender: seccomp user notification refused here; using --mechanism trace")
 	}
-	env := stageEnvFor(string(Trace))
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return 0, err
-	}
-	pid, err := syscall.ForkExec(self, stageArgv, &syscall.ProcAttr{
-		Env:   env,
-		Files: []uintptr{0, 1, 2, pr.Fd()},
-		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
-	})
-	pr.Close()
-	if err != nil {
-		pw.Close()
-		return 0, fmt.Errorf("start stage %s: %w", self, err)
-	}
-	if err := ptraceSeize(pid); err != nil {
-		pw.Close() // the stage reads EOF and exits
-		unix.Kill(pid, unix.SIGKILL)
-		return 0, fmt.Errorf("ptrace the program (is CAP_SYS_PTRACE or a ptrace scope of 0/1 granted?): %w", err)
-	}
-	s.mainPid = pid
-	s.tracees[pid] = struct{}{}
-	// ForkExec returns as soon as the child's vfork is released, which happens while the
-	// kernel is still executing the stage; the seize may then see the stage's own
-	// PTRACE_EVENT_EXEC. Approve exactly that exec: our own file, with the stage's argv.
-	var st unix.Stat_t
-	if err := unix.Stat(self, &st); err == nil {
-		s.approvals[pid] = &approval{ev: evidenceOf(&st), path: self, cmdline: joinCmdline(stageArgv), loaderEnv: loaderEnvOf(env)}
-	}
-	if _, err := pw.Write([]byte{1}); err != nil {
-		return 0, fmt.Errorf("release stage: %w", err)
-	}
-	pw.Close()
-	go forwardSignals(sigs, pid)
-	return s.loop(), nil
+	return s.runTrace(self, stageArgv, stageEnvFor(string(Trace)), sigs)
 }
 
 // forwardSignals passes every signal received on sigs to the program, like tini.
@@ -229,33 +195,6 @@ func lookPath(argv0 string, env []string) (string, error) {
 
 // yieldEvery is how often the busy tracer yields to the Go scheduler (see loop).
 const yieldEvery = 5 * time.Millisecond
-
-// loop is the one wait4(-1, __WALL) loop: ptrace stops of every tracee and exits of every
-// child, traced or reparented. It returns the program's exit status.
-func (s *supervisor) loop() int {
-	var y yielder
-	for {
-		y.maybeYield()
-		var ws unix.WaitStatus
-		wpid, err := unix.Wait4(-1, &ws, unix.WALL, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil { // ECHILD: nothing left
-			break
-		}
-		switch {
-		case ws.Exited() || ws.Signaled():
-			delete(s.tracees, wpid)
-			s.dropApproval(wpid)
-			s.onChildExit(wpid, ws)
-		case ws.Stopped():
-			s.tracees[wpid] = struct{}{}
-			s.onStop(wpid, ws)
-		}
-	}
-	return s.finish()
-}
 
 // yielder keeps sysmon asleep while the supervisor thread works through a stream of
 // events. The supervisor goroutine never blocks in the Go scheduler, so its P keeps the
@@ -350,118 +289,6 @@ func descendants(pid int) []int {
 	return out
 }
 
-// onStop handles one ptrace stop and resumes the tracee.
-func (s *supervisor) onStop(tid int, ws unix.WaitStatus) {
-	sig := ws.StopSignal()
-	switch waitEvent(ws) {
-	case 0:
-		// Signal-delivery stop: deliver the signal.
-		unix.PtraceCont(tid, int(sig))
-	case unix.PTRACE_EVENT_SECCOMP:
-		s.onExecCall(tid)
-	case unix.PTRACE_EVENT_EXEC:
-		s.onExec(tid)
-	case unix.PTRACE_EVENT_STOP:
-		if isStopSignal(sig) {
-			ptraceListen(tid) // group-stop: stay stopped until SIGCONT
-			return
-		}
-		unix.PtraceCont(tid, 0) // the first stop of an auto-attached child
-	default:
-		// PTRACE_EVENT_FORK/VFORK/CLONE: the new task reports its own first stop.
-		unix.PtraceCont(tid, 0)
-	}
-}
-
-// onExecCall decides an execve/execveat at its seccomp stop.
-func (s *supervisor) onExecCall(tid int) {
-	s.dropApproval(tid)
-	// The thread's own /proc entry is the right one for resolution: cwd and the fd table
-	// can be per thread (unshare CLONE_FS/CLONE_FILES). The process id is only for events.
-	pid := tid
-	nr, args, err := syscallRegs(tid)
-	if err != nil {
-		unix.PtraceCont(tid, 0)
-		return
-	}
-	// Dispatch on the system call itself rather than on the filter's data (which would
-	// cost a PTRACE_GETEVENTMSG per exec): our filter sends an exec call to the tracer
-	// only to be decided, and every other traced call only to be refused. A filter of
-	// the tracee's own cannot turn an exec into an undecided one (any RET_TRACE stops
-	// here and is decided) nor a refused call into an allowed one (anything that is not
-	// an exec is refused).
-	if nr != unix.SYS_EXECVE && nr != unix.SYS_EXECVEAT {
-		if isTimesCall(nr) {
-			if a := s.drift.onTimesCall(tid, nr, args, s.root(), nil); !a.cont {
-				denySyscall(tid, a.errno) // errno 0: the call returns 0, done by the defender
-			}
-			unix.PtraceCont(tid, 0)
-			return
-		}
-		if changesRoot(nr, args[0]) {
-			// Allowed; from now on programs are resolved through /proc/PID/root. The flag
-			// is set before the call runs, so no later exec is resolved under a stale
-			// root; an exec decided before it that the kernel then resolves under the new
-			// root maps a different file, which the EXEC-time check kills.
-			s.rootChanged = true
-			unix.PtraceCont(tid, 0)
-			return
-		}
-		s.onRefused(tid, refusalOf(nr, args[0]))
-		return
-	}
-	c, err := readExecCall(pid, tid, nr, args)
-	if err != nil {
-		// Unreadable memory: the kernel would fail with EFAULT, or we cannot see what it
-		// would run. Either way it must not run: refuse it.
-		denySyscall(tid, unix.EFAULT)
-		unix.PtraceCont(tid, 0)
-		return
-	}
-	v := s.decide(c)
-	switch v.decision.Effect {
-	case policy.Block:
-		if err := denySyscall(tid, unix.EACCES); err != nil {
-			// Could not rewrite the registers (the tracee died?): it must not run.
-			unix.Kill(tid, unix.SIGKILL)
-		}
-		s.report(s.execEvent(ActionBlocked, v, c))
-		unix.PtraceCont(tid, 0)
-		return
-	case policy.Alert:
-		s.report(s.execEvent(ActionAlerted, v, c))
-	}
-	s.noteSetID(v, c)
-	if v.approval != nil {
-		s.approvals[tid] = v.approval
-	}
-	unix.PtraceCont(tid, 0)
-	if v.approval != nil {
-		// While the kernel runs the exec, prepare the EXEC-time check: it then needs no
-		// /proc path walk, which shortens the time the new program waits in its stop.
-		v.approval.prepare(tid)
-		s.boundPrepared(tid)
-	}
-}
-
-// maxPrepared bounds the approvals holding prepared descriptors (two each): threads
-// whose exec the kernel failed keep theirs, and 600 of them would use up RLIMIT_NOFILE
-// (1024 by default), after which every exec would be refused.
-const maxPrepared = 64
-
-// boundPrepared notes that tid's approval holds descriptors, and releases the oldest ones
-// past maxPrepared. Releasing an approval whose exec is still on its way is harmless:
-// checkExec falls back to /proc paths.
-func (s *supervisor) boundPrepared(tid int) {
-	s.prepared = append(s.prepared, tid)
-	for len(s.prepared) > maxPrepared {
-		if a := s.approvals[s.prepared[0]]; a != nil {
-			a.release()
-		}
-		s.prepared = s.prepared[1:]
-	}
-}
-
 // readExecCall reads the arguments of an execve or execveat (nr, with its register
 // arguments args) from the memory of tid.
 func readExecCall(pid, tid, nr int, args [6]uint64) (*execCall, error) {
@@ -506,50 +333,6 @@ func (s *supervisor) dropApproval(tid int) {
 	}
 }
 
-// changesRoot reports whether a traced call can change the caller's root directory or
-// mount namespace (the filter's traceRootChange rules) and is allowed. flags is the first
-// argument.
-func changesRoot(nr int, flags uint64) bool {
-	if refusalOf(nr, flags) == traceUserNS {
-		return false
-	}
-	switch nr {
-	case unix.SYS_CHROOT, unix.SYS_PIVOT_ROOT, unix.SYS_SETNS:
-		return true
-	case unix.SYS_UNSHARE:
-		return flags&unix.CLONE_NEWNS != 0
-	case unix.SYS_CLONE:
-		return flags&unix.CLONE_NEWNS != 0 && flags&unix.CLONE_UNTRACED == 0
-	}
-	return false
-}
-
-// refusalOf is the filter's trace datum for a refused system call number, with its first
-// argument flags (the filter's order: CLONE_UNTRACED before CLONE_NEWUSER).
-func refusalOf(nr int, flags uint64) uint {
-	switch nr {
-	case unix.SYS_CLONE:
-		if flags&unix.CLONE_UNTRACED == 0 && flags&unix.CLONE_NEWUSER != 0 {
-			return traceUserNS
-		}
-		return traceCloneUntrace
-	case unix.SYS_UNSHARE:
-		if flags&unix.CLONE_NEWUSER != 0 {
-			return traceUserNS
-		}
-		return 0
-	case unix.SYS_PTRACE:
-		return tracePtrace
-	case unix.SYS_PROCESS_VM_READV, unix.SYS_PROCESS_VM_WRITEV:
-		return traceProcessVM
-	case unix.SYS_SECCOMP:
-		return traceListener
-	case unix.SYS_RT_SIGQUEUEINFO, unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_PIDFD_SEND_SIGNAL, unix.SYS_FCNTL:
-		return traceSyncSignal
-	}
-	return 0 // unknown: reported as "seccomp"
-}
-
 // onRefused refuses a syscall the filter sent to the tracer only to be reported.
 func (s *supervisor) onRefused(tid int, data uint) {
 	denySyscall(tid, unix.EPERM)
@@ -565,28 +348,6 @@ func (s *supervisor) refusedEvent(tid int, data uint) *Event {
 		rule = "seccomp"
 	}
 	return s.eventFor(ActionBlocked, rule, "system call refused: it could be used to escape the defender ("+rule+")", tgid(tid), nil, nil)
-}
-
-// onExec re-checks an exec that the kernel has just completed.
-func (s *supervisor) onExec(pid int) {
-	former := pid
-	if msg, err := unix.PtraceGetEventMsg(pid); err == nil {
-		former = int(msg) // a non-leader thread exec'd: it now has the leader's tid
-	}
-	a := s.approvals[former]
-	delete(s.approvals, former)
-	if former != pid {
-		delete(s.tracees, former)
-		// The prepared descriptors name the thread that exec'd by its old id, which now
-		// belongs to the former leader: check by path instead.
-		a.release()
-	}
-	if ok, why := checkExec(pid, a); !ok {
-		unix.Kill(pid, unix.SIGKILL)
-		s.cfg.Reporter.Report(s.eventFor(ActionKilled, "exec-check", why, pid, nil, nil))
-	}
-	unix.PtraceCont(pid, 0)
-	a.release()
 }
 
 // execEvent builds the event of a decided exec call. Precondition: the caller is still
