@@ -72,3 +72,14 @@ func TestDeps(t *testing.T) {
 		}
 	}
 }
+
+// TestVetsOnDarwin: a developer's Mac builds and vets the CLI and the controller with ./...,
+// so the defender's Linux-only code and its container tests carry linux build constraints
+// (file names or //go:build lines); this catches a new file that forgets its constraint.
+func TestVetsOnDarwin(t *testing.T) {
+	cmd := exec.Command("go", "vet", ".", "../../defender")
+	cmd.Env = append(cmd.Environ(), "GOOS=darwin", "GOARCH=arm64", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOOS=darwin go vet: %v\n%s\nadd //go:build linux (or a _linux file name) to the file named above", err, out)
+	}
+}
