@@ -32,6 +32,16 @@ func (c *Controller) health(ctx context.Context, cy *cycle) error {
 			c.log.Warn("reading service health failed", "cluster", cl, "error", scrub.Error(err))
 			continue
 		}
+		have := map[string]bool{}
+		for _, s := range services {
+			have[s.Name] = true
+		}
+		for _, d := range cy.state.desired {
+			if ds := d.Service; ds != nil && (ds.Cluster == "" || ds.Cluster == cl) && !have[ds.Name] {
+				all = append(all, reconcile.ServiceHealth{Cluster: cl, Service: ds.Name, Family: ds.Family, Health: reconcile.Missing,
+					Reason: fmt.Sprintf("%s is in Git, not in cluster %s", ds.SourcePath, cl)})
+			}
+		}
 		for _, s := range services {
 			if !want[s.Family] {
 				continue

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/taskward/taskward/ecslocal"
 	"github.com/taskward/taskward/reconcile"
 )
 
@@ -119,5 +120,28 @@ func TestCircuitBreakerRollbackIsDegradedAndNotReapplied(t *testing.T) {
 	}
 	if strings.Join(degraded, ",") != "firing,resolved" {
 		t.Fatalf("degraded alerts %v, want one firing then one resolved", degraded)
+	}
+}
+
+// TestServiceInGitMissing: a service in Git that ECS does not have (its creation failed)
+// is Missing, with the file named; once created it has a health of its own.
+func TestServiceInGitMissing(t *testing.T) {
+	ctx := context.Background()
+	env := newTestEnv(t)
+	remote := newGitRemote(t)
+	files := exampleFiles(t)
+	files["services/web.json"] = `{"serviceName": "web", "taskDefinition": "web", "desiredCount": 1,
+  "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"]}}}`
+	remote.push("initial", files)
+	c := New(gitSource(t, "file://"+remote.bare), env.ecs)
+	env.local.Server.SetFaults(ecslocal.Faults{FailOps: map[string]string{"CreateService": "ClientException"}})
+	c.Reconcile(ctx, "start")
+	if h := serviceHealth(c.Status(), "web"); h.Health != reconcile.Missing || !strings.Contains(h.Reason, "services/web.json is in Git, not in cluster default") {
+		t.Fatalf("web: %+v, want Missing", h)
+	}
+	env.local.Server.SetFaults(ecslocal.Faults{})
+	c.Reconcile(ctx, "poll")
+	if h := serviceHealth(c.Status(), "web"); h.Health != reconcile.Healthy {
+		t.Fatalf("web after create: %+v, want Healthy", h)
 	}
 }

@@ -23,6 +23,7 @@ type syncFlags struct {
 	output   string
 	commit   string
 	waitPoll time.Duration
+	retry    bool
 }
 
 func (f *syncFlags) add(fs *pflag.FlagSet) {
@@ -155,6 +156,7 @@ func init() {
 			var f syncFlags
 			f.add(fs)
 			prune := fs.Bool("prune", false, "deregister taskward-managed families the repo no longer has (never when the repo renders to nothing)")
+			fs.BoolVar(&f.retry, "retry", false, "apply again content whose rollout failed on a service (held otherwise until the family changes in Git)")
 			dry := fs.Bool("dry-run", false, "plan only, change nothing (exit 1 when changes are pending, like diff)")
 			// Only apply registers, so only apply records a commit.
 			fs.StringVar(&f.commit, "commit", "", "git commit `SHA` recorded in the taskward.dev/commit tag (default: the repo's HEAD, when it is a checkout)")
@@ -203,7 +205,7 @@ func runSync(ctx context.Context, env *cmdEnv, f *syncFlags, prune, dryRun, wait
 	}
 	var recs []*reconcile.Reconciler
 	for _, cl := range clusters {
-		recs = append(recs, reconcile.New(client, reconcile.WithPrune(prune), reconcile.WithCluster(cl),
+		recs = append(recs, reconcile.New(client, reconcile.WithPrune(prune), reconcile.WithCluster(cl), reconcile.WithRetry(f.retry),
 			reconcile.WithCommit(commit), reconcile.WithLogger(log)))
 	}
 	results := reconcile.SyncClusters(ctx, recs, prep.Desired, dryRun)
