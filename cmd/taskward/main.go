@@ -183,9 +183,14 @@ func newFlagSet(c *command, env *cmdEnv) *pflag.FlagSet {
 
 // applyEnv sets every flag not given on the command line from TASKWARD_<NAME>.
 func applyEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
+	// Two spellings of one flag (--ecs-endpoint and --endpoint-url) share a variable, and
+	// pflag's Value of a variable is that variable: the environment must not overwrite the
+	// command line through the other spelling.
+	given := map[pflag.Value]bool{}
+	fs.Visit(func(f *pflag.Flag) { given[f.Value] = true })
 	var errs []error
 	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Changed {
+		if f.Changed || given[f.Value] {
 			return
 		}
 		key := "TASKWARD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))

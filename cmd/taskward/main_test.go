@@ -54,6 +54,15 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	if *img != "from-env" || *cli != "cli" {
 		t.Fatalf("defender-image %q repo %q", *img, *cli)
 	}
+	// Two spellings of one flag: the command line's wins over the other's variable.
+	var ep string
+	alias := pflag.NewFlagSet("z", pflag.ContinueOnError)
+	alias.StringVar(&ep, "ecs-endpoint", "", "")
+	alias.StringVar(&ep, "endpoint-url", "", "")
+	alias.Parse([]string{"--ecs-endpoint", "http://cli"})
+	if err := applyEnv(alias, func(k string) (string, bool) { return "http://env", k == "TASKWARD_ENDPOINT_URL" }); err != nil || ep != "http://cli" {
+		t.Fatalf("alias from the environment overwrote the command line: %q %v", ep, err)
+	}
 	bad := pflag.NewFlagSet("y", pflag.ContinueOnError)
 	bad.Bool("offline", false, "")
 	err := applyEnv(bad, func(k string) (string, bool) { return "maybe", k == "TASKWARD_OFFLINE" })
