@@ -147,7 +147,8 @@ func filterProgram(m Mechanism) ([]bpf.RawInstruction, error) {
 	// bookkeeping. Refuse the flag; ordinary fork, vfork, pthread_create and clone pass.
 	// Without a tracer, RET_TRACE fails these with ENOSYS, which is a refusal too.
 	// clone(CLONE_NEWNS) goes to the tracer too, to be allowed and noted (below).
-	p = append(p, onClone(handoff)...)
+	p = append(p, onFirstArgFlags(unix.SYS_CLONE, handoff,
+		flagRule{unix.CLONE_UNTRACED, traceCloneUntrace}, flagRule{unix.CLONE_NEWUSER, traceUserNS}, flagRule{unix.CLONE_NEWNS, traceRootChange})...)
 	// clone3 passes its flags in memory, which a filter cannot read, so CLONE_UNTRACED
 	// could hide there. ENOSYS makes glibc and musl fall back to clone.
 	p = append(p, onSyscall(unix.SYS_CLONE3, retErrno(unix.ENOSYS))...)
@@ -191,7 +192,8 @@ func filterProgram(m Mechanism) ([]bpf.RawInstruction, error) {
 	// namespace it can then bind-mount a dropped file over an image program, which keeps
 	// the image program's name, so name rules see an innocent name. Docker's default
 	// seccomp profile refuses it too (without CAP_SYS_ADMIN). clone3 is refused above.
-	p = append(p, onUnshare(handoff)...)
+	p = append(p, onFirstArgFlags(unix.SYS_UNSHARE, handoff,
+		flagRule{unix.CLONE_NEWUSER, traceUserNS}, flagRule{unix.CLONE_NEWNS, traceRootChange})...)
 
 	// Setting a file's times is the only way to give new content an old mtime, which is
 	// drift's evidence (drift_linux.go): every such call goes to the defender, which clamps
@@ -217,35 +219,22 @@ func onSyscall(nr int, ret uint32) []bpf.Instruction {
 	}
 }
 
-// onUnshare refuses unshare(CLONE_NEWUSER) and notes unshare(CLONE_NEWNS); every other
-// unshare is allowed. Precondition and shape as onClone.
-func onUnshare(handoff uint32) []bpf.Instruction {
-	return []bpf.Instruction{
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(unix.SYS_UNSHARE), SkipFalse: 6},
-		bpf.LoadAbsolute{Off: offArg(0), Size: 4},
-		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWUSER, SkipFalse: 1},
-		bpf.RetConstant{Val: handoff | traceUserNS},
-		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWNS, SkipFalse: 1},
-		bpf.RetConstant{Val: handoff | traceRootChange},
-		bpf.RetConstant{Val: retAllow},
-	}
-}
+// flagRule sends a call to the defender with datum when its first argument has any bit of
+// flags.
+type flagRule struct{ flags, datum uint32 }
 
-// onClone refuses clone(CLONE_UNTRACED) and clone(CLONE_NEWUSER) and notes clone(CLONE_NEWNS) (a child in a
-// new mount namespace); every other clone is allowed. Precondition: the accumulator holds
+// onFirstArgFlags returns handoff|datum of the first rule whose flags the first argument
+// of syscall nr has, and allows nr otherwise. Precondition: the accumulator holds
 // seccomp_data.nr; like onSyscallArgFlag, the nr branch always returns.
-func onClone(handoff uint32) []bpf.Instruction {
-	return []bpf.Instruction{
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(unix.SYS_CLONE), SkipFalse: 8},
-		bpf.LoadAbsolute{Off: offArg(0), Size: 4},
-		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_UNTRACED, SkipFalse: 1},
-		bpf.RetConstant{Val: handoff | traceCloneUntrace},
-		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWUSER, SkipFalse: 1},
-		bpf.RetConstant{Val: handoff | traceUserNS},
-		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: unix.CLONE_NEWNS, SkipFalse: 1},
-		bpf.RetConstant{Val: handoff | traceRootChange},
-		bpf.RetConstant{Val: retAllow},
+func onFirstArgFlags(nr int, handoff uint32, rules ...flagRule) []bpf.Instruction {
+	body := []bpf.Instruction{bpf.LoadAbsolute{Off: offArg(0), Size: 4}}
+	for _, r := range rules {
+		body = append(body,
+			bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: r.flags, SkipFalse: 1},
+			bpf.RetConstant{Val: handoff | r.datum})
 	}
+	body = append(body, bpf.RetConstant{Val: retAllow})
+	return append([]bpf.Instruction{bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(nr), SkipFalse: uint8(len(body))}}, body...)
 }
 
 // onSyscallArgFlag returns ret when the syscall is nr and argument arg has any bit of flag
