@@ -30,6 +30,7 @@ type Workload struct {
 	Resource string // service or task ARN
 	What     string // "service web", "task 0123…"
 	Revision *Revision
+	Service  *Service // for a service: as described, to compare with a service in Git
 }
 
 // Workloads reads what runs in the Reconciler's cluster: every ACTIVE service and every
@@ -40,10 +41,13 @@ func (r *Reconciler) Workloads(ctx context.Context) ([]Workload, error) {
 	if err != nil {
 		return nil, err
 	}
-	type ref struct{ resource, what, taskDef string }
+	type ref struct {
+		resource, what, taskDef string
+		svc                     *Service
+	}
 	var refs []ref
-	for _, s := range services {
-		refs = append(refs, ref{s.ARN, "service " + s.Name, s.TaskDefinition})
+	for i, s := range services {
+		refs = append(refs, ref{s.ARN, "service " + s.Name, s.TaskDefinition, &services[i]})
 	}
 	var arns []string
 	p := ecs.NewListTasksPaginator(r.client, &ecs.ListTasksInput{Cluster: aws.String(r.cluster), DesiredStatus: types.DesiredStatusRunning})
@@ -64,7 +68,7 @@ func (r *Reconciler) Workloads(ctx context.Context) ([]Workload, error) {
 				continue // a service's own task: the service is looked at
 			}
 			arn := aws.ToString(t.TaskArn)
-			refs = append(refs, ref{arn, "task " + ShortARN(arn), aws.ToString(t.TaskDefinitionArn)})
+			refs = append(refs, ref{arn, "task " + ShortARN(arn), aws.ToString(t.TaskDefinitionArn), nil})
 		}
 	}
 	out := make([]Workload, 0, len(refs))
@@ -73,7 +77,7 @@ func (r *Reconciler) Workloads(ctx context.Context) ([]Workload, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Workload{Resource: w.resource, What: w.what, Revision: rev})
+		out = append(out, Workload{Resource: w.resource, What: w.what, Revision: rev, Service: w.svc})
 	}
 	return out, nil
 }
@@ -81,10 +85,11 @@ func (r *Reconciler) Workloads(ctx context.Context) ([]Workload, error) {
 // DriftClassifier classifies workloads against one good commit's desired state. It is
 // pure: tables in, findings out; the controller only schedules it.
 type DriftClassifier struct {
-	cfg     *manifests.Config
-	commit  string
-	desired map[string]Desired
-	hash    map[string]string // family -> content hash of the desired definition
+	cfg      *manifests.Config
+	commit   string
+	desired  map[string]Desired
+	hash     map[string]string // family -> content hash of the desired definition
+	services []*DesiredService
 }
 
 // NewDriftClassifier prepares the desired side once (content hashes) for commit.
@@ -92,6 +97,7 @@ func NewDriftClassifier(cfg *manifests.Config, commit string, desired []Desired)
 	c := &DriftClassifier{cfg: cfg, commit: commit, desired: map[string]Desired{}, hash: map[string]string{}}
 	for _, d := range desired {
 		if d.Service != nil {
+			c.services = append(c.services, d.Service)
 			continue
 		}
 		c.desired[d.Family] = d
@@ -127,8 +133,28 @@ func (c *DriftClassifier) Classify(cluster string, work []Workload) []Finding {
 			f.Detail = fmt.Sprintf("%s runs %s, which differs from %s in Git (%s)", w.What, ShortARN(rev.ARN), d.SourcePath, c.commit)
 			out = append(out, f)
 		}
+		if w.Service != nil {
+			if ds := c.service(cluster, w.Service.Name); ds != nil {
+				if fields := serviceDrift(ds, w.Service); len(fields) > 0 {
+					f := base
+					f.Kind = DriftOutOfSync
+					f.Detail = fmt.Sprintf("%s: %s differ from %s in Git (%s)", w.What, strings.Join(fields, ", "), ds.SourcePath, c.commit)
+					out = append(out, f)
+				}
+			}
+		}
 	}
 	return out
+}
+
+// service returns the service in Git of that name for cluster, or nil.
+func (c *DriftClassifier) service(cluster, name string) *DesiredService {
+	for _, ds := range c.services {
+		if ds.Name == name && (ds.Cluster == "" || ds.Cluster == cluster) {
+			return ds
+		}
+	}
+	return nil
 }
 
 // ShortARN is the last part of an ARN: "web:3" for a task definition, the task id for a

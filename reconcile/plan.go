@@ -117,7 +117,9 @@ func (f *ResourcePlan) actionable() bool {
 		if f.Hold == "" {
 			return true
 		}
-	case ActionCreate, ActionUpdate, ActionPrune, ActionDelete:
+	case ActionCreate, ActionUpdate:
+		return f.Hold == ""
+	case ActionPrune, ActionDelete:
 		return true
 	case ActionReplace:
 		return false

@@ -2,6 +2,8 @@ package reconcile
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/taskward/taskward/internal/ojson"
 )
@@ -129,6 +132,36 @@ func normalizeService(v *ojson.Value) *ojson.Value {
 	return v
 }
 
+// serviceDrift lists the fields of a live service that differ from its file in Git: the
+// ones plan would update or replace, and desiredCount when Git sets it. The plan and the
+// drift scan share it.
+func serviceDrift(ds *DesiredService, s *Service) []string {
+	var fields []string
+	for _, f := range append(slices.Clone(replaceFields), updatableFields...) {
+		if !sameField(ds.Definition, s.Raw, f.name, f.def) {
+			fields = append(fields, f.name)
+		}
+	}
+	if n := ds.Definition.Get("desiredCount"); !n.IsNull() && s.Raw.Get("desiredCount") != nil && string(n.Marshal()) != string(s.Raw.Get("desiredCount").Marshal()) {
+		fields = append(fields, "desiredCount")
+	}
+	return fields
+}
+
+// serviceHash identifies a service file's content (canonical JSON).
+func serviceHash(ds *DesiredService) string {
+	sum := sha256.Sum256(canonical(ds.Definition).Marshal())
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func changePaths(cs []Change) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Path)
+	}
+	return strings.Join(out, ", ")
+}
+
 // planServices plans the desired services of live's cluster.
 func planServices(desired []Desired, live *Live, opts PlanOptions) []ResourcePlan {
 	byName := map[string]*Service{}
@@ -151,25 +184,20 @@ func planServices(desired []Desired, live *Live, opts PlanOptions) []ResourcePla
 			continue
 		}
 		rp.LatestARN = s.ARN
-		live := s.Raw
 		var replace []string
-		for _, f := range replaceFields {
-			if !sameField(ds.Definition, live, f.name, f.def) {
-				replace = append(replace, f.name)
+		for _, f := range serviceDrift(ds, s) {
+			if slices.ContainsFunc(replaceFields, func(r struct{ name, def string }) bool { return r.name == f }) {
+				replace = append(replace, f)
+			} else {
+				rp.Changes = append(rp.Changes, Change{Path: f})
 			}
-		}
-		for _, f := range updatableFields {
-			if !sameField(ds.Definition, live, f.name, f.def) {
-				rp.Changes = append(rp.Changes, Change{Path: f.name})
-			}
-		}
-		// desiredCount only when Git sets it: left out, Application Auto Scaling (or a
-		// person) owns it and taskward does not fight over it.
-		if n := ds.Definition.Get("desiredCount"); !n.IsNull() && live.Get("desiredCount") != nil && n.Marshal() != nil &&
-			string(n.Marshal()) != string(live.Get("desiredCount").Marshal()) {
-			rp.Changes = append(rp.Changes, Change{Path: "desiredCount"})
 		}
 		switch {
+		case len(rp.Changes) > 0 && len(replace) == 0 && opts.KeepOutOfBand && s.Tags[TagServiceHash] == serviceHash(ds):
+			// The file is what taskward last applied: the differences were made outside.
+			rp.Action, rp.Reason = ActionUpdate, "service settings changed outside taskward"
+			rp.Hold = fmt.Sprintf("out-of-band change of %s: %s is unchanged since taskward applied it (commit %s); not reverted without self-heal",
+				changePaths(rp.Changes), ds.SourcePath, orUnknown(s.Tags[TagCommit]))
 		case len(replace) > 0:
 			rp.Action = ActionReplace
 			rp.Hold = fmt.Sprintf("%s cannot be changed in place: create a service with another name, move traffic, then remove this one from Git (prune deletes it)", strings.Join(replace, ", "))
@@ -199,7 +227,7 @@ func (r *Reconciler) applyService(ctx context.Context, rp *ResourcePlan, target 
 		body := rp.service.Definition.Clone()
 		body.Set("cluster", ojson.NewString(r.cluster))
 		body.Set("taskDefinition", ojson.NewString(target))
-		tags := [][2]string{{TagManagedBy, ManagedByValue}, {TagSource, tagValue(rp.SourcePath)}}
+		tags := [][2]string{{TagManagedBy, ManagedByValue}, {TagSource, tagValue(rp.SourcePath)}, {TagServiceHash, serviceHash(rp.service)}}
 		if r.commit != "" {
 			tags = append(tags, [2]string{TagCommit, tagValue(r.commit)})
 		}
@@ -240,6 +268,13 @@ func (r *Reconciler) applyService(ctx context.Context, rp *ResourcePlan, target 
 			return err
 		}
 		out.UpdatedServices = append(out.UpdatedServices, rp.Name)
+		tags := []types.Tag{{Key: aws.String(TagServiceHash), Value: aws.String(serviceHash(rp.service))}}
+		if r.commit != "" {
+			tags = append(tags, types.Tag{Key: aws.String(TagCommit), Value: aws.String(tagValue(r.commit))})
+		}
+		if _, err := r.client.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(rp.LatestARN), Tags: tags}); err != nil {
+			r.log.WarnContext(ctx, "cannot tag the service with what taskward applied; its out-of-band changes will be reverted", "service", rp.Name, "error", err)
+		}
 	case ActionDelete:
 		if _, err := r.client.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(r.cluster), Service: aws.String(rp.LatestARN), DesiredCount: aws.Int32(0)}); err != nil {
 			return fmt.Errorf("scale to 0: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
 // exampleRepo copies examples/gitops to a temporary directory and adds files.
@@ -103,6 +104,41 @@ func TestServicesInGit(t *testing.T) {
 		}
 	}
 	clean("right after create")
+
+	// The drift scan compares the service with its file too.
+	drift := func() []string {
+		t.Helper()
+		p := PrepareDir(t.Context(), dir, nil)
+		work, err := rec.Workloads(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range NewDriftClassifier(p.Repo.Config, "c1", p.Desired).Classify("default", work) {
+			if f.Kind == DriftOutOfSync && strings.HasSuffix(f.Resource, "service/default/web") {
+				out = append(out, f.Detail)
+			}
+		}
+		return out
+	}
+	if d := drift(); len(d) != 0 {
+		t.Fatalf("drift right after create: %v", d)
+	}
+	if _, err := e.client.UpdateService(t.Context(), &ecs.UpdateServiceInput{Service: aws.String("web"),
+		DeploymentConfiguration: &types.DeploymentConfiguration{MaximumPercent: aws.Int32(150)}}); err != nil {
+		t.Fatal(err)
+	}
+	if d := drift(); len(d) != 1 || !strings.Contains(d[0], "deploymentConfiguration differ from services/web.json in Git") {
+		t.Fatalf("drift after an out-of-band change: %v", d)
+	}
+	// Without self-heal (the controller's default) it is reported, not reverted.
+	plan, res, err = e.reconciler(WithKeepOutOfBand(true)).Sync(t.Context(), prepared(t, dir), false)
+	if a := serviceAction(plan, "web"); err != nil || a.Hold == "" || !strings.Contains(a.Hold, "out-of-band change of deploymentConfiguration") || res != nil || len(drift()) != 1 {
+		t.Fatalf("kept out-of-band change: %v %+v %+v", err, a, res)
+	}
+	if _, _, err := rec.Sync(t.Context(), prepared(t, dir), false); err != nil || len(drift()) != 0 {
+		t.Fatalf("apply did not put the service back: %v %v", err, drift())
+	}
 
 	writeFiles(t, dir, map[string]string{"services/web.json": strings.Replace(webService, `"desiredCount": 2`, `"desiredCount": 3, "enableExecuteCommand": true`, 1)})
 	plan, res, err = rec.Sync(t.Context(), prepared(t, dir), false)

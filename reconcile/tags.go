@@ -19,6 +19,9 @@ const (
 	// TagDeployment, on a service: the id of the deployment taskward's UpdateService
 	// started, so health can tell its rollout's fate (FAILED, rolled back) later.
 	TagDeployment = TagPrefix + "deployment"
+	// TagServiceHash, on a service in Git: the hash of the file taskward last applied to
+	// it, so that a later run tells its own settings from out-of-band ones.
+	TagServiceHash = TagPrefix + "service-hash"
 	// TagRolloutFailed, on a service, holds the content hash whose rollout failed there (a
 	// FAILED rollout or a circuit-breaker rollback): it is not applied again to that
 	// service until Git changes the family or a retry is asked for.
