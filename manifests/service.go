@@ -42,17 +42,8 @@ func ParseServiceDef(path string, src []byte) (*ServiceDef, Problems) {
 		c.add(-1, "", "file is %d bytes; a service file is at most %d KiB", len(src), MaxTaskFileBytes>>10)
 		return nil, probs
 	}
-	doc, err := ojson.Parse(src)
-	if err != nil {
-		if se, ok := err.(*ojson.SyntaxError); ok {
-			probs = append(probs, &Problem{File: path, Line: se.Line, Col: se.Column, Msg: "invalid JSON: " + se.Msg})
-		} else {
-			c.add(-1, "", "invalid JSON: %v", err)
-		}
-		return nil, probs
-	}
-	if doc.Kind != ojson.Object {
-		c.add(doc.Offset, "", "must be a JSON object (aws ecs create-service --cli-input-json), got %s", describe(doc))
+	doc := parseObject(c, src, "aws ecs create-service --cli-input-json")
+	if doc == nil {
 		return nil, probs
 	}
 	checkSchema(c, doc, createServiceSchema, "")

@@ -59,17 +59,8 @@ func ParseTaskDef(path string, src []byte) (*TaskDef, Problems) {
 		c.add(-1, "", "file is %d bytes; a task definition is at most %d KiB", len(src), MaxTaskDefSize>>10)
 		return nil, probs
 	}
-	doc, err := ojson.Parse(src)
-	if err != nil {
-		if se, ok := err.(*ojson.SyntaxError); ok {
-			probs = append(probs, &Problem{File: path, Line: se.Line, Col: se.Column, Msg: "invalid JSON: " + se.Msg})
-		} else {
-			c.add(-1, "", "invalid JSON: %v", err)
-		}
-		return nil, probs
-	}
-	if doc.Kind != ojson.Object {
-		c.add(doc.Offset, "", "must be a JSON object (a task definition), got %s", describe(doc))
+	doc := parseObject(c, src, "a task definition")
+	if doc == nil {
 		return nil, probs
 	}
 	td := &TaskDef{Path: path}
@@ -246,6 +237,25 @@ func checkPorts(c *collector, cd *ojson.Value, p string) {
 			}
 		}
 	})
+}
+
+// parseObject parses a file that must hold one JSON object (what names it for the error),
+// reporting a syntax error at its line and column. nil when it does not.
+func parseObject(c *collector, src []byte, what string) *ojson.Value {
+	doc, err := ojson.Parse(src)
+	if err != nil {
+		if se, ok := err.(*ojson.SyntaxError); ok {
+			*c.out = append(*c.out, &Problem{File: c.file, Line: se.Line, Col: se.Column, Msg: "invalid JSON: " + se.Msg})
+		} else {
+			c.add(-1, "", "invalid JSON: %v", err)
+		}
+		return nil
+	}
+	if doc.Kind != ojson.Object {
+		c.add(doc.Offset, "", "must be a JSON object (%s), got %s", what, describe(doc))
+		return nil
+	}
+	return doc
 }
 
 func eachObj(list *ojson.Value, f func(int, *ojson.Value)) {
