@@ -24,8 +24,8 @@ func (s *supervisor) eventFor(action, rule, reason string, pid int, e *policy.Ex
 		}
 	} else {
 		ev.Program, _ = os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
-		if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil {
-			ev.Argv = strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if a := cmdline(pid); a != nil {
+			ev.Argv = a
 		}
 	}
 	ev.Cwd, _ = os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
@@ -109,4 +109,34 @@ func userName(uid string) string {
 		}
 	}
 	return uid
+}
+
+// cmdline is the argument vector of pid, nil when it cannot be read.
+func cmdline(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return nil
+	}
+	return cmdlineArgs(b)
+}
+
+// readProcStat reads the parent, start time and state of pid from /proc/PID/stat. The
+// command name (field 2) may hold spaces and parentheses: fields are counted after the
+// last ')'.
+func readProcStat(pid int) (ppid int, start, state string, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, "", "", false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, "", "", false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// After the name: state(3) ppid(4) ... starttime(22).
+	if len(f) < 20 {
+		return 0, "", "", false
+	}
+	ppid, err = strconv.Atoi(f[1])
+	return ppid, f[19], f[0], err == nil
 }

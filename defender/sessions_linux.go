@@ -131,33 +131,3 @@ func outsiders() []procKey {
 	}
 	return out
 }
-
-// cmdline is the argument vector of pid, nil when it cannot be read.
-func cmdline(pid int) []string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	if err != nil || len(b) == 0 {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
-}
-
-// readProcStat reads the parent, start time and state of pid from /proc/PID/stat. The
-// command name (field 2) may hold spaces and parentheses: fields are counted after the
-// last ')'.
-func readProcStat(pid int) (ppid int, start, state string, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, "", "", false
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0, "", "", false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// After the name: state(3) ppid(4) ... starttime(22).
-	if len(f) < 20 {
-		return 0, "", "", false
-	}
-	ppid, err = strconv.Atoi(f[1])
-	return ppid, f[19], f[0], err == nil
-}
