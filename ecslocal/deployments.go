@@ -155,13 +155,18 @@ func (svc *service) settling() bool {
 // and reports whether there was any. Every served call runs it first, under the state
 // lock.
 func (s *Server) advance() bool {
-	busy := false
-	for _, arn := range slices.Sorted(maps.Keys(s.st.Services)) {
-		svc := s.st.Services[arn]
-		if !svc.settling() {
-			continue
+	// Only unsettled services, in ARN order: a steady state (every deployment COMPLETED)
+	// costs one pass over the map, no sort.
+	var arns []string
+	for arn, svc := range s.st.Services {
+		if svc.settling() {
+			arns = append(arns, arn)
 		}
-		busy = true
+	}
+	slices.Sort(arns)
+	busy := len(arns) > 0
+	for _, arn := range arns {
+		svc := s.st.Services[arn]
 		for _, c := range s.st.Clusters {
 			if c.ClusterArn == svc.ClusterArn {
 				s.converge(svc, c)
