@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -87,6 +88,29 @@ func TestCircuitBreakerRollbackIsDegradedAndNotReapplied(t *testing.T) {
 	}
 	if code := c.Once(ctx); code != 1 {
 		t.Fatalf("--once with a Degraded service: exit %d, want 1", code)
+	}
+	// /status carries it as JSON, and /metrics as taskward_service_health.
+	if b, _ := json.Marshal(c.Status()); !strings.Contains(string(b), `"service":"web"`) || !strings.Contains(string(b), `"health":"Degraded","reason":"the rollout taskward started failed`) {
+		t.Fatalf("/status JSON lacks web's health: %s", b)
+	}
+	mfs, err := c.metrics.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	degradedMetric := false
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if mf.GetName() == "taskward_service_health" && labels["service"] == "web" && labels["health"] == "Degraded" && m.GetGauge().GetValue() == 1 {
+				degradedMetric = true
+			}
+		}
+	}
+	if !degradedMetric {
+		t.Fatal(`taskward_service_health{service="web",health="Degraded"} is not 1`)
 	}
 
 	// A restart with self-heal does not apply it again either (read from ECS).
