@@ -41,8 +41,11 @@ type approval struct {
 	path    string
 	// interp is the ELF interpreter (PT_INTERP) approved with the program, named as the
 	// defender opens it, with its evidence; "" for a static program.
-	interp   string
-	interpEv evidence
+	interp string
+	// interpShared: interp is resolved under the defender's own root, which the tracee
+	// shares (stat it directly, not through /proc/PID/root).
+	interpShared bool
+	interpEv     evidence
 	// loaderEnv is the approved loader variables, each followed by a NUL.
 	loaderEnv []byte
 	// Prepared at the seccomp stop, once the tracee is on its way into the exec (prepare):
@@ -182,6 +185,7 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	for _, in := range loaderInputs(r, f, c.loaderEnv) {
 		if in.interp {
 			best.approval.interp, best.approval.interpEv = in.file.Path, in.file.ev
+			best.approval.interpShared = sharedRoot >= 0
 		}
 		if last.Drift != policy.NoDrift {
 			continue
@@ -363,9 +367,17 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 	if !bytes.Equal(got, a.cmdline) {
 		return false, fmt.Sprintf("arguments changed between check and exec: approved %q, found %q", cmdlineArgs(a.cmdline), cmdlineArgs(got))
 	}
-	if a.interp != "" {
+	if a.interp == "" {
+		// A static program: no loader reads the environment.
+		return true, ""
+	}
+	{
+		p := a.interp
+		if !a.interpShared {
+			p = "/proc/" + strconv.Itoa(pid) + "/root" + p
+		}
 		var st unix.Stat_t
-		if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/root"+a.interp, &st); err != nil {
+		if err := unix.Stat(p, &st); err != nil {
 			return false, "cannot stat the approved ELF interpreter " + a.interp + ": " + err.Error()
 		}
 		if d := a.interpEv.differs(evidenceOf(&st)); d != "" {
