@@ -34,6 +34,11 @@ type Controller struct {
 	eventsToken []byte
 	extraRoutes []route
 
+	// pull-request reviews (review.go)
+	reviewImages     manifests.ImageSource
+	reviewRegistries []string
+	reviewLimits     ReviewLimits
+
 	metrics  *metrics
 	dispatch *dispatcher
 	book     *alertBook

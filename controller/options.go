@@ -50,3 +50,19 @@ func WithEventsToken(tok []byte) Option { return func(c *Controller) { c.eventsT
 
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(c *Controller) { c.now = now } }
+
+// WithReviewImages sets where pull-request reviews read image configs: a registry source
+// whose transport refuses private addresses (manifests.GuardedTransport). Reviews look up
+// only registries the base branch's images use and those of WithReviewRegistries. Without
+// it, reviews use taskward.yaml overrides only.
+func WithReviewImages(s manifests.ImageSource) Option {
+	return func(c *Controller) { c.reviewImages = s }
+}
+
+// WithReviewRegistries adds registry hosts reviews may look images up on (--review-registry).
+func WithReviewRegistries(hosts ...string) Option {
+	return func(c *Controller) { c.reviewRegistries = append(c.reviewRegistries, hosts...) }
+}
+
+// WithReviewLimits bounds each pull-request review (zero fields keep their defaults).
+func WithReviewLimits(l ReviewLimits) Option { return func(c *Controller) { c.reviewLimits = l } }

@@ -167,8 +167,8 @@ func TestPullRequestReviewPlansEveryCluster(t *testing.T) {
 
 // TestPullRequestReviewPlansHeadClusters: main's taskward.yaml lists default and is
 // applied; a pull request adds beta. Without --clusters the review plans against the
-// head's clusters (default, then beta), which the merge would apply to, not the applied
-// commit's; with --clusters default it plans against default only.
+// head's clusters that the controller manages now (default) and names beta as not
+// planned; with --clusters default it plans against default only.
 func TestPullRequestReviewPlansHeadClusters(t *testing.T) {
 	ctx := context.Background()
 	env := newTestEnv(t)
@@ -188,7 +188,9 @@ func TestPullRequestReviewPlansHeadClusters(t *testing.T) {
 		opts []Option
 		want []string
 	}{
-		{"head's taskward.yaml", nil, []string{"default", "beta"}},
+		// beta is new in the pull request: the controller does not manage it yet, and a
+		// pull request does not choose where the controller's role reads (issue 15).
+		{"head's taskward.yaml", nil, []string{"default"}},
 		{"--clusters default", []Option{WithClusters("default")}, []string{"default"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -216,6 +218,9 @@ func TestPullRequestReviewPlansHeadClusters(t *testing.T) {
 			}
 			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
 				t.Fatalf("planned against %v, want %v\n%s", got, tc.want, r.Markdown())
+			}
+			if tc.opts == nil && !strings.Contains(r.PlanNote, "not planned: beta") {
+				t.Fatalf("the new cluster is not named: %q", r.PlanNote)
 			}
 		})
 	}

@@ -26,18 +26,27 @@ func (g *GitSource) Fetch(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	fsys := c.FS
-	if g.Path != "" && g.Path != "." {
-		sub, err := fs.Sub(c.FS, g.Path)
-		if err != nil {
-			return nil, fmt.Errorf("--path %q: %w", g.Path, err)
-		}
-		if _, err := fs.Stat(sub, "."); err != nil {
-			return nil, fmt.Errorf("--path %q: no such directory in commit %s", g.Path, c.Hash)
-		}
-		fsys = sub
+	fsys, err := g.dir(c)
+	if err != nil {
+		return nil, err
 	}
 	return &Snapshot{ID: c.Hash, Message: c.Message, FS: fsys}, nil
+}
+
+// dir returns the GitOps directory (Path) of commit c: what the controller applies, and
+// what a review of c reads.
+func (g *GitSource) dir(c *gitsource.Commit) (fs.FS, error) {
+	if g.Path == "" || g.Path == "." {
+		return c.FS, nil
+	}
+	sub, err := fs.Sub(c.FS, g.Path)
+	if err != nil {
+		return nil, fmt.Errorf("--path %q: %w", g.Path, err)
+	}
+	if st, err := fs.Stat(sub, "."); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("--path %q: no such directory in commit %s", g.Path, c.Hash)
+	}
+	return sub, nil
 }
 
 func (g *GitSource) String() string { return g.Name }

@@ -118,7 +118,7 @@ func Prepare(ctx context.Context, fsys fs.FS, opts ...PrepareOption) *ReviewInpu
 // a repo that does not load as a whole. Their problems are already in Load's.
 func parseTasksAlone(fsys fs.FS) []*manifests.TaskDef {
 	var out []*manifests.TaskDef
-	n := 0
+	n, total := 0, int64(0)
 	_ = fs.WalkDir(fsys, manifests.TasksDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || path.Ext(p) != ".json" {
 			return nil
@@ -129,6 +129,9 @@ func parseTasksAlone(fsys fs.FS) []*manifests.TaskDef {
 		st, err := d.Info()
 		if err != nil || !st.Mode().IsRegular() || st.Size() > manifests.MaxTaskFileBytes {
 			return nil
+		}
+		if total += st.Size(); total > manifests.MaxRepoBytes { // Load's bound, which it reported
+			return fs.SkipAll
 		}
 		b, err := fs.ReadFile(fsys, p)
 		if err != nil {

@@ -19,6 +19,10 @@ type ReviewQueue struct {
 	running map[string]bool
 	closed  bool
 	wg      sync.WaitGroup
+	// stop cancels the contexts of running reviews: Close (SIGTERM) ends them instead
+	// of waiting for a registry that never answers.
+	stopCtx context.Context
+	stop    context.CancelFunc
 }
 
 type queued struct {
@@ -31,6 +35,7 @@ var _ Reviewer = (*ReviewQueue)(nil)
 // NewReviewQueue starts workers (at least 1) that call fn for each queued review.
 func NewReviewQueue(workers int, fn func(context.Context, PullRequest)) *ReviewQueue {
 	q := &ReviewQueue{fn: fn, waiting: map[string]queued{}, running: map[string]bool{}}
+	q.stopCtx, q.stop = context.WithCancel(context.Background())
 	q.cond = sync.NewCond(&q.mu)
 	if workers < 1 {
 		workers = 1
@@ -57,9 +62,10 @@ func (q *ReviewQueue) ReviewPullRequest(ctx context.Context, pr PullRequest) {
 	q.cond.Signal()
 }
 
-// Close stops taking reviews, lets running ones finish, drops waiting ones, and returns
-// when the workers are gone.
+// Close stops taking reviews, cancels the context of running ones (a review then returns
+// without publishing), drops waiting ones, and returns when the workers are gone.
 func (q *ReviewQueue) Close() {
+	q.stop()
 	q.mu.Lock()
 	q.closed = true
 	q.cond.Broadcast()
@@ -97,7 +103,11 @@ func (q *ReviewQueue) work() {
 		if !ok {
 			return
 		}
-		q.fn(item.ctx, item.pr)
+		ctx, cancel := context.WithCancel(item.ctx)
+		stop := context.AfterFunc(q.stopCtx, cancel)
+		q.fn(ctx, item.pr)
+		stop()
+		cancel()
 		q.mu.Lock()
 		delete(q.running, k)
 		q.cond.Broadcast() // a review of the same PR may be waiting for this one

@@ -16,8 +16,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/taskward/taskward/controller"
 	"github.com/taskward/taskward/internal/scrub"
+	"github.com/taskward/taskward/manifests"
 )
 
 // controllerFlags are the controller's flags. Secrets (Git token, webhook secrets, the
@@ -118,6 +121,12 @@ func runController(ctx context.Context, env *cmdEnv, f *controllerFlags) int {
 	opts := []controller.Option{
 		controller.WithLogger(log), controller.WithPollInterval(f.poll), controller.WithDriftSchedule(f.driftSchedule),
 		controller.WithSelfHeal(f.selfHeal), controller.WithRetry(f.retry), controller.WithPrune(f.prune), controller.WithImageSource(f.imageSource(ctx)),
+		controller.WithReviewRegistries(f.reviewRegistries...),
+	}
+	// Reviews read images through a transport of their own that never dials a loopback,
+	// private or link-local address unless --review-registry names the registry.
+	if src := f.imageSource(ctx, manifests.WithRemoteOptions(remote.WithTransport(manifests.GuardedTransport(f.reviewRegistries)))); src != nil {
+		opts = append(opts, controller.WithReviewImages(src))
 	}
 	if len(f.clusters) > 0 {
 		opts = append(opts, controller.WithClusters(f.clusters...))

@@ -30,11 +30,11 @@ func (f *renderFlags) add(fs *pflag.FlagSet) {
 
 // imageSource returns the registry source, with ECR credentials from the standard AWS
 // chain; the chain is only consulted when an ECR image is actually looked up.
-func (f *renderFlags) imageSource(ctx context.Context) manifests.ImageSource {
+func (f *renderFlags) imageSource(ctx context.Context, extra ...manifests.RegistryOption) manifests.ImageSource {
 	if f.offline {
 		return nil
 	}
-	opts := []manifests.RegistryOption{manifests.WithInsecureRegistries(f.insecure...)}
+	opts := append([]manifests.RegistryOption{manifests.WithInsecureRegistries(f.insecure...)}, extra...)
 	if cfg, err := config.LoadDefaultConfig(ctx); err == nil {
 		opts = append(opts, manifests.WithECR(ecr.NewFromConfig(cfg)))
 	}

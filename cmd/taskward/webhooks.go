@@ -17,6 +17,7 @@ import (
 // webhookFlags configure the push and pull-request webhooks the controller serves. Every
 // secret comes from a file or an environment variable.
 type webhookFlags struct {
+	reviewRegistries   []string
 	branch             string
 	githubSecretFile   string
 	gitlabTokenFile    string
@@ -35,6 +36,7 @@ func (w *webhookFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&w.gitlabTokenFile, "gitlab-webhook-token-file", "", "`FILE` with the GitLab webhook secret token (or env TASKWARD_GITLAB_WEBHOOK_TOKEN); enables POST /webhook/gitlab")
 	fs.StringVar(&w.githubTokenFile, "github-token-file", "", "`FILE` with a GitHub token for review statuses and comments (or env TASKWARD_GITHUB_TOKEN)")
 	fs.StringVar(&w.gitlabAPITokenFile, "gitlab-token-file", "", "`FILE` with a GitLab token (api scope) for review statuses and notes (or env TASKWARD_GITLAB_TOKEN)")
+	fs.StringSliceVar(&w.reviewRegistries, "review-registry", nil, "registry `HOST[:PORT]` pull-request reviews may look images up on, besides those the applied commit's images use; the only way to let reviews reach a loopback, private or link-local address")
 	fs.StringVar(&w.githubAuthor, "github-comment-author", "", "`LOGIN` the GitHub token comments as, for a GitHub App installation token, which cannot read GET /user (APP-SLUG[bot]); default: asked from GET /user")
 	fs.StringVar(&w.githubAPI, "github-api-url", "https://api.github.com", "GitHub REST API `URL` (https://HOST/api/v3 for GitHub Enterprise Server)")
 	fs.StringVar(&w.gitlabAPI, "gitlab-api-url", "https://gitlab.com/api/v4", "GitLab REST API `URL` (https://HOST/api/v4 for self-managed GitLab)")

@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
 
@@ -372,33 +373,38 @@ func (s *Source) remote() *git.Remote {
 
 // commit builds the Commit for h (a commit or an annotated tag) from the local store.
 func (s *Source) commit(h plumbing.Hash, ref string) (*Commit, error) {
-	s.objMu.Lock()
+	return commitFrom(&s.objMu, s.repo.Storer, h, ref)
+}
+
+// commitFrom builds the Commit for h from store, whose reads mu serializes.
+func commitFrom(mu *sync.Mutex, store storer.EncodedObjectStorer, h plumbing.Hash, ref string) (*Commit, error) {
+	mu.Lock()
 	var c *object.Commit
 	var err error
 	for range 10 { // tags of tags, bounded
 		var o plumbing.EncodedObject
-		if o, err = s.repo.Storer.EncodedObject(plumbing.AnyObject, h); err != nil {
+		if o, err = store.EncodedObject(plumbing.AnyObject, h); err != nil {
 			break
 		}
 		if o.Type() == plumbing.TagObject {
 			var t *object.Tag
-			if t, err = object.DecodeTag(s.repo.Storer, o); err != nil {
+			if t, err = object.DecodeTag(store, o); err != nil {
 				break
 			}
 			h = t.Target
 			continue
 		}
-		c, err = object.DecodeCommit(s.repo.Storer, o)
+		c, err = object.DecodeCommit(store, o)
 		break
 	}
-	s.objMu.Unlock()
+	mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
 	if c == nil {
 		return nil, fmt.Errorf("%s: not a commit", h)
 	}
-	fsys, err := gitfs.FromCommit(lockedObjects{mu: &s.objMu, s: s.repo.Storer}, c)
+	fsys, err := gitfs.FromCommit(lockedObjects{mu: mu, s: store}, c)
 	if err != nil {
 		return nil, err
 	}
