@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -350,13 +351,9 @@ func TestReviewMemoryIsReturned(t *testing.T) {
 }
 
 func randomText(n int, seed int64) string {
+	var key [32]byte
+	key[0], key[1] = byte(seed), byte(seed>>8)
 	b := make([]byte, n)
-	x := uint64(seed)*0x9E3779B97F4A7C15 + 1
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		b[i] = 'a' + byte(x%26)
-	}
+	_, _ = rand.NewChaCha8(key).Read(b) // incompressible: Git's packs cannot shrink it
 	return string(b)
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/go-git/go-git/v5"
@@ -25,6 +27,7 @@ type reviewFlags struct {
 	renderFlags
 	ecsFlags
 	repo, base, head string
+	path             string
 	noPlan           bool
 }
 
@@ -38,6 +41,7 @@ func init() {
 			f.ecsFlags.add(fs)
 			fs.Lookup("cluster").Usage = "plan against ECS `CLUSTER` only (default: every one of taskward.yaml's clusters)"
 			fs.StringVar(&f.repo, "repo", ".", "GitOps repo `DIR` (a Git checkout when --head is given)")
+			fs.StringVar(&f.path, "path", "", "`DIR` of the GitOps repo inside --repo, as the controller's --path (default: its top)")
 			fs.StringVar(&f.head, "head", "", "commit, branch or tag to review (default: the working tree of --repo)")
 			fs.StringVar(&f.base, "base", "", "commit, branch or tag the change is against, to list the changed files (needs --head)")
 			fs.BoolVar(&f.noPlan, "no-plan", false, "do not read live ECS: checks only")
@@ -125,6 +129,27 @@ func runReview(ctx context.Context, env *cmdEnv, args []string, f *reviewFlags) 
 // --repo, or the tree of the --head commit read straight from the object store (nothing
 // is checked out). With --base, changed lists the paths that differ from base to head.
 func reviewSource(f *reviewFlags) (fsys fs.FS, head string, changed []string, err error) {
+	fsys, head, changed, err = reviewRoot(f)
+	if err != nil || f.path == "" || f.path == "." {
+		return fsys, head, changed, err
+	}
+	// The directory the controller's --path applies: what a merge of head would deploy.
+	p := strings.Trim(filepath.ToSlash(f.path), "/")
+	if !fs.ValidPath(p) {
+		return nil, "", nil, fmt.Errorf("--path %q: a relative path inside the repository, without ..", f.path)
+	}
+	if st, err := fs.Stat(fsys, p); err != nil || !st.IsDir() {
+		return nil, "", nil, fmt.Errorf("--path %q: no such directory in %s: if this change moves or removes the GitOps directory, the controller's --path must move with it", f.path, head)
+	}
+	sub, err := fs.Sub(fsys, p)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("--path %q: %w", f.path, err)
+	}
+	return sub, head, changed, nil
+}
+
+// reviewRoot is reviewSource for the whole repository.
+func reviewRoot(f *reviewFlags) (fsys fs.FS, head string, changed []string, err error) {
 	if f.head == "" {
 		if err := manifests.CheckDir(f.repo); err != nil {
 			return nil, "", nil, fmt.Errorf("--repo %s: %w", f.repo, err)
