@@ -198,8 +198,8 @@ func TestReviewRegistries(t *testing.T) {
 }
 
 // TestReviewHangingRegistry: a registry that accepts and never answers holds a lookup for
-// the lookup bound only; another pull request is reviewed meanwhile; closing the queue
-// (SIGTERM) ends a review stuck in it at once.
+// the lookup bound only; another pull request is reviewed meanwhile, and so is the main
+// reconcile; closing the queue (SIGTERM) ends a review stuck in it at once.
 func TestReviewHangingRegistry(t *testing.T) {
 	env := newTestEnv(t)
 	hang := newRegistry(t, true)
@@ -255,6 +255,15 @@ func TestReviewHangingRegistry(t *testing.T) {
 	q2.ReviewPullRequest(context.Background(), webhook.PullRequest{Provider: "github", Repo: "a/b", Number: 3, HeadSHA: slow})
 	for !reviewing.Load() || len(hang.requests()) == 0 {
 		time.Sleep(10 * time.Millisecond)
+	}
+	// Meanwhile the reconcile loop is not held up by the stuck review (no Git or
+	// reconcile lock is kept by a review).
+	reconciled := make(chan struct{})
+	go func() { c2.Reconcile(context.Background(), "poll"); close(reconciled) }()
+	select {
+	case <-reconciled:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a reconcile waits for a review stuck on a registry")
 	}
 	closed := make(chan struct{})
 	go func() { q.Close(); q2.Close(); close(closed) }()
