@@ -30,6 +30,11 @@ const RuleExecSessions = "execSessions"
 // that exits sooner can go unseen; a kill (block) comes at most this late.
 const sessionScanInterval = 200 * time.Millisecond
 
+// sessionExecGrace is how long a process entering from outside may stay unidentifiable
+// (identifiable) before it is judged as it is: `runc init` execs within milliseconds,
+// even on a loaded machine; one that never execs is still reported.
+const sessionExecGrace = 5 * time.Second
+
 // maxSessionsSeen bounds the processes the watcher remembers as reported.
 const maxSessionsSeen = 4096
 
@@ -44,14 +49,33 @@ func (s *supervisor) watchSessions(stop <-chan struct{}) {
 		return
 	}
 	seen := map[procKey]bool{}
+	waiting := map[procKey]time.Time{} // first seen while not yet identifiable
 	t := time.NewTicker(sessionScanInterval)
 	defer t.Stop()
 	for {
+		now, stillWaiting, ready := time.Now(), map[procKey]time.Time{}, map[int]bool{}
 		for _, p := range outsiders() {
-			if seen[p] || p.exe == "" || strings.HasPrefix(p.exe, "/memfd:") {
-				// A runtime's helper before its exec (runc init runs from a memfd copy of
-				// runc) is judged once it has exec'd what it was asked to run.
+			if seen[p] {
 				continue
+			}
+			rootReady, ok := ready[p.root]
+			if !ok {
+				rootReady = identifiable(rootKey(p.root))
+				ready[p.root] = rootReady
+			}
+			if !rootReady || !identifiable(p) {
+				// A runtime's helper before its exec (runc init runs from a memfd copy of
+				// runc or a detached bind mount of it) or a process inside execve is judged
+				// once it has exec'd what it was asked to run; if it never does, as it is
+				// after sessionExecGrace.
+				first, ok := waiting[p]
+				if !ok {
+					first = now
+				}
+				if now.Sub(first) < sessionExecGrace {
+					stillWaiting[p] = first
+					continue
+				}
 			}
 			if len(s.cfg.HealthCheck) > 0 && slices.Equal(cmdline(p.root), s.cfg.HealthCheck) {
 				continue // the task definition's health check, and what it started
@@ -62,12 +86,34 @@ func (s *supervisor) watchSessions(stop <-chan struct{}) {
 			seen[p] = true
 			s.onSession(p, eff)
 		}
+		waiting = stillWaiting
 		select {
 		case <-stop:
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// rootKey is the procKey of a session's root: its program, read now.
+func rootKey(pid int) procKey {
+	exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	return procKey{pid: pid, exe: exe, root: pid}
+}
+
+// identifiable reports whether p runs a program of the container's filesystem with its
+// arguments in place: /proc/PID/exe is readable, names a file that is the running image
+// (not a memfd, a deleted file or a detached mount, which reads "/"), and the command line
+// is not empty (inside execve the new image has no arguments yet).
+func identifiable(p procKey) bool {
+	if p.exe == "" || strings.HasPrefix(p.exe, "/memfd:") || len(cmdline(p.pid)) == 0 {
+		return false
+	}
+	var running, named unix.Stat_t
+	if unix.Stat("/proc/"+strconv.Itoa(p.pid)+"/exe", &running) != nil || unix.Stat(p.exe, &named) != nil {
+		return false
+	}
+	return running.Dev == named.Dev && running.Ino == named.Ino && named.Mode&unix.S_IFMT == unix.S_IFREG
 }
 
 // onSession reports (and under block kills) one process found outside the tree.
