@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/taskward/taskward/internal/forgetest"
 )
 
 // TestGitHubCommentTakeover: the pull request's author posts a comment with the hidden
@@ -11,26 +13,26 @@ import (
 // not try to edit the author's, which the token may not be allowed to), then keeps
 // updating its own.
 func TestGitHubCommentTakeover(t *testing.T) {
-	gh := newFakeGitHub(t, "ghp_test")
-	mallory := fakeUser{Login: "mallory", ID: 666}
-	fake := gh.postAs(42, mallory, CommentMarker+"\n## taskward review: ✅ passed\n[Approve here](https://evil.example)")
-	p := &GitHubPublisher{BaseURL: gh.srv.URL, Token: "ghp_test", Owner: "acme", Repo: "deploy"}
+	gh := forgetest.NewGitHub(t, "ghp_test")
+	mallory := forgetest.User{Login: "mallory", ID: 666}
+	fake := gh.PostAs(42, mallory, CommentMarker+"\n## taskward review: ✅ passed\n[Approve here](https://evil.example)")
+	p := &GitHubPublisher{BaseURL: gh.Srv.URL, Token: "ghp_test", Owner: "acme", Repo: "deploy"}
 	ctx := context.Background()
 	for _, sha := range []string{sha1st, sha2nd} {
 		if err := p.Publish(ctx, sha, 42, failingReport()); err != nil {
 			t.Fatalf("publish %s: %v", sha[:7], err)
 		}
 	}
-	if ours := gh.ours(42); len(ours) != 1 || !strings.Contains(ours[0].Body, "❌ failed") {
+	if ours := gh.Ours(42, CommentMarker); len(ours) != 1 || !strings.Contains(ours[0].Body, "❌ failed") {
 		t.Fatalf("taskward's own comments: %d, want 1 saying failed", len(ours))
 	}
 	if !strings.Contains(fake.Body, "[Approve here]") {
 		t.Errorf("the author's comment was changed: %q", fake.Body)
 	}
-	if n := gh.callCount("GET /user"); n != 2 {
+	if n := gh.CallCount("GET /user"); n != 2 {
 		t.Errorf("%d GET /user, want one per publish", n)
 	}
-	if n := gh.callCount("POST /repos/acme/deploy/issues/42/comments"); n != 1 {
+	if n := gh.CallCount("POST /repos/acme/deploy/issues/42/comments"); n != 1 {
 		t.Errorf("%d comment creations, want 1", n)
 	}
 }
@@ -38,31 +40,31 @@ func TestGitHubCommentTakeover(t *testing.T) {
 // TestGitHubAuthorOverride: an App installation token cannot read GET /user; the
 // configured Author login is matched instead.
 func TestGitHubAuthorOverride(t *testing.T) {
-	gh := newFakeGitHub(t, "ghs_test")
-	gh.me = fakeUser{Login: "taskward-app[bot]", ID: 41898282}
-	gh.postAs(7, fakeUser{Login: "mallory", ID: 666}, CommentMarker+"\nfake")
-	p := &GitHubPublisher{BaseURL: gh.srv.URL, Token: "ghs_test", Owner: "acme", Repo: "deploy", Author: "taskward-app[bot]"}
+	gh := forgetest.NewGitHub(t, "ghs_test")
+	gh.Me = forgetest.User{Login: "taskward-app[bot]", ID: 41898282}
+	gh.PostAs(7, forgetest.User{Login: "mallory", ID: 666}, CommentMarker+"\nfake")
+	p := &GitHubPublisher{BaseURL: gh.Srv.URL, Token: "ghs_test", Owner: "acme", Repo: "deploy", Author: "taskward-app[bot]"}
 	for _, sha := range []string{sha1st, sha2nd} {
 		if err := p.Publish(context.Background(), sha, 7, failingReport()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(gh.ours(7)) != 1 || gh.callCount("GET /user") != 0 {
-		t.Fatalf("ours %d, GET /user %d", len(gh.ours(7)), gh.callCount("GET /user"))
+	if len(gh.Ours(7, CommentMarker)) != 1 || gh.CallCount("GET /user") != 0 {
+		t.Fatalf("ours %d, GET /user %d", len(gh.Ours(7, CommentMarker)), gh.CallCount("GET /user"))
 	}
 }
 
 // TestGitLabNoteTakeover: the same on GitLab, where the author's note comes first too.
 func TestGitLabNoteTakeover(t *testing.T) {
-	gl := newFakeGitLab(t, "glpat-test")
-	fake := gl.postAs(7, fakeGLUser{ID: 666, Username: "mallory"}, CommentMarker+"\n## taskward review: ✅ passed")
-	p := &GitLabPublisher{BaseURL: gl.srv.URL + "/api/v4", Token: "glpat-test", ProjectID: "15"}
+	gl := forgetest.NewGitLab(t, "glpat-test")
+	fake := gl.PostAs(7, forgetest.GLUser{ID: 666, Username: "mallory"}, CommentMarker+"\n## taskward review: ✅ passed")
+	p := &GitLabPublisher{BaseURL: gl.Srv.URL + "/api/v4", Token: "glpat-test", ProjectID: "15"}
 	for _, sha := range []string{sha1st, sha2nd} {
 		if err := p.Publish(context.Background(), sha, 7, failingReport()); err != nil {
 			t.Fatalf("publish %s: %v", sha[:7], err)
 		}
 	}
-	if ours := gl.ours(7); len(ours) != 1 || !strings.Contains(ours[0].Body, "❌ failed") {
+	if ours := gl.Ours(7, CommentMarker); len(ours) != 1 || !strings.Contains(ours[0].Body, "❌ failed") {
 		t.Fatalf("taskward's own notes: %d", len(ours))
 	}
 	if strings.Contains(fake.Body, "failed") {

@@ -1,4 +1,7 @@
-package webhook
+// Package forgetest holds hand-written fakes of the GitHub and GitLab REST APIs that
+// taskward publishes reviews to, following their documentation, for tests of package
+// webhook and of the controller end to end.
+package forgetest
 
 import (
 	"encoding/json"
@@ -11,7 +14,7 @@ import (
 	"testing"
 )
 
-// fakeGitHub implements the documented REST endpoints the publisher uses, checks the
+// GitHub implements the documented REST endpoints the publisher uses, checks the
 // documented headers, and records every call:
 //
 //	POST  /repos/{owner}/{repo}/statuses/{sha}             201, {state, target_url, description, context}
@@ -21,63 +24,63 @@ import (
 //	GET   /user                                            200, {login, id, type} of the token's user
 //
 // Comments carry their author (user.login, user.id), as the API documents.
-type fakeGitHub struct {
+type GitHub struct {
 	t      *testing.T
 	token  string
-	srv    *httptest.Server
+	Srv    *httptest.Server
 	mu     sync.Mutex
-	calls  []string
-	status map[string][]map[string]string // by sha
-	// comments by issue number, in creation order; ids are global.
-	comments map[int][]*fakeComment
+	Calls  []string
+	Status map[string][]map[string]string // by sha
+	// Comments by issue number, in creation order; ids are global.
+	Comments map[int][]*Comment
 	nextID   int64
-	failNext int // answer this many requests with 502 first
-	// me is the token's user: GET /user, and the author of the comments it writes.
-	me fakeUser
+	FailNext int // answer this many requests with 502 first
+	// Me is the token's user: GET /user, and the author of the comments it writes.
+	Me User
 }
 
-type fakeUser struct {
+type User struct {
 	Login string `json:"login"`
 	ID    int64  `json:"id"`
 }
 
-type fakeComment struct {
-	ID   int64    `json:"id"`
-	Body string   `json:"body"`
-	User fakeUser `json:"user"`
+type Comment struct {
+	ID   int64  `json:"id"`
+	Body string `json:"body"`
+	User User   `json:"user"`
 }
 
-func newFakeGitHub(t *testing.T, token string) *fakeGitHub {
-	f := &fakeGitHub{t: t, token: token, status: map[string][]map[string]string{}, comments: map[int][]*fakeComment{}, nextID: 1000,
-		me: fakeUser{Login: "taskward-bot", ID: 7001}}
+func NewGitHub(t *testing.T, token string) *GitHub {
+	f := &GitHub{t: t, token: token, Status: map[string][]map[string]string{}, Comments: map[int][]*Comment{}, nextID: 1000,
+		Me: User{Login: "taskward-bot", ID: 7001}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /user", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		json.NewEncoder(w).Encode(map[string]any{"login": f.me.Login, "id": f.me.ID, "type": "User"})
+		json.NewEncoder(w).Encode(map[string]any{"login": f.Me.Login, "id": f.Me.ID, "type": "User"})
 	})
 	mux.HandleFunc("POST /repos/{owner}/{repo}/statuses/{sha}", f.createStatus)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{n}/comments", f.listComments)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{n}/comments", f.createComment)
 	mux.HandleFunc("PATCH /repos/{owner}/{repo}/issues/comments/{id}", f.updateComment)
-	f.srv = httptest.NewServer(f.check(mux))
-	t.Cleanup(f.srv.Close)
+	f.Srv = httptest.NewServer(f.check(mux))
+	t.Cleanup(f.Srv.Close)
 	return f
 }
 
-func (f *fakeGitHub) seed(issue, n int) {
+func (f *GitHub) Seed(issue, n int) {
 	for i := range n {
 		f.nextID++
-		f.comments[issue] = append(f.comments[issue], &fakeComment{ID: f.nextID, Body: fmt.Sprintf("comment %d by a person", i), User: fakeUser{Login: "octocat", ID: 583231}})
+		f.Comments[issue] = append(f.Comments[issue], &Comment{ID: f.nextID, Body: fmt.Sprintf("comment %d by a person", i), User: User{Login: "octocat", ID: 583231}})
 	}
 }
 
-// postAs adds a comment written by another user (a pull request's author).
-func (f *fakeGitHub) postAs(issue int, u fakeUser, body string) *fakeComment {
+// PostAs adds a comment written by another user (a pull request's author).
+func (f *GitHub) PostAs(issue int, u User, body string) *Comment {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nextID++
-	c := &fakeComment{ID: f.nextID, Body: body, User: u}
-	f.comments[issue] = append(f.comments[issue], c)
+	c := &Comment{ID: f.nextID, Body: body, User: u}
+	f.Comments[issue] = append(f.Comments[issue], c)
 	return c
 }
 
@@ -88,13 +91,13 @@ func ghError(w http.ResponseWriter, code int, msg string) {
 }
 
 // check enforces the documented request headers before any endpoint runs.
-func (f *fakeGitHub) check(next http.Handler) http.Handler {
+func (f *GitHub) check(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
-		f.calls = append(f.calls, r.Method+" "+r.URL.Path)
-		fail := f.failNext > 0
+		f.Calls = append(f.Calls, r.Method+" "+r.URL.Path)
+		fail := f.FailNext > 0
 		if fail {
-			f.failNext--
+			f.FailNext--
 		}
 		f.mu.Unlock()
 		if fail {
@@ -125,7 +128,7 @@ func (f *fakeGitHub) check(next http.Handler) http.Handler {
 	})
 }
 
-func (f *fakeGitHub) decode(w http.ResponseWriter, r *http.Request) map[string]string {
+func (f *GitHub) decode(w http.ResponseWriter, r *http.Request) map[string]string {
 	var in map[string]string
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		ghError(w, http.StatusBadRequest, "Problems parsing JSON")
@@ -134,7 +137,7 @@ func (f *fakeGitHub) decode(w http.ResponseWriter, r *http.Request) map[string]s
 	return in
 }
 
-func (f *fakeGitHub) createStatus(w http.ResponseWriter, r *http.Request) {
+func (f *GitHub) createStatus(w http.ResponseWriter, r *http.Request) {
 	in := f.decode(w, r)
 	if in == nil {
 		return
@@ -146,14 +149,14 @@ func (f *fakeGitHub) createStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	f.status[r.PathValue("sha")] = append(f.status[r.PathValue("sha")], in)
+	f.Status[r.PathValue("sha")] = append(f.Status[r.PathValue("sha")], in)
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusCreated)
 	json.NewEncoder(w).Encode(map[string]any{"id": 1, "state": in["state"], "description": in["description"], "context": in["context"], "target_url": in["target_url"]})
 }
 
-func (f *fakeGitHub) listComments(w http.ResponseWriter, r *http.Request) {
+func (f *GitHub) listComments(w http.ResponseWriter, r *http.Request) {
 	n, _ := strconv.Atoi(r.PathValue("n"))
 	perPage, page := 30, 1
 	if v, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && v > 0 {
@@ -163,14 +166,14 @@ func (f *fakeGitHub) listComments(w http.ResponseWriter, r *http.Request) {
 		page = v
 	}
 	f.mu.Lock()
-	all := f.comments[n]
+	all := f.Comments[n]
 	start := min((page-1)*perPage, len(all))
 	end := min(start+perPage, len(all))
-	out := append([]*fakeComment(nil), all[start:end]...)
+	out := append([]*Comment(nil), all[start:end]...)
 	last := max(1, (len(all)+perPage-1)/perPage)
 	f.mu.Unlock()
 	link := func(p int, rel string) string {
-		return fmt.Sprintf(`<%s%s?per_page=%d&page=%d>; rel="%s"`, f.srv.URL, r.URL.Path, perPage, p, rel)
+		return fmt.Sprintf(`<%s%s?per_page=%d&page=%d>; rel="%s"`, f.Srv.URL, r.URL.Path, perPage, p, rel)
 	}
 	var links []string
 	if page < last {
@@ -186,7 +189,7 @@ func (f *fakeGitHub) listComments(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(out)
 }
 
-func (f *fakeGitHub) createComment(w http.ResponseWriter, r *http.Request) {
+func (f *GitHub) createComment(w http.ResponseWriter, r *http.Request) {
 	in := f.decode(w, r)
 	if in == nil {
 		return
@@ -198,16 +201,16 @@ func (f *fakeGitHub) createComment(w http.ResponseWriter, r *http.Request) {
 	n, _ := strconv.Atoi(r.PathValue("n"))
 	f.mu.Lock()
 	f.nextID++
-	c := &fakeComment{ID: f.nextID, Body: in["body"]}
-	c.User = f.me
-	f.comments[n] = append(f.comments[n], c)
+	c := &Comment{ID: f.nextID, Body: in["body"]}
+	c.User = f.Me
+	f.Comments[n] = append(f.Comments[n], c)
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusCreated)
 	json.NewEncoder(w).Encode(c)
 }
 
-func (f *fakeGitHub) updateComment(w http.ResponseWriter, r *http.Request) {
+func (f *GitHub) updateComment(w http.ResponseWriter, r *http.Request) {
 	in := f.decode(w, r)
 	if in == nil {
 		return
@@ -219,10 +222,10 @@ func (f *fakeGitHub) updateComment(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, cs := range f.comments {
+	for _, cs := range f.Comments {
 		for _, c := range cs {
 			if c.ID == id {
-				if c.User != f.me {
+				if c.User != f.Me {
 					// The token's user may not edit it (no admin or maintain role).
 					ghError(w, http.StatusForbidden, "Resource not accessible by personal access token")
 					return
@@ -237,25 +240,25 @@ func (f *fakeGitHub) updateComment(w http.ResponseWriter, r *http.Request) {
 	ghError(w, http.StatusNotFound, "Not Found")
 }
 
-// ours returns the comments on issue n that carry the marker and that the token's user
+// Ours returns the comments on issue n that carry the marker and that the token's user
 // wrote.
-func (f *fakeGitHub) ours(n int) []*fakeComment {
+func (f *GitHub) Ours(n int, marker string) []*Comment {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []*fakeComment
-	for _, c := range f.comments[n] {
-		if strings.HasPrefix(c.Body, CommentMarker) && c.User == f.me {
+	var out []*Comment
+	for _, c := range f.Comments[n] {
+		if strings.HasPrefix(c.Body, marker) && c.User == f.Me {
 			out = append(out, c)
 		}
 	}
 	return out
 }
 
-func (f *fakeGitHub) callCount(prefix string) int {
+func (f *GitHub) CallCount(prefix string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
-	for _, c := range f.calls {
+	for _, c := range f.Calls {
 		if strings.HasPrefix(c, prefix) {
 			n++
 		}

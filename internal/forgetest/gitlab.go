@@ -1,4 +1,4 @@
-package webhook
+package forgetest
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// fakeGitLab implements the documented REST endpoints the publisher uses under /api/v4,
+// GitLab implements the documented REST endpoints the publisher uses under /api/v4,
 // checks PRIVATE-TOKEN, and records every call:
 //
 //	POST /projects/:id/statuses/:sha                          201, {state, name, description, target_url}
@@ -22,45 +22,45 @@ import (
 //
 // Notes carry their author (author.id, author.username), as the API documents.
 // :id is the numeric id or the URL-encoded path (platform%2Fdeploy); both name project 15.
-type fakeGitLab struct {
+type GitLab struct {
 	t        *testing.T
 	token    string
-	srv      *httptest.Server
+	Srv      *httptest.Server
 	mu       sync.Mutex
-	calls    []string
-	statuses map[string][]map[string]string
-	notes    map[int][]*fakeNote
+	Calls    []string
+	Statuses map[string][]map[string]string
+	Notes    map[int][]*Note
 	nextID   int64
-	me       fakeGLUser // the token's user
+	Me       GLUser // the token's user
 }
 
-type fakeGLUser struct {
+type GLUser struct {
 	ID       int64  `json:"id"`
 	Username string `json:"username"`
 }
 
-type fakeNote struct {
-	ID     int64      `json:"id"`
-	Body   string     `json:"body"`
-	System bool       `json:"system"`
-	Author fakeGLUser `json:"author"`
+type Note struct {
+	ID     int64  `json:"id"`
+	Body   string `json:"body"`
+	System bool   `json:"system"`
+	Author GLUser `json:"author"`
 }
 
-func newFakeGitLab(t *testing.T, token string) *fakeGitLab {
-	f := &fakeGitLab{t: t, token: token, statuses: map[string][]map[string]string{}, notes: map[int][]*fakeNote{}, nextID: 500,
-		me: fakeGLUser{ID: 9001, Username: "project_15_bot_1"}}
+func NewGitLab(t *testing.T, token string) *GitLab {
+	f := &GitLab{t: t, token: token, Statuses: map[string][]map[string]string{}, Notes: map[int][]*Note{}, nextID: 500,
+		Me: GLUser{ID: 9001, Username: "project_15_bot_1"}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v4/user", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"id": f.me.ID, "username": f.me.Username, "bot": true, "state": "active"})
+		json.NewEncoder(w).Encode(map[string]any{"id": f.Me.ID, "username": f.Me.Username, "bot": true, "state": "active"})
 	})
 	mux.HandleFunc("POST /api/v4/projects/{id}/statuses/{sha}", f.project(f.createStatus))
 	mux.HandleFunc("GET /api/v4/projects/{id}/merge_requests/{iid}/notes", f.project(f.listNotes))
 	mux.HandleFunc("POST /api/v4/projects/{id}/merge_requests/{iid}/notes", f.project(f.createNote))
 	mux.HandleFunc("PUT /api/v4/projects/{id}/merge_requests/{iid}/notes/{note}", f.project(f.updateNote))
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.Srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
-		f.calls = append(f.calls, r.Method+" "+r.URL.EscapedPath())
+		f.Calls = append(f.Calls, r.Method+" "+r.URL.EscapedPath())
 		f.mu.Unlock()
 		if r.Header.Get("PRIVATE-TOKEN") != f.token {
 			glError(w, http.StatusUnauthorized, "401 Unauthorized")
@@ -72,7 +72,7 @@ func newFakeGitLab(t *testing.T, token string) *fakeGitLab {
 		}
 		mux.ServeHTTP(w, r)
 	}))
-	t.Cleanup(f.srv.Close)
+	t.Cleanup(f.Srv.Close)
 	return f
 }
 
@@ -82,7 +82,7 @@ func glError(w http.ResponseWriter, code int, msg string) {
 	json.NewEncoder(w).Encode(map[string]string{"message": msg})
 }
 
-func (f *fakeGitLab) project(h http.HandlerFunc) http.HandlerFunc {
+func (f *GitLab) project(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if id := r.PathValue("id"); id != "15" && id != "platform/deploy" {
 			glError(w, http.StatusNotFound, "404 Project Not Found")
@@ -92,7 +92,7 @@ func (f *fakeGitLab) project(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func (f *fakeGitLab) body(w http.ResponseWriter, r *http.Request) map[string]string {
+func (f *GitLab) body(w http.ResponseWriter, r *http.Request) map[string]string {
 	var in map[string]string
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		glError(w, http.StatusBadRequest, "400 Bad request")
@@ -101,7 +101,7 @@ func (f *fakeGitLab) body(w http.ResponseWriter, r *http.Request) map[string]str
 	return in
 }
 
-func (f *fakeGitLab) createStatus(w http.ResponseWriter, r *http.Request) {
+func (f *GitLab) createStatus(w http.ResponseWriter, r *http.Request) {
 	in := f.body(w, r)
 	if in == nil {
 		return
@@ -113,14 +113,14 @@ func (f *fakeGitLab) createStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	f.statuses[r.PathValue("sha")] = append(f.statuses[r.PathValue("sha")], in)
+	f.Statuses[r.PathValue("sha")] = append(f.Statuses[r.PathValue("sha")], in)
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	json.NewEncoder(w).Encode(map[string]any{"id": 93, "sha": r.PathValue("sha"), "status": in["state"], "name": in["name"], "description": in["description"]})
 }
 
-func (f *fakeGitLab) listNotes(w http.ResponseWriter, r *http.Request) {
+func (f *GitLab) listNotes(w http.ResponseWriter, r *http.Request) {
 	iid, _ := strconv.Atoi(r.PathValue("iid"))
 	perPage, page := 20, 1
 	if v, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && v > 0 {
@@ -130,9 +130,9 @@ func (f *fakeGitLab) listNotes(w http.ResponseWriter, r *http.Request) {
 		page = v
 	}
 	f.mu.Lock()
-	all := f.notes[iid]
+	all := f.Notes[iid]
 	start := min((page-1)*perPage, len(all))
-	out := append([]*fakeNote(nil), all[start:min(start+perPage, len(all))]...)
+	out := append([]*Note(nil), all[start:min(start+perPage, len(all))]...)
 	total := len(all)
 	f.mu.Unlock()
 	pages := max(1, (total+perPage-1)/perPage)
@@ -143,13 +143,13 @@ func (f *fakeGitLab) listNotes(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Next-Page", "")
 	if page < pages {
 		w.Header().Set("X-Next-Page", strconv.Itoa(page+1))
-		w.Header().Set("Link", fmt.Sprintf(`<%s%s?page=%d&per_page=%d>; rel="next"`, f.srv.URL, r.URL.EscapedPath(), page+1, perPage))
+		w.Header().Set("Link", fmt.Sprintf(`<%s%s?page=%d&per_page=%d>; rel="next"`, f.Srv.URL, r.URL.EscapedPath(), page+1, perPage))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
 }
 
-func (f *fakeGitLab) createNote(w http.ResponseWriter, r *http.Request) {
+func (f *GitLab) createNote(w http.ResponseWriter, r *http.Request) {
 	in := f.body(w, r)
 	if in == nil {
 		return
@@ -157,15 +157,15 @@ func (f *fakeGitLab) createNote(w http.ResponseWriter, r *http.Request) {
 	iid, _ := strconv.Atoi(r.PathValue("iid"))
 	f.mu.Lock()
 	f.nextID++
-	n := &fakeNote{ID: f.nextID, Body: in["body"], Author: f.me}
-	f.notes[iid] = append(f.notes[iid], n)
+	n := &Note{ID: f.nextID, Body: in["body"], Author: f.Me}
+	f.Notes[iid] = append(f.Notes[iid], n)
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	json.NewEncoder(w).Encode(n)
 }
 
-func (f *fakeGitLab) updateNote(w http.ResponseWriter, r *http.Request) {
+func (f *GitLab) updateNote(w http.ResponseWriter, r *http.Request) {
 	in := f.body(w, r)
 	if in == nil {
 		return
@@ -174,9 +174,9 @@ func (f *fakeGitLab) updateNote(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(r.PathValue("note"), 10, 64)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, n := range f.notes[iid] {
+	for _, n := range f.Notes[iid] {
 		if n.ID == id {
-			if n.Author != f.me {
+			if n.Author != f.Me {
 				glError(w, http.StatusForbidden, "403 Forbidden")
 				return
 			}
@@ -189,29 +189,29 @@ func (f *fakeGitLab) updateNote(w http.ResponseWriter, r *http.Request) {
 	glError(w, http.StatusNotFound, "404 Not found")
 }
 
-func (f *fakeGitLab) seed(iid, n int) {
+func (f *GitLab) Seed(iid, n int) {
 	for i := range n {
 		f.nextID++
-		f.notes[iid] = append(f.notes[iid], &fakeNote{ID: f.nextID, Body: fmt.Sprintf("note %d", i), System: i%3 == 0, Author: fakeGLUser{ID: 12, Username: "alice"}})
+		f.Notes[iid] = append(f.Notes[iid], &Note{ID: f.nextID, Body: fmt.Sprintf("note %d", i), System: i%3 == 0, Author: GLUser{ID: 12, Username: "alice"}})
 	}
 }
 
-// postAs adds a note written by another user (a merge request's author).
-func (f *fakeGitLab) postAs(iid int, u fakeGLUser, body string) *fakeNote {
+// PostAs adds a note written by another user (a merge request's author).
+func (f *GitLab) PostAs(iid int, u GLUser, body string) *Note {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nextID++
-	n := &fakeNote{ID: f.nextID, Body: body, Author: u}
-	f.notes[iid] = append(f.notes[iid], n)
+	n := &Note{ID: f.nextID, Body: body, Author: u}
+	f.Notes[iid] = append(f.Notes[iid], n)
 	return n
 }
 
-func (f *fakeGitLab) ours(iid int) []*fakeNote {
+func (f *GitLab) Ours(iid int, marker string) []*Note {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []*fakeNote
-	for _, n := range f.notes[iid] {
-		if strings.HasPrefix(n.Body, CommentMarker) && n.Author == f.me {
+	var out []*Note
+	for _, n := range f.Notes[iid] {
+		if strings.HasPrefix(n.Body, marker) && n.Author == f.Me {
 			out = append(out, n)
 		}
 	}
