@@ -189,13 +189,20 @@ func (f *GitHub) listComments(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(out)
 }
 
-func (f *GitHub) createComment(w http.ResponseWriter, r *http.Request) {
+// commentBody decodes a comment's {body}, refusing one over the documented 65,536
+// characters; nil when it answered an error.
+func (f *GitHub) commentBody(w http.ResponseWriter, r *http.Request) map[string]string {
 	in := f.decode(w, r)
-	if in == nil {
-		return
-	}
-	if len([]rune(in["body"])) > 65536 {
+	if in != nil && len([]rune(in["body"])) > 65536 {
 		ghError(w, http.StatusUnprocessableEntity, "Body is too long (maximum is 65536 characters)")
+		return nil
+	}
+	return in
+}
+
+func (f *GitHub) createComment(w http.ResponseWriter, r *http.Request) {
+	in := f.commentBody(w, r)
+	if in == nil {
 		return
 	}
 	n, _ := strconv.Atoi(r.PathValue("n"))
@@ -211,12 +218,8 @@ func (f *GitHub) createComment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *GitHub) updateComment(w http.ResponseWriter, r *http.Request) {
-	in := f.decode(w, r)
+	in := f.commentBody(w, r)
 	if in == nil {
-		return
-	}
-	if len([]rune(in["body"])) > 65536 {
-		ghError(w, http.StatusUnprocessableEntity, "Body is too long (maximum is 65536 characters)")
 		return
 	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -264,4 +267,11 @@ func (f *GitHub) CallCount(prefix string) int {
 		}
 	}
 	return n
+}
+
+// StatusesOf returns the commit statuses set on sha, oldest first.
+func (f *GitHub) StatusesOf(sha string) []map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]map[string]string(nil), f.Status[sha]...)
 }
