@@ -163,6 +163,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (string, []byte, 
 	target := r.Header.Get("X-Amz-Target")
 	name, ok := strings.CutPrefix(target, targetPrefix)
 	op, known := operations[name]
+	if n, aas := strings.CutPrefix(target, autoScalingPrefix); aas {
+		name, ok = n, true
+		op, known = autoScalingOperations[n]
+	}
 	if !ok || !known {
 		return name, nil, newError(errUnknownOperation, "unknown or unsupported operation %q", target)
 	}

@@ -20,6 +20,8 @@ type state struct {
 	Services map[string]*service         `json:"services"` // by service ARN
 	Tasks    map[string]*task            `json:"tasks"`    // by task ARN
 	Tags     map[string][]tag            `json:"tags"`     // by resource ARN
+	// ScalableTargets are Application Auto Scaling's, by namespace|resource|dimension.
+	ScalableTargets map[string]*scalableTarget `json:"scalableTargets"`
 }
 
 func newState() *state {
@@ -29,6 +31,8 @@ func newState() *state {
 		Services: map[string]*service{},
 		Tasks:    map[string]*task{},
 		Tags:     map[string][]tag{},
+
+		ScalableTargets: map[string]*scalableTarget{},
 	}
 }
 
@@ -63,6 +67,9 @@ func loadState(path string) (*state, error) {
 	}
 	if st.Tags == nil {
 		st.Tags = fresh.Tags
+	}
+	if st.ScalableTargets == nil {
+		st.ScalableTargets = fresh.ScalableTargets
 	}
 	return st, nil
 }

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
@@ -26,3 +27,12 @@ type ECS interface {
 }
 
 var _ ECS = (*ecs.Client)(nil)
+
+// AutoScaling is the part of Application Auto Scaling reconcile uses, with the SDK's own
+// signatures: which services have a scalable target (their desiredCount is then
+// Application Auto Scaling's, not Git's).
+type AutoScaling interface {
+	DescribeScalableTargets(context.Context, *applicationautoscaling.DescribeScalableTargetsInput, ...func(*applicationautoscaling.Options)) (*applicationautoscaling.DescribeScalableTargetsOutput, error)
+}
+
+var _ AutoScaling = (*applicationautoscaling.Client)(nil)

@@ -285,6 +285,9 @@ func (r *Reconciler) services(ctx context.Context) ([]Service, error) {
 		return nil, err
 	}
 	slices.SortFunc(all, func(a, b Service) int { return cmpString(a.Name, b.Name) })
+	if err := r.markAutoScaled(ctx, all); err != nil {
+		return nil, err
+	}
 	return all, nil
 }
 

@@ -81,6 +81,12 @@ type Service struct {
 	// Raw is the service as DescribeServices returned it on the wire, for comparing
 	// services in Git field by field.
 	Raw *ojson.Value
+	// AutoScaled is true when an Application Auto Scaling scalable target owns the
+	// service's desiredCount: it is not compared with Git, nor set from it.
+	AutoScaled bool
+	// AutoScalingWarning says why AutoScaled could not be known (permission denied):
+	// desiredCount is then compared with Git, as without autoscaling.
+	AutoScalingWarning string
 }
 
 // Deployment is one deployment of a service.

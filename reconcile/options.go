@@ -3,6 +3,10 @@ package reconcile
 import (
 	"log/slog"
 	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/taskward/taskward/internal/awsecs"
 )
 
 // Reconciler reads live ECS state and applies plans. It caches described revisions by ARN
@@ -18,6 +22,7 @@ type Reconciler struct {
 	log         *slog.Logger
 	commit      string
 	lookup      Lookup
+	autoscaling AutoScaling // nil: desiredCount always compared with Git
 
 	cache *revisionCache // shared by the copies ForCommit makes
 }
@@ -55,11 +60,20 @@ func New(client ECS, opts ...Option) *Reconciler {
 		log:         slog.New(slog.DiscardHandler),
 		cache:       &revisionCache{m: map[string]*Revision{}},
 	}
+	if c, ok := client.(*ecs.Client); ok {
+		// The same endpoint and credentials as ECS (ecslocal serves both APIs).
+		r.autoscaling = awsecs.AutoScalingFor(c)
+	}
 	for _, o := range opts {
 		o(r)
 	}
 	return r
 }
+
+// WithAutoScaling sets the Application Auto Scaling client asked which services have a
+// scalable target (default: built from an *ecs.Client with internal/awsecs.AutoScalingFor;
+// nil turns the lookup off).
+func WithAutoScaling(a AutoScaling) Option { return func(r *Reconciler) { r.autoscaling = a } }
 
 // WithPrune lets Plan deregister taskward-managed families that Git no longer has (off by
 // default).

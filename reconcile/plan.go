@@ -349,13 +349,19 @@ func orUnknown(s string) string {
 }
 
 // WriteText prints the plan for people: one line per family that changes, and the unified
-// diff of each register (colour when color is set). Noop families are counted, not listed.
+// diff of each register (colour when color is set). Noop families are counted, not listed;
+// the notes of a noop service are (a desiredCount left to Application Auto Scaling).
 func (p *PlanResult) WriteText(w io.Writer, color bool) error {
 	var b strings.Builder
 	noop := 0
 	for _, f := range p.Resources {
 		if f.Action == ActionNoop {
 			noop++
+			if f.Kind == KindService {
+				for _, n := range f.Notes {
+					fmt.Fprintf(&b, "note: %s %s: %s\n", f.Kind.Noun(), f.Name, n)
+				}
+			}
 			continue
 		}
 		// Task definitions keep the short form the output always had: "register web".

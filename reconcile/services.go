@@ -133,8 +133,8 @@ func normalizeService(v *ojson.Value) *ojson.Value {
 }
 
 // serviceDrift lists the fields of a live service that differ from its file in Git: the
-// ones plan would update or replace, and desiredCount when Git sets it. The plan and the
-// drift scan share it.
+// ones plan would update or replace, and desiredCount when Git sets it and no Application
+// Auto Scaling scalable target owns it. The plan and the drift scan share it.
 func serviceDrift(ds *DesiredService, s *Service) []string {
 	var fields []string
 	for _, f := range append(slices.Clone(replaceFields), updatableFields...) {
@@ -142,7 +142,7 @@ func serviceDrift(ds *DesiredService, s *Service) []string {
 			fields = append(fields, f.name)
 		}
 	}
-	if n := ds.Definition.Get("desiredCount"); !n.IsNull() && s.Raw.Get("desiredCount") != nil && string(n.Marshal()) != string(s.Raw.Get("desiredCount").Marshal()) {
+	if n := ds.Definition.Get("desiredCount"); !n.IsNull() && !s.AutoScaled && s.Raw.Get("desiredCount") != nil && string(n.Marshal()) != string(s.Raw.Get("desiredCount").Marshal()) {
 		fields = append(fields, "desiredCount")
 	}
 	return fields
@@ -184,6 +184,15 @@ func planServices(desired []Desired, live *Live, opts PlanOptions) []ResourcePla
 			continue
 		}
 		rp.LatestARN = s.ARN
+		if n := ds.Definition.Get("desiredCount"); !n.IsNull() {
+			switch {
+			case s.AutoScaled:
+				rp.Notes = append(rp.Notes, fmt.Sprintf("%s (scalable target %s): left at %d, Git's %s is not applied",
+					NoteAutoScaled, scalableResourceID(live.Cluster, s.Name), s.DesiredCount, n.Marshal()))
+			case s.AutoScalingWarning != "":
+				rp.Notes = append(rp.Notes, "warning: "+s.AutoScalingWarning)
+			}
+		}
 		var replace []string
 		for _, f := range serviceDrift(ds, s) {
 			if slices.ContainsFunc(replaceFields, func(r struct{ name, def string }) bool { return r.name == f }) {

@@ -14,8 +14,8 @@ import (
 	"testing"
 )
 
-// The IAM policy of examples/deploy/ecs lists exactly the ECS and ECR actions the code
-// calls, no more, no less.
+// The IAM policy of examples/deploy/ecs lists exactly the ECS, ECR and Application Auto
+// Scaling actions the code calls, no more, no less.
 //
 // A call is found by its input type: every SDK operation, called directly, through a
 // paginator or a waiter, or declared in a narrow interface (reconcile.ECS,
@@ -34,6 +34,8 @@ var (
 	sdkPackages = map[string]string{
 		"github.com/aws/aws-sdk-go-v2/service/ecs": "ecs",
 		"github.com/aws/aws-sdk-go-v2/service/ecr": "ecr",
+		// Application Auto Scaling: which services have a scalable target (reconcile/autoscaling.go).
+		"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling": "application-autoscaling",
 	}
 	skipDirs  = []string{"ecslocal", "hack", ".git", "testdata", "charts", "examples", "bin", "dist"}
 	skipFiles = []string{"cmd/taskward/demo.go"}
@@ -82,11 +84,11 @@ func sdkCalls(t *testing.T) map[string][]string {
 		if err != nil {
 			return err
 		}
-		local := map[string]string{} // local package name -> "ecs" or "ecr"
+		local := map[string]string{} // local package name -> IAM service prefix
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
 			if svc, ok := sdkPackages[p]; ok {
-				name := svc
+				name := p[strings.LastIndexByte(p, '/')+1:] // the package's own name
 				if imp.Name != nil {
 					name = imp.Name.Name
 				}
@@ -210,15 +212,23 @@ func TestIAMPolicy(t *testing.T) {
 			t.Errorf("iam-policy.json lacks %s (%s)", a, want[a])
 		}
 	}
+	scanned := func(a string) bool {
+		for _, prefix := range sdkPackages {
+			if strings.HasPrefix(a, prefix+":") {
+				return true
+			}
+		}
+		return false
+	}
 	for a := range got {
-		if (strings.HasPrefix(a, "ecs:") || strings.HasPrefix(a, "ecr:")) && want[a] == "" {
+		if scanned(a) && want[a] == "" {
 			t.Errorf("iam-policy.json grants %s, which no code uses", a)
 		}
 	}
-	// Outside ECS and ECR, only passing the task definitions' roles to ECS.
+	// Outside the scanned services, only passing the task definitions' roles to ECS.
 	for a := range got {
-		if !strings.HasPrefix(a, "ecs:") && !strings.HasPrefix(a, "ecr:") && a != "iam:PassRole" {
-			t.Errorf("iam-policy.json grants %s: the controller needs no more than ECS, ECR and iam:PassRole", a)
+		if !scanned(a) && a != "iam:PassRole" {
+			t.Errorf("iam-policy.json grants %s: the controller needs no more than ECS, ECR, Application Auto Scaling and iam:PassRole", a)
 		}
 	}
 }

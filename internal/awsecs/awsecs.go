@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
@@ -140,4 +141,17 @@ func New(ctx context.Context, c Config) (*ecs.Client, error) {
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
 	}), nil
+}
+
+// AutoScalingFor returns the Application Auto Scaling client that goes with c: the same
+// region, credentials, endpoint (ecslocal serves both APIs; a BaseEndpoint given for ECS
+// is used for this one too) and retryer. reconcile asks it which services have a scalable
+// target, whose desiredCount it then leaves to Application Auto Scaling.
+func AutoScalingFor(c *ecs.Client) *applicationautoscaling.Client {
+	o := c.Options()
+	return applicationautoscaling.New(applicationautoscaling.Options{
+		Region: o.Region, Credentials: o.Credentials, BaseEndpoint: o.BaseEndpoint, Retryer: o.Retryer,
+		HTTPClient: o.HTTPClient, Logger: o.Logger, ClientLogMode: o.ClientLogMode, AppID: o.AppID,
+		RetryMaxAttempts: o.RetryMaxAttempts, RetryMode: o.RetryMode,
+	})
 }
