@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -21,6 +22,10 @@ func FuzzServeHTTP(f *testing.F) {
 	f.Add("ListTaskDefinitions", []byte(`{"maxResults":0,"nextToken":"eyJvIjoiTGlzdFRhc2tEZWZpbml0aW9ucyIsImkiOi0xfQ"}`))
 	f.Add("RunTask", []byte(`{"taskDefinition":"a","count":10}`))
 	f.Add("CreateService", []byte(`{"serviceName":"s","taskDefinition":"a","desiredCount":-1}`))
+	// Application Auto Scaling (its own target prefix).
+	f.Add(autoScalingPrefix+"RegisterScalableTarget", []byte(`{"ServiceNamespace":"ecs","ResourceId":"service/default/s","ScalableDimension":"ecs:service:DesiredCount","MinCapacity":1,"MaxCapacity":2}`))
+	f.Add(autoScalingPrefix+"DescribeScalableTargets", []byte(`{"ServiceNamespace":"ecs","ResourceIds":["service/default/s"],"MaxResults":1,"NextToken":"YWFzOjE"}`))
+	f.Add(autoScalingPrefix+"DeregisterScalableTarget", []byte(`{"ServiceNamespace":"ecs","ResourceId":"service/default/s","ScalableDimension":"ecs:service:DesiredCount"}`))
 	if files, _ := filepath.Glob(filepath.Join(corpusDir, "*.json")); len(files) > 0 {
 		for _, p := range files[:5] {
 			if b, err := os.ReadFile(p); err == nil {
@@ -37,6 +42,8 @@ func FuzzServeHTTP(f *testing.F) {
 		for _, setup := range []struct{ op, body string }{
 			{"CreateCluster", `{}`},
 			{"RegisterTaskDefinition", `{"family":"a","containerDefinitions":[{"name":"a","image":"b","memory":64}]}`},
+			{"CreateService", `{"serviceName":"s","taskDefinition":"a","desiredCount":1}`},
+			{autoScalingPrefix + "RegisterScalableTarget", `{"ServiceNamespace":"ecs","ResourceId":"service/default/s","ScalableDimension":"ecs:service:DesiredCount","MinCapacity":1,"MaxCapacity":2}`},
 		} {
 			if rec := serve(s, setup.op, []byte(setup.body)); rec.Code != http.StatusOK {
 				t.Fatalf("setup %s: %d %s", setup.op, rec.Code, rec.Body)
@@ -62,7 +69,11 @@ func FuzzServeHTTP(f *testing.F) {
 
 func serve(s *Server, op string, body []byte) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
-	req.Header.Set("X-Amz-Target", targetPrefix+op)
+	target := targetPrefix + op
+	if strings.HasPrefix(op, autoScalingPrefix) {
+		target = op
+	}
+	req.Header.Set("X-Amz-Target", target)
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=fuzz")
 	rec := httptest.NewRecorder()

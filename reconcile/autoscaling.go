@@ -30,8 +30,10 @@ func scalableResourceID(cluster, service string) string {
 
 // markAutoScaled sets AutoScaled on the services that have a scalable target: one
 // paginated DescribeScalableTargets per 50 services, for the whole cluster scan. Without
-// the permission (AccessDenied) every service gets AutoScalingWarning instead and
-// desiredCount is compared as before; any other error fails the scan.
+// the permission (AccessDenied), or from an endpoint that does not serve Application Auto
+// Scaling (UnknownOperationException: an ECS-only proxy given as --ecs-endpoint), every
+// service gets AutoScalingWarning instead and desiredCount is compared as before; any
+// other error fails the scan.
 func (r *Reconciler) markAutoScaled(ctx context.Context, services []Service) error {
 	if r.autoscaling == nil || len(services) == 0 {
 		return nil
@@ -52,9 +54,9 @@ func (r *Reconciler) markAutoScaled(ctx context.Context, services []Service) err
 		})
 		for p.HasMorePages() {
 			out, err := p.NextPage(ctx)
-			if isAccessDenied(err) {
+			if autoScalingUnavailable(err) {
 				warn := fmt.Sprintf("cannot tell whether Application Auto Scaling owns desiredCount (%v): desiredCount is compared with Git; allow application-autoscaling:DescribeScalableTargets", err)
-				r.log.WarnContext(ctx, "application-autoscaling:DescribeScalableTargets denied; desiredCount compared with Git", "cluster", r.cluster, "error", err)
+				r.log.WarnContext(ctx, "application-autoscaling:DescribeScalableTargets unavailable; desiredCount compared with Git", "cluster", r.cluster, "error", err)
 				for i := range services {
 					services[i].AutoScaled = false
 					services[i].AutoScalingWarning = warn
@@ -74,15 +76,15 @@ func (r *Reconciler) markAutoScaled(ctx context.Context, services []Service) err
 	return nil
 }
 
-// isAccessDenied reports an IAM refusal (AccessDeniedException, or the query protocols'
-// AccessDenied / UnauthorizedOperation).
-func isAccessDenied(err error) bool {
+// autoScalingUnavailable reports an IAM refusal (AccessDeniedException, or the query
+// protocols' AccessDenied / UnauthorizedOperation) or an endpoint without the API.
+func autoScalingUnavailable(err error) bool {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return false
 	}
 	switch ae.ErrorCode() {
-	case "AccessDeniedException", "AccessDenied", "UnauthorizedOperation":
+	case "AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnknownOperationException":
 		return true
 	}
 	return false

@@ -44,21 +44,7 @@ func TestAutoScaledDesiredCount(t *testing.T) {
 		}
 		return out.Services[0].DesiredCount
 	}
-	drift := func() []string {
-		t.Helper()
-		p := PrepareDir(t.Context(), dir, nil)
-		work, err := rec.Workloads(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, f := range NewDriftClassifier(p.Repo.Config, "c1", p.Desired).Classify("default", work) {
-			if f.Kind == DriftOutOfSync && strings.HasSuffix(f.Resource, "service/default/web") {
-				out = append(out, f.Detail)
-			}
-		}
-		return out
-	}
+	drift := func() []string { t.Helper(); return webDrift(t, rec, dir) }
 
 	plan, _, err := rec.Sync(t.Context(), prepared(t, dir), false)
 	var text strings.Builder
@@ -82,13 +68,16 @@ func TestAutoScaledDesiredCount(t *testing.T) {
 
 	// Without the permission: today's behaviour (Git's desiredCount), with a warning in
 	// the plan; the sync does not fail.
-	e.run.Server.SetFaults(ecslocal.Faults{FailOps: map[string]string{"DescribeScalableTargets": "AccessDeniedException"}})
-	plan, _, err = rec.Sync(t.Context(), prepared(t, dir), true)
-	text.Reset()
-	plan.WriteText(&text, false)
-	if a := serviceAction(plan, "web"); err != nil || a.Action != ActionUpdate || changePaths(a.Changes) != "desiredCount" ||
-		!strings.Contains(text.String(), "warning: cannot tell whether Application Auto Scaling owns desiredCount") {
-		t.Fatalf("plan without application-autoscaling:DescribeScalableTargets: %v\n%s", err, text.String())
+	// The same from an endpoint that does not serve Application Auto Scaling.
+	for _, typ := range []string{"AccessDeniedException", "UnknownOperationException"} {
+		e.run.Server.SetFaults(ecslocal.Faults{FailOps: map[string]string{"DescribeScalableTargets": typ}})
+		plan, _, err = rec.Sync(t.Context(), prepared(t, dir), true)
+		text.Reset()
+		plan.WriteText(&text, false)
+		if a := serviceAction(plan, "web"); err != nil || a.Action != ActionUpdate || changePaths(a.Changes) != "desiredCount" ||
+			!strings.Contains(text.String(), "warning: cannot tell whether Application Auto Scaling owns desiredCount") {
+			t.Fatalf("plan with DescribeScalableTargets failing with %s: %v\n%s", typ, err, text.String())
+		}
 	}
 	e.run.Server.SetFaults(ecslocal.Faults{})
 

@@ -65,6 +65,24 @@ func serviceAction(p *PlanResult, name string) *ResourcePlan {
 	return p.Resource(ResourceKey{Kind: KindService, Name: name})
 }
 
+// webDrift is what the drift scan reports out of sync for service web of cluster default,
+// with the repo in dir.
+func webDrift(t *testing.T, rec *Reconciler, dir string) []string {
+	t.Helper()
+	p := PrepareDir(t.Context(), dir, nil)
+	work, err := rec.Workloads(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range NewDriftClassifier(p.Repo.Config, "c1", p.Desired).Classify("default", work) {
+		if f.Kind == DriftOutOfSync && strings.HasSuffix(f.Resource, "service/default/web") {
+			out = append(out, f.Detail)
+		}
+	}
+	return out
+}
+
 const webService = `{
   "serviceName": "web",
   "taskDefinition": "web",
@@ -106,21 +124,7 @@ func TestServicesInGit(t *testing.T) {
 	clean("right after create")
 
 	// The drift scan compares the service with its file too.
-	drift := func() []string {
-		t.Helper()
-		p := PrepareDir(t.Context(), dir, nil)
-		work, err := rec.Workloads(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, f := range NewDriftClassifier(p.Repo.Config, "c1", p.Desired).Classify("default", work) {
-			if f.Kind == DriftOutOfSync && strings.HasSuffix(f.Resource, "service/default/web") {
-				out = append(out, f.Detail)
-			}
-		}
-		return out
-	}
+	drift := func() []string { t.Helper(); return webDrift(t, rec, dir) }
 	if d := drift(); len(d) != 0 {
 		t.Fatalf("drift right after create: %v", d)
 	}
