@@ -58,7 +58,7 @@ func ecslocalCalls(t *testing.T, url string) int64 {
 	return n
 }
 
-// heapPeak samples HeapInuse until stop is called and returns the highest value seen.
+// heapPeak samples HeapInuse every 5 ms until stop is called and returns the highest value seen.
 func heapPeak() (stop func() uint64) {
 	var (
 		mu   sync.Mutex
@@ -81,7 +81,7 @@ func heapPeak() (stop func() uint64) {
 			select {
 			case <-done:
 				return
-			case <-time.After(20 * time.Millisecond):
+			case <-time.After(5 * time.Millisecond):
 			}
 		}
 	}()
@@ -210,15 +210,20 @@ func TestHostilePullRequestsEndToEnd(t *testing.T) {
 			for i := range 20 {
 				files[fmt.Sprintf("deploy/ecs/tasks/s%02d.json", i)] = taskJSON(fmt.Sprintf("s%02d", i), fmt.Sprintf("%s/scan/port%d:1", reg.host(), i), "")
 			}
+			// Private and link-local hosts that would blackhole a dial here: a lookup
+			// would hold the review for its timeout and put the dial error in the comment.
+			for i, host := range []string{"10.255.255.1:5000", "192.168.255.254", "169.254.169.254", "[fd00::1]:5000"} {
+				files[fmt.Sprintf("deploy/ecs/tasks/p%d.json", i)] = taskJSON(fmt.Sprintf("p%d", i), host+"/internal/app:1", "")
+			}
 			return remote.pushBranch(branch, "scan", files)
 		}, check: func(t *testing.T, r result, _ int) {
 			if got := reg.requests(); len(got) != 0 {
 				t.Errorf("the loopback registry the pull request named got %d requests: %v", len(got), got)
 			}
-			if !strings.Contains(r.md, "not a registry the controller") {
-				t.Errorf("the refusal is not explained:\n%s", r.md)
+			if n := strings.Count(r.md, "not a registry the controller"); n != 24 {
+				t.Errorf("%d of 24 images refused with the reason:\n%s", n, r.md)
 			}
-			for _, leak := range []string{"connection refused", "dial tcp", "connect:", "no such host", "NAME_UNKNOWN", "404"} {
+			for _, leak := range []string{"connection refused", "dial tcp", "connect:", "no such host", "NAME_UNKNOWN", "404", "timeout", "deadline"} {
 				if strings.Contains(r.md, leak) {
 					t.Errorf("network text %q in the comment:\n%s", leak, r.md)
 				}
@@ -385,6 +390,18 @@ func TestHostilePullRequestsEndToEnd(t *testing.T) {
 				resp.Body.Close()
 			}
 		})
+	}
+	// What was sent where: GitHub saw only the token's user and acme/gitops, and nothing
+	// for the GitLab merge request.
+	var ours int
+	for _, p := range []string{"GET /user", "POST /repos/acme/gitops/", "GET /repos/acme/gitops/", "PATCH /repos/acme/gitops/"} {
+		ours += gh.CallCount(p)
+	}
+	if all := gh.CallCount(""); all != ours {
+		t.Errorf("GitHub got %d calls, %d of them for acme/gitops or GET /user", all, ours)
+	}
+	if n := len(gh.Ours(100+len(tests)-1, webhook.CommentMarker)); n != 0 {
+		t.Errorf("the GitLab merge request was also commented on GitHub (%d)", n)
 	}
 	peak := stopSampling()
 	t.Logf("heap in use: %d MiB before, peak %d MiB across the table; VmHWM %s → %s", heapBefore>>20, peak>>20, hwmBefore, vmHWM())
