@@ -89,9 +89,10 @@ type verdict struct {
 	exec     *policy.Exec // the exec the decision is about (the script or an interpreter)
 	file     *file
 	approval *approval // nil when the kernel cannot succeed (unresolvable path)
-	// setID is the program's path when it is set-user-ID, set-group-ID or has file
-	// capabilities: no_new_privs keeps it from gaining any privilege.
-	setID string
+	// setID is the program's set-ID bits and owner when it has any (setIDFile its path):
+	// no_new_privs keeps them from taking effect (noteSetID).
+	setID     setID
+	setIDFile string
 }
 
 // kernelFilename is bprm->filename: what the kernel names the program internally, which
@@ -198,8 +199,8 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 		e.Drift, e.DriftDetail = df.Kind, in.what+" of "+f.Path+": "+df.Detail
 		keep(p.Decide(&e), &e, f)
 	}
-	if f.setID {
-		best.setID = f.Path
+	if f.setID.any() {
+		best.setID, best.setIDFile = f.setID, f.Path
 	}
 	return best
 }

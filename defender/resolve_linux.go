@@ -28,7 +28,7 @@ type file struct {
 	Mtime      time.Time
 	ev         evidence // identity and content evidence, checked again at PTRACE_EVENT_EXEC
 	ViaFD      bool     // reached through a descriptor (execveat dirfd, /proc/PID/fd/N)
-	setID      bool     // set-user-ID, set-group-ID or with file capabilities
+	setID      setID    // set-user-ID, set-group-ID, file capabilities, and the file's owner
 	header     []byte   // the file's first bytes, to detect "#!" scripts; nil if unreadable
 	elfInterp  string   // the ELF program interpreter (PT_INTERP) the kernel will load, or ""
 	hostTarget string   // the path the defender opens the file by
@@ -340,7 +340,8 @@ func describe(fd int, p string, viaFD, readable bool) (*file, error) {
 		Mtime: time.Unix(st.Mtim.Unix()), ev: evidenceOf(&st), ViaFD: viaFD,
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFREG {
-		f.setID = st.Mode&(unix.S_ISUID|unix.S_ISGID) != 0 || hasFileCaps(fd)
+		f.setID = setID{suid: st.Mode&unix.S_ISUID != 0, sgid: st.Mode&unix.S_ISGID != 0, uid: st.Uid, gid: st.Gid}
+		f.setID.caps = hasFileCaps(fd)
 	}
 	if readable && st.Mode&unix.S_IFMT == unix.S_IFREG {
 		// 1 KiB: the "#!" line, and for an ELF program its headers and PT_INTERP path

@@ -379,16 +379,26 @@ type blockKey struct {
 }
 
 // noteSetID reports, once per program, that a set-user-ID, set-group-ID or
-// file-capability program ran: no_new_privs (which the stage sets so that the filter can
-// be installed without CAP_SYS_ADMIN) keeps it from gaining any privilege, so sudo, su or
-// ping may fail in ways that are hard to explain without this event.
+// file-capability program ran whose bits would have changed its caller's credentials:
+// no_new_privs (which the stage sets so that the filter can be installed without
+// CAP_SYS_ADMIN) keeps them from taking effect, so sudo, su or ping run by a user may fail
+// in ways that are hard to explain without this event. Root running su or sudo (the
+// usual drop to a user at start) loses nothing and is not noted.
 func (s *supervisor) noteSetID(v verdict, c *execCall) {
-	if v.setID == "" || v.decision.Effect == policy.Block || s.setIDSeen[v.setID] || len(s.setIDSeen) >= maxSetIDSeen {
+	if !v.setID.any() || v.decision.Effect == policy.Block || s.setIDSeen[v.setIDFile] || len(s.setIDSeen) >= maxSetIDSeen {
 		return
 	}
-	s.setIDSeen[v.setID] = true
-	e := s.eventFor(ActionAlerted, RuleNoNewPrivs, v.setID+" is set-user-ID, set-group-ID or has file capabilities: no_new_privs keeps it from gaining privilege, it runs with its caller's", tgid(c.tid), nil, c.argv)
-	e.Program, e.Argv = v.setID, c.argv
+	fields, err := procStatus(strconv.Itoa(c.tid))
+	if err != nil {
+		return // the caller is gone: its exec does not run
+	}
+	euid, egid, ok := effectiveIDs(fields)
+	if !ok || !v.setID.changes(euid, egid) {
+		return
+	}
+	s.setIDSeen[v.setIDFile] = true
+	e := s.eventFor(ActionAlerted, RuleNoNewPrivs, v.setIDFile+" is "+v.setID.what()+": no_new_privs keeps it from changing its caller's credentials, it runs with its caller's", tgid(c.tid), nil, c.argv)
+	e.Program, e.Argv = v.setIDFile, c.argv
 	s.cfg.Reporter.Report(e)
 }
 

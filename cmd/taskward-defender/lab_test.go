@@ -117,11 +117,16 @@ func (l *lab) build() {
 		l.err = fmt.Errorf("hack/rootfs.sh: %v\n%s", err, out)
 		return
 	}
-	// A set-user-ID program of the image (no_new_privs keeps it from gaining privilege).
+	// Set-user-ID programs of the image: suidecho of user 1000, whose bit would change a
+	// root caller's user (no_new_privs keeps it from doing so), and suidroot of root, whose
+	// bit gives a root caller nothing (su and sudo run by root at start).
 	if b, err := os.ReadFile(filepath.Join(l.rootfs, "usr/bin/dynecho")); err == nil {
-		suid := filepath.Join(l.rootfs, "usr/bin/suidecho")
-		if err := os.WriteFile(suid, b, 0o755); err == nil {
-			os.Chmod(suid, 0o755|os.ModeSetuid)
+		for name, uid := range map[string]int{"suidecho": 1000, "suidroot": 0} {
+			suid := filepath.Join(l.rootfs, "usr/bin", name)
+			if err := os.WriteFile(suid, b, 0o755); err == nil {
+				os.Chown(suid, uid, uid)
+				os.Chmod(suid, 0o755|os.ModeSetuid)
+			}
 		}
 	}
 	l.volume = filepath.Join(dir, "volume")
