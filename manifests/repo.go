@@ -173,83 +173,67 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 		return nil
 	})
 
-	familyFile := map[string]string{}
-	_ = walk(fsys, TasksDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == TasksDir {
-				probs = append(probs, &Problem{File: TasksDir, Warning: true, Msg: "no tasks/ directory: the repo has no task definitions"})
-			} else {
-				probs = append(probs, &Problem{File: p, Msg: err.Error()})
+	// jsonFiles reads every regular .json file under dir (task definitions, services) into
+	// parse, within the repo's file and byte budgets; missing, when not nil, is the problem
+	// of a repo without dir.
+	jsonFiles := func(dir, what string, missing *Problem, parse func(p string, b []byte)) {
+		_ = walk(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) && p == dir {
+					if missing != nil {
+						probs = append(probs, missing)
+					}
+				} else {
+					probs = append(probs, &Problem{File: p, Msg: err.Error()})
+				}
+				return nil
 			}
+			if d.IsDir() {
+				return nil
+			}
+			if bad := notRegular(p, d.Type()); bad != nil {
+				probs = append(probs, bad)
+				return nil
+			}
+			if path.Ext(p) != ".json" {
+				probs = append(probs, &Problem{File: p, Warning: true, Msg: "ignored: " + what + " files end in .json"})
+				return nil
+			}
+			if files++; files > MaxRepoFiles {
+				probs = append(probs, &Problem{File: p, Msg: fmt.Sprintf("more than %d files in the repo", MaxRepoFiles)})
+				return fs.SkipAll
+			}
+			b, err := budget.read(fsys, p)
+			if err != nil {
+				probs = append(probs, &Problem{File: p, Msg: err.Error()})
+				return budget.stop()
+			}
+			parse(p, b)
 			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		if bad := notRegular(p, d.Type()); bad != nil {
-			probs = append(probs, bad)
-			return nil
-		}
-		if path.Ext(p) != ".json" {
-			probs = append(probs, &Problem{File: p, Warning: true, Msg: "ignored: task definition files end in .json"})
-			return nil
-		}
-		if files++; files > MaxRepoFiles {
-			probs = append(probs, &Problem{File: p, Msg: fmt.Sprintf("more than %d files in the repo", MaxRepoFiles)})
-			return fs.SkipAll
-		}
-		b, err := budget.read(fsys, p)
-		if err != nil {
-			probs = append(probs, &Problem{File: p, Msg: err.Error()})
-			return budget.stop()
-		}
+		})
+	}
+
+	familyFile := map[string]string{}
+	jsonFiles(TasksDir, "task definition", &Problem{File: TasksDir, Warning: true, Msg: "no tasks/ directory: the repo has no task definitions"}, func(p string, b []byte) {
 		td, ps := ParseTaskDef(p, b)
 		probs = append(probs, ps...)
 		if td == nil {
-			return nil
+			return
 		}
 		if other, dup := familyFile[td.Family]; dup {
 			probs = append(probs, &Problem{File: p, Path: "family", Msg: fmt.Sprintf("family %q is also defined in %s: one file per family", td.Family, other)})
-			return nil
+			return
 		}
 		familyFile[td.Family] = p
 		repo.Tasks = append(repo.Tasks, td)
-		return nil
 	})
 	sort.Slice(repo.Tasks, func(i, j int) bool { return repo.Tasks[i].Path < repo.Tasks[j].Path })
-	_ = walk(fsys, ServicesDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) || p != ServicesDir {
-				probs = append(probs, &Problem{File: p, Msg: err.Error()})
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		if bad := notRegular(p, d.Type()); bad != nil {
-			probs = append(probs, bad)
-			return nil
-		}
-		if path.Ext(p) != ".json" {
-			probs = append(probs, &Problem{File: p, Warning: true, Msg: "ignored: service files end in .json"})
-			return nil
-		}
-		if files++; files > MaxRepoFiles {
-			probs = append(probs, &Problem{File: p, Msg: fmt.Sprintf("more than %d files in the repo", MaxRepoFiles)})
-			return fs.SkipAll
-		}
-		b, err := budget.read(fsys, p)
-		if err != nil {
-			probs = append(probs, &Problem{File: p, Msg: err.Error()})
-			return budget.stop()
-		}
+	jsonFiles(ServicesDir, "service", nil, func(p string, b []byte) {
 		sd, ps := ParseServiceDef(p, b)
 		probs = append(probs, ps...)
 		if sd != nil {
 			repo.Services = append(repo.Services, sd)
 		}
-		return nil
 	})
 	sort.Slice(repo.Services, func(i, j int) bool { return repo.Services[i].Path < repo.Services[j].Path })
 	probs = append(probs, checkServices(repo)...)
