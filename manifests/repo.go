@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/taskward/taskward/policy"
 )
@@ -132,51 +134,10 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 	}
 
 	files := 0
-	policyFile := map[string]string{}
-	_ = walk(fsys, PoliciesDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				probs = append(probs, &Problem{File: p, Msg: err.Error()})
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		if bad := notRegular(p, d.Type()); bad != nil {
-			probs = append(probs, bad)
-			return nil
-		}
-		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
-			probs = append(probs, &Problem{File: p, Warning: true, Msg: "ignored: policy files end in .yaml or .yml"})
-			return nil
-		}
-		if files++; files > MaxRepoFiles {
-			probs = append(probs, &Problem{File: p, Msg: fmt.Sprintf("more than %d files in the repo", MaxRepoFiles)})
-			return fs.SkipAll
-		}
-		b, err := budget.read(fsys, p)
-		if err != nil {
-			probs = append(probs, &Problem{File: p, Msg: err.Error()})
-			return budget.stop()
-		}
-		ps, pp := ParsePolicies(p, b)
-		probs = append(probs, pp...)
-		for _, pol := range ps {
-			if other, dup := policyFile[pol.Name]; dup {
-				probs = append(probs, &Problem{File: p, Msg: fmt.Sprintf("policy name %q is also used in %s: policy names must be unique", pol.Name, other)})
-				continue
-			}
-			policyFile[pol.Name] = p
-			repo.Policies = append(repo.Policies, pol)
-		}
-		return nil
-	})
-
-	// jsonFiles reads every regular .json file under dir (task definitions, services) into
-	// parse, within the repo's file and byte budgets; missing, when not nil, is the problem
-	// of a repo without dir.
-	jsonFiles := func(dir, what string, missing *Problem, parse func(p string, b []byte)) {
+	// repoFiles reads every regular file under dir that ends in one of exts (policies, task
+	// definitions, services) into parse, within the repo's file and byte budgets; missing,
+	// when not nil, is the problem of a repo without dir.
+	repoFiles := func(dir string, exts []string, what string, missing *Problem, parse func(p string, b []byte)) {
 		_ = walk(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) && p == dir {
@@ -195,8 +156,8 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 				probs = append(probs, bad)
 				return nil
 			}
-			if path.Ext(p) != ".json" {
-				probs = append(probs, &Problem{File: p, Warning: true, Msg: "ignored: " + what + " files end in .json"})
+			if !slices.Contains(exts, path.Ext(p)) {
+				probs = append(probs, &Problem{File: p, Warning: true, Msg: "ignored: " + what + " files end in " + strings.Join(exts, " or ")})
 				return nil
 			}
 			if files++; files > MaxRepoFiles {
@@ -213,8 +174,22 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 		})
 	}
 
+	policyFile := map[string]string{}
+	repoFiles(PoliciesDir, []string{".yaml", ".yml"}, "policy", nil, func(p string, b []byte) {
+		ps, pp := ParsePolicies(p, b)
+		probs = append(probs, pp...)
+		for _, pol := range ps {
+			if other, dup := policyFile[pol.Name]; dup {
+				probs = append(probs, &Problem{File: p, Msg: fmt.Sprintf("policy name %q is also used in %s: policy names must be unique", pol.Name, other)})
+				continue
+			}
+			policyFile[pol.Name] = p
+			repo.Policies = append(repo.Policies, pol)
+		}
+	})
+
 	familyFile := map[string]string{}
-	jsonFiles(TasksDir, "task definition", &Problem{File: TasksDir, Warning: true, Msg: "no tasks/ directory: the repo has no task definitions"}, func(p string, b []byte) {
+	repoFiles(TasksDir, []string{".json"}, "task definition", &Problem{File: TasksDir, Warning: true, Msg: "no tasks/ directory: the repo has no task definitions"}, func(p string, b []byte) {
 		td, ps := ParseTaskDef(p, b)
 		probs = append(probs, ps...)
 		if td == nil {
@@ -228,7 +203,7 @@ func LoadPartial(fsys fs.FS) (*Repo, Problems) {
 		repo.Tasks = append(repo.Tasks, td)
 	})
 	sort.Slice(repo.Tasks, func(i, j int) bool { return repo.Tasks[i].Path < repo.Tasks[j].Path })
-	jsonFiles(ServicesDir, "service", nil, func(p string, b []byte) {
+	repoFiles(ServicesDir, []string{".json"}, "service", nil, func(p string, b []byte) {
 		sd, ps := ParseServiceDef(p, b)
 		probs = append(probs, ps...)
 		if sd != nil {
