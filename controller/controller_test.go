@@ -22,6 +22,7 @@ import (
 	"github.com/taskward/taskward/controller/gitsource"
 	"github.com/taskward/taskward/ecslocal"
 	"github.com/taskward/taskward/internal/ecstest"
+	"github.com/taskward/taskward/internal/testtool"
 
 	"github.com/taskward/taskward/reconcile"
 )
@@ -35,9 +36,7 @@ type gitRemote struct {
 
 func newGitRemote(t *testing.T) *gitRemote {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git CLI not installed (hack/install-deps.sh installs it)")
-	}
+	testtool.Need(t, "git", "the git CLI")
 	root := t.TempDir()
 	r := &gitRemote{t: t, bare: filepath.Join(root, "repo.git"), work: filepath.Join(root, "work")}
 	r.env = append(os.Environ(), "GIT_AUTHOR_NAME=Ann", "GIT_AUTHOR_EMAIL=ann@example.com",

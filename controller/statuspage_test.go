@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/taskward/taskward/internal/testtool"
 )
 
 // TestStatusPageInABrowser renders the status page of a controller with drift in a real
@@ -23,13 +24,7 @@ import (
 // its cluster, family:revision instead of ARNs, a hint per finding, links to /status and
 // /metrics, and the refresh. Set TASKWARD_STATUS_SCREENSHOT=FILE to keep a screenshot.
 func TestStatusPageInABrowser(t *testing.T) {
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed: hack/install-deps.sh installs it")
-		}
-		t.Skip("chromium is not installed (hack/install-deps.sh installs it)")
-	}
+	browser := testtool.Need(t, "chromium", "chromium")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	env := newTestEnv(t)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/taskward/taskward/internal/testtool"
 )
 
 // TestRealAWSCLIAgainstECSLocal follows the README with Debian's AWS CLI (v2.9, which
@@ -18,13 +20,7 @@ import (
 // `taskward protect` (--cli-input-json file://), and describes it back, and `taskward
 // unprotect` takes that describe output and gives back the original program.
 func TestRealAWSCLIAgainstECSLocal(t *testing.T) {
-	awsBin, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the AWS CLI is not installed: hack/install-deps.sh installs it")
-		}
-		t.Skip("the AWS CLI is not installed (hack/install-deps.sh installs it)")
-	}
+	awsBin := testtool.Need(t, "aws", "the AWS CLI")
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb lockedBuffer
 	done := make(chan int)

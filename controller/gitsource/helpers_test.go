@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/taskward/taskward/internal/testtool"
 )
 
 // remote is a bare repository made with the git CLI, plus a working clone to commit from.
@@ -18,11 +20,7 @@ type remote struct {
 
 func gitCLI(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git CLI not installed (hack/install-deps.sh installs it)")
-	}
-	return p
+	return testtool.Need(t, "git", "the git CLI")
 }
 
 func newRemote(t testing.TB) *remote {

@@ -14,6 +14,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 
 	"github.com/taskward/taskward/internal/gitfs"
+	"github.com/taskward/taskward/internal/testtool"
 	"github.com/taskward/taskward/manifests"
 )
 
@@ -21,9 +22,7 @@ import (
 // the git CLI into a new repository and returns the gitfs of HEAD, read with go-git.
 func commitTree(t *testing.T, files map[string]string, copyDir string) *gitfs.FS {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git CLI not installed (hack/install-deps.sh installs it)")
-	}
+	testtool.Need(t, "git", "the git CLI")
 	dir := t.TempDir()
 	run := func(args ...string) {
 		t.Helper()
