@@ -73,7 +73,7 @@ var libDirs = []string{"/lib", "/usr/lib", "/lib64", "/usr/lib64", "/lib/x86_64-
 func loaderInputs(r *resolver, prog *file, env []string) []loaderInput {
 	var out []loaderInput
 	if prog.elfInterp != "" {
-		if f, err := r.execTarget(unix.AT_FDCWD, prog.elfInterp, 0); err == nil {
+		if f, err := r.locate(prog.elfInterp); err == nil {
 			out = append(out, loaderInput{what: "ELF interpreter " + prog.elfInterp, file: f, interp: true})
 		}
 	}
@@ -85,7 +85,7 @@ func loaderInputs(r *resolver, prog *file, env []string) []loaderInput {
 		if v, ok := strings.CutPrefix(kv, "LD_LIBRARY_PATH="); ok {
 			for _, d := range strings.FieldsFunc(v, func(r rune) bool { return r == ':' || r == ';' }) {
 				searchDirs = append(searchDirs, d)
-				if f, err := r.execTarget(unix.AT_FDCWD, d, 0); err == nil {
+				if f, err := r.locate(d); err == nil {
 					out = append(out, loaderInput{what: "LD_LIBRARY_PATH directory " + d, file: f})
 				}
 			}
@@ -105,7 +105,7 @@ func loaderInputs(r *resolver, prog *file, env []string) []loaderInput {
 				}
 			}
 			for _, c := range cands {
-				if f, err := r.execTarget(unix.AT_FDCWD, c, 0); err == nil {
+				if f, err := r.locate(c); err == nil {
 					out = append(out, loaderInput{what: name + " " + c, file: f})
 					break
 				}

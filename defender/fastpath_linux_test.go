@@ -301,3 +301,67 @@ func TestReadExecArgs(t *testing.T) {
 		t.Fatal("unreachable")
 	}
 }
+
+// TestLocate checks locate, the loader inputs' cheap resolution, against execTarget, and
+// that its remembered names never hide a change: a file replaced at the path, or a
+// symlink repointed, is seen at once, with its new evidence and name.
+func TestLocate(t *testing.T) {
+	dir := t.TempDir()
+	ld := filepath.Join(dir, "ld.so")
+	must(t, os.WriteFile(ld, []byte("\x7fELF loader"), 0o755))
+	other := filepath.Join(dir, "other.so")
+	must(t, os.WriteFile(other, []byte("\x7fELF other"), 0o755))
+	link := filepath.Join(dir, "lib64-ld")
+	must(t, os.Symlink(ld, link))
+	ownRoot, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	must(t, err)
+	defer unix.Close(ownRoot)
+	for _, shared := range []bool{false, true} {
+		r := newResolver(os.Getpid(), unix.Gettid())
+		if shared {
+			r.sharedRoot, r.rootView = ownRoot, "/"
+		}
+		same := func(what, p string) *file {
+			t.Helper()
+			got, err := r.locate(p)
+			must(t, err)
+			want, err := r.execTarget(unix.AT_FDCWD, p, 0)
+			must(t, err)
+			if got.Path != want.Path || got.Invoked != want.Invoked || got.ev != want.ev || got.Nlink != want.Nlink || got.Mode != want.Mode || !got.Mtime.Equal(want.Mtime) {
+				t.Fatalf("shared=%v, %s: locate %+v, execTarget %+v", shared, what, *got, *want)
+			}
+			return got
+		}
+		for _, p := range []string{"/bin/sh", link, ld, dir} {
+			same(p, p)
+			same(p+" again", p)
+		}
+		before := same("before the swap", link)
+		// Replaced at its name (rename over it): a new inode, new content.
+		tmp := filepath.Join(dir, "new.so")
+		must(t, os.WriteFile(tmp, []byte("\x7fELF replaced"), 0o755))
+		must(t, os.Rename(tmp, ld))
+		if after := same("replaced by rename", link); after.Ino == before.Ino {
+			t.Fatalf("shared=%v: the replaced loader has the old inode", shared)
+		}
+		// Rewritten in place: the same inode, new size and mtime.
+		time.Sleep(10 * time.Millisecond)
+		before = same("before the rewrite", link)
+		must(t, os.WriteFile(ld, []byte("\x7fELF rewritten in place"), 0o755))
+		if after := same("rewritten in place", link); after.ev == before.ev {
+			t.Fatalf("shared=%v: the rewrite left the evidence as it was: %+v", shared, after.ev)
+		}
+		// The symlink repointed: another file, another name.
+		must(t, os.Remove(link))
+		must(t, os.Symlink(other, link))
+		if after := same("repointed", link); after.Path != other {
+			t.Fatalf("shared=%v: repointed link named %s, want %s", shared, after.Path, other)
+		}
+		must(t, os.Remove(link))
+		must(t, os.Symlink(ld, link))
+	}
+	// A missing file is an error, as for execTarget.
+	if _, err := newResolver(os.Getpid(), unix.Gettid()).locate(filepath.Join(dir, "missing")); err == nil {
+		t.Error("locate of a missing file: no error")
+	}
+}

@@ -147,56 +147,157 @@ func climb(dir, rel string) (p string, ok bool) {
 }
 
 // fastOpen resolves an absolute tracee path with a single openat2 relative to the
-// tracee's root, with RESOLVE_IN_ROOT: ".." stops at that root and absolute symlinks
-// restart there, as in the kernel's walk for the tracee. It returns nil whenever walk
-// must decide instead:
-//
-//   - a path that names /proc: procfs resolves "self" and "thread-self" for the process
-//     that opens (the defender), not for the tracee;
-//   - a path through a magic link (RESOLVE_NO_MAGICLINKS makes those fail with ELOOP):
-//     walk opens them as the tracee's descriptors, memfds and deleted files included;
-//   - any error (missing file, EAGAIN from a concurrent rename, permissions): walk
-//     returns the error the kernel would, or succeeds by another way (O_PATH);
-//   - a resolved name under /proc (a symlink that led there) or of a deleted file.
-//
-// The file is named by reading our descriptor's link, which is the resolved path with
-// every symlink followed, as walk computes it.
+// tracee's root (fastResolve) and describes the file, or returns nil when walk must
+// decide instead.
 func (r *resolver) fastOpen(path string) *file {
-	if strings.Contains(path, "/proc") {
-		return nil
-	}
-	root := r.sharedRoot
-	if root < 0 {
-		var err error
-		if root, err = unix.Open(r.rootPrefix, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
-			return nil
-		}
-		defer unix.Close(root)
-	}
-	fd, err := unix.Openat2(root, path, &unix.OpenHow{
-		// O_NONBLOCK: opening a FIFO named as a program must not hang the tracer.
-		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
-	if err != nil {
+	// O_NONBLOCK: opening a FIFO named as a program must not hang the tracer.
+	fd, p, ok := r.fastResolve(path, unix.O_RDONLY|unix.O_NOCTTY|unix.O_NONBLOCK)
+	if !ok {
 		return nil
 	}
 	defer unix.Close(fd)
-	var lbuf [unix.PathMax]byte
-	n, err := fdLink(fd, lbuf[:])
-	if err != nil || n == 0 || n == len(lbuf) {
-		return nil
-	}
-	p := r.toTracee(string(lbuf[:n]))
-	if !strings.HasPrefix(p, "/") || p == "/proc" || strings.HasPrefix(p, "/proc/") || strings.HasSuffix(p, " (deleted)") {
-		return nil
-	}
 	f, err := describe(fd, p, false, true)
 	if err != nil {
 		return nil
 	}
 	f.Invoked, f.hostTarget = cleanAbs(path), r.rootPrefix+p
 	return f
+}
+
+// locate resolves a file that the loader will map or search (an ELF interpreter, a
+// preloaded library, a library directory) into a file with its name and stat only: the
+// loader inputs need no header and no set-ID bits, so an O_PATH descriptor is enough,
+// and the name of a file found before under the defender's root comes from loaderNames
+// instead of a readlink (the stat is always fresh: a replaced or rewritten file is seen).
+// Paths fastResolve declines take execTarget's way, with the same result as before.
+func (r *resolver) locate(path string) (*file, error) {
+	if !strings.HasPrefix(path, "/") {
+		return r.execTarget(unix.AT_FDCWD, path, 0)
+	}
+	fd, ok := r.openInRoot(path, unix.O_PATH)
+	if !ok {
+		return r.execTarget(unix.AT_FDCWD, path, 0)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return r.execTarget(unix.AT_FDCWD, path, 0)
+	}
+	shared := r.sharedRoot >= 0
+	p, ok := "", false
+	if shared {
+		p, ok = loaderNames.get(path, st.Dev, st.Ino)
+	}
+	if !ok {
+		if p, ok = r.nameOf(fd); !ok {
+			return r.execTarget(unix.AT_FDCWD, path, 0)
+		}
+		if shared {
+			loaderNames.put(path, st.Dev, st.Ino, p)
+		}
+	}
+	f := statFile(&st, p, false)
+	f.Invoked, f.hostTarget = cleanAbs(path), r.rootPrefix+p
+	return f, nil
+}
+
+// loaderNames remembers, for paths that locate resolved under the defender's root (the
+// one every tracee shares until a root change), which file they led to and its resolved
+// name. A path that leads to the same device and inode again has the same name, but for
+// a hard link of it swapped into the path, which names the same content.
+var loaderNames = &nameCache{m: map[string]cachedName{}}
+
+// maxCachedNames bounds loaderNames: a program's PT_INTERP and LD_* paths are its own
+// choice. Past it the cache starts over.
+const maxCachedNames = 64
+
+type nameCache struct {
+	mu sync.Mutex
+	m  map[string]cachedName
+}
+
+type cachedName struct {
+	dev, ino uint64
+	name     string
+}
+
+func (c *nameCache) get(path string, dev, ino uint64) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.m[path]
+	if !ok || n.dev != dev || n.ino != ino {
+		return "", false
+	}
+	return n.name, true
+}
+
+func (c *nameCache) put(path string, dev, ino uint64, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedNames {
+		clear(c.m)
+	}
+	c.m[path] = cachedName{dev: dev, ino: ino, name: name}
+}
+
+// fastResolve opens an absolute tracee path with openInRoot and names the file with
+// nameOf. flags are the open flags. It returns ok false whenever walk must decide instead.
+func (r *resolver) fastResolve(path string, flags int) (fd int, name string, ok bool) {
+	if fd, ok = r.openInRoot(path, flags); !ok {
+		return -1, "", false
+	}
+	if name, ok = r.nameOf(fd); !ok {
+		unix.Close(fd)
+		return -1, "", false
+	}
+	return fd, name, true
+}
+
+// openInRoot opens an absolute tracee path with a single openat2 relative to the
+// tracee's root, with RESOLVE_IN_ROOT: ".." stops at that root and absolute symlinks
+// restart there, as in the kernel's walk for the tracee. flags are the open flags
+// (O_CLOEXEC is added). ok is false, and walk must decide, for:
+//
+//   - a path that names /proc: procfs resolves "self" and "thread-self" for the process
+//     that opens (the defender), not for the tracee;
+//   - a path through a magic link (RESOLVE_NO_MAGICLINKS makes those fail with ELOOP):
+//     walk opens them as the tracee's descriptors, memfds and deleted files included;
+//   - any error (missing file, EAGAIN from a concurrent rename, permissions): walk
+//     returns the error the kernel would, or succeeds by another way (O_PATH).
+func (r *resolver) openInRoot(path string, flags int) (int, bool) {
+	if strings.Contains(path, "/proc") {
+		return -1, false
+	}
+	root := r.sharedRoot
+	if root < 0 {
+		var err error
+		if root, err = unix.Open(r.rootPrefix, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			return -1, false
+		}
+		defer unix.Close(root)
+	}
+	fd, err := unix.Openat2(root, path, &unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC),
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	return fd, err == nil
+}
+
+// nameOf names the file of our descriptor fd, opened by openInRoot, by reading its link:
+// the resolved path with every symlink followed, as walk computes it, in the tracee's
+// view. ok is false, and walk must decide, for a name under /proc (a symlink that led
+// there) or of a deleted file.
+func (r *resolver) nameOf(fd int) (string, bool) {
+	var lbuf [unix.PathMax]byte
+	n, err := fdLink(fd, lbuf[:])
+	if err != nil || n == 0 || n == len(lbuf) {
+		return "", false
+	}
+	p := r.toTracee(string(lbuf[:n]))
+	if !strings.HasPrefix(p, "/") || p == "/proc" || strings.HasPrefix(p, "/proc/") || strings.HasSuffix(p, " (deleted)") {
+		return "", false
+	}
+	return p, true
 }
 
 // selfFDs is an O_PATH descriptor of /proc/self/fd, or -1: reading our descriptors'
@@ -335,10 +436,7 @@ func describe(fd int, p string, viaFD, readable bool) (*file, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, err
 	}
-	f := &file{
-		Path: p, Invoked: p, Dev: st.Dev, Ino: st.Ino, Nlink: uint64(st.Nlink), Mode: st.Mode,
-		Mtime: time.Unix(st.Mtim.Unix()), ev: evidenceOf(&st), ViaFD: viaFD,
-	}
+	f := statFile(&st, p, viaFD)
 	if st.Mode&unix.S_IFMT == unix.S_IFREG {
 		f.setID = setID{suid: st.Mode&unix.S_ISUID != 0, sgid: st.Mode&unix.S_ISGID != 0, uid: st.Uid, gid: st.Gid}
 		f.setID.caps = hasFileCaps(fd)
@@ -346,14 +444,27 @@ func describe(fd int, p string, viaFD, readable bool) (*file, error) {
 	if readable && st.Mode&unix.S_IFMT == unix.S_IFREG {
 		// 1 KiB: the "#!" line, and for an ELF program its headers and PT_INTERP path
 		// (at 0x318 in a typical x86-64 program), so that elfInterp reads nothing more.
+		// Only the kernel's BINPRM_BUF_SIZE (256 bytes) is kept: all a "#!" line can use.
 		var buf [1024]byte
 		if n, err := unix.Pread(fd, buf[:], 0); err == nil && n >= 2 {
-			f.header = append([]byte(nil), buf[:n]...)
-			f.elfInterp = elfInterp(fd, f.header)
+			f.elfInterp = elfInterp(fd, buf[:n])
+			f.header = append([]byte(nil), buf[:min(n, binprmBufSize)]...)
 		}
 	}
 	return f, nil
 }
+
+// statFile is the file named p (in the tracee) that st describes.
+func statFile(st *unix.Stat_t, p string, viaFD bool) *file {
+	return &file{
+		Path: p, Invoked: p, Dev: st.Dev, Ino: st.Ino, Nlink: uint64(st.Nlink), Mode: st.Mode,
+		Mtime: time.Unix(st.Mtim.Unix()), ev: evidenceOf(st), ViaFD: viaFD,
+	}
+}
+
+// binprmBufSize is how much of a program the kernel reads to recognize it
+// (include/uapi/linux/binfmts.h, BINPRM_BUF_SIZE): a "#!" line longer than that fails.
+const binprmBufSize = 256
 
 // hasFileCaps reports whether the open file fd carries file capabilities
 // (security.capability), which exec would grant without no_new_privs. fd may be O_PATH,
