@@ -365,3 +365,98 @@ func TestLocate(t *testing.T) {
 		t.Error("locate of a missing file: no error")
 	}
 }
+
+// TestReadLoaderEnv compares readLoaderEnv, which peeks at every environment string in
+// one batched read, with reading every string whole, over the layouts a program can
+// choose: strings one after the other, scattered, out of order, a loader variable
+// starting just before the end of a mapping's page (its name then spans two pages), long
+// values, more strings than one batch holds, and the scan's bound.
+func TestReadLoaderEnv(t *testing.T) {
+	pid := os.Getpid()
+	m, err := unix.Mmap(-1, 0, 4*pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	must(t, err)
+	defer unix.Munmap(m)
+	var keep [][]byte
+	// at places s (NUL added) at offset off of the mapping, or on the heap when off < 0.
+	at := func(s string, off int) uint64 {
+		if off < 0 {
+			b := append([]byte(s), 0)
+			keep = append(keep, b)
+			return addrOf(b)
+		}
+		copy(m[off:], s+"\x00")
+		return addrOf(m[off:])
+	}
+	array := func(ptrs []uint64) uint64 {
+		b := make([]byte, 8*len(ptrs)+8)
+		for i, p := range ptrs {
+			binary.LittleEndian.PutUint64(b[8*i:], p)
+		}
+		keep = append(keep, b)
+		return addrOf(b)
+	}
+	reference := func(ptrs []uint64) []string {
+		var out []string
+		for i, p := range ptrs {
+			if i >= maxEnvScan {
+				break
+			}
+			s, err := readString(pid, p, maxArgLen)
+			if err != nil && err != errNotTerminated {
+				t.Fatal(err)
+			}
+			if isLoaderEnv(s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	contiguous := func(env []string, off int) []uint64 {
+		var ptrs []uint64
+		for _, s := range env {
+			ptrs = append(ptrs, at(s, off))
+			off += len(s) + 1
+		}
+		return ptrs
+	}
+	long := "LD_LIBRARY_PATH=" + strings.Repeat("/opt/lib:", 300)
+	many := func(n int) []uint64 {
+		var ptrs []uint64
+		for i := 0; i < n; i++ {
+			s := "V" + itoa(i) + "=x"
+			if i%97 == 5 {
+				s = "LD_PRELOAD=/lib/l" + itoa(i) + ".so"
+			}
+			ptrs = append(ptrs, at(s, -1))
+		}
+		return ptrs
+	}
+	for _, tc := range []struct {
+		name string
+		ptrs []uint64
+		want int // loader variables expected
+	}{
+		{"none", contiguous(containerEnv, 0), 0},
+		{"contiguous", contiguous(append([]string{"A=1", "LD_PRELOAD=/tmp/x.so", "LD_AUDITX=no", "LD_AUDIT=/a.so", "LD_=", "LD"}, containerEnv...), 0), 2},
+		{"scattered", []uint64{at("HOME=/", -1), at("LD_AUDIT=/a.so", -1), at("X=1", 3*pageSize), at("LD_LIBRARY_PATH=/l", pageSize+100)}, 2},
+		{"backwards", []uint64{at("LD_PRELOAD=/b.so", 900), at("A=2", 500), at("LD_AUDIT=/c.so", 100)}, 2},
+		{"name across a page end", []uint64{at("A=1", 2*pageSize-40), at("LD_PRELOAD=/tmp/evil.so", 2*pageSize-2)}, 1},
+		{"long value", []uint64{at("A=1", -1), at(long, -1)}, 1},
+		{"more than one batch", many(600), 7},
+		{"past the scan's bound", many(maxEnvScan + 10), 11},
+	} {
+		got, err := readLoaderEnv(pid, array(tc.ptrs))
+		want := reference(tc.ptrs)
+		if err != nil || strings.Join(got, "|") != strings.Join(want, "|") || len(got) != tc.want {
+			t.Errorf("%s: got %q, %v; want %q (%d)", tc.name, got, err, want, tc.want)
+		}
+	}
+	// A string on an unreadable page fails the read, as it fails the exec.
+	must(t, unix.Mprotect(m[3*pageSize:], unix.PROT_NONE))
+	if _, err := readLoaderEnv(pid, array([]uint64{at("A=1", -1), addrOf(m[3*pageSize:])})); err == nil {
+		t.Error("a string on an unreadable page: no error")
+	}
+	if len(keep) == 0 {
+		t.Fatal("unreachable")
+	}
+}

@@ -213,8 +213,8 @@ var loaderEnvNames = []string{"LD_PRELOAD=", "LD_AUDIT=", "LD_LIBRARY_PATH="}
 const maxEnvScan = 1024
 
 // readLoaderEnv returns the loader variables (loaderEnvNames) of the environment array at
-// addr, in order. Each string's first bytes come in one process_vm_readv; only loader
-// variables are read whole.
+// addr, in order. The first envPeek bytes of each string come in one process_vm_readv
+// (envPeeks); only loader variables are read whole.
 func readLoaderEnv(tid int, addr uint64) ([]string, error) {
 	if addr == 0 {
 		return nil, nil
@@ -231,32 +231,22 @@ func readLoaderEnv(tid int, addr uint64) ([]string, error) {
 	count := 0
 	for ; count*8+8 <= n && binary.LittleEndian.Uint64(ptrs[count*8:]) != 0; count++ {
 	}
-	const peek = 16 // "LD_LIBRARY_PATH=" is the longest name
 	var out []string
-	for start := 0; start < count; start += 256 {
-		end := min(count, start+256)
-		var buf [256 * peek]byte
-		var remote [256]unix.RemoteIovec
-		off := 0
-		for i := start; i < end; i++ {
-			p := binary.LittleEndian.Uint64(ptrs[i*8:])
-			l := min(peek, int(pageSize-p%pageSize))
-			remote[i-start] = unix.RemoteIovec{Base: uintptr(p), Len: l}
-			off += l
-		}
-		got, err := processVMRead(tid, buf[:off], remote[:end-start])
+	var pk envPeeks
+	for start := 0; start < count; {
+		next, err := pk.read(tid, ptrs[start*8:count*8])
 		if err != nil {
 			return nil, err
 		}
-		off = 0
-		for i := start; i < end; i++ {
-			l := int(remote[i-start].Len)
-			b := buf[off:min(off+l, got)]
-			off += l
-			if len(b) < 3 || string(b[:3]) != "LD_" {
+		for i := range next {
+			p := binary.LittleEndian.Uint64(ptrs[(start+i)*8:])
+			b := pk.of(i)
+			if len(b) < envPeek && bytes.IndexByte(b, 0) < 0 {
+				// Cut by the end of its page: read it whole to see its name.
+			} else if len(b) < 3 || string(b[:3]) != "LD_" {
 				continue
 			}
-			s, err := readString(tid, binary.LittleEndian.Uint64(ptrs[i*8:]), maxArgLen)
+			s, err := readString(tid, p, maxArgLen)
 			if err != nil && !errors.Is(err, errNotTerminated) {
 				return nil, err
 			}
@@ -264,9 +254,71 @@ func readLoaderEnv(tid int, addr uint64) ([]string, error) {
 				out = append(out, s)
 			}
 		}
+		start += next
 	}
 	return out, nil
 }
+
+// envPeek is how much of each environment string readLoaderEnv looks at first:
+// "LD_LIBRARY_PATH=" is the longest name it looks for.
+const envPeek = 16
+
+// envPeeks reads the first envPeek bytes of many strings in one process_vm_readv. Each
+// remote read costs the kernel a page lookup, so strings that start close together on one
+// page (an environment is usually laid out string after string) share one remote iovec.
+type envPeeks struct {
+	buf    [8 << 10]byte
+	remote [256]unix.RemoteIovec
+	at     [256]int // where string i's bytes start in buf
+	end    [256]int // and end (cut at its page's end, or at what the kernel copied)
+}
+
+// envGap is the most bytes between two strings that one remote iovec still spans.
+const envGap = 256
+
+// read peeks at the strings whose pointers are ptrs, as many as fit (at most 256), and
+// returns how many it covered. A string whose page cannot be read makes the call fail, as
+// it would make the exec fail.
+func (k *envPeeks) read(tid int, ptrs []byte) (int, error) {
+	nv, off, i := 0, 0, 0
+	var lo, hi uint64 // the open iovec's remote range
+	for ; i*8+8 <= len(ptrs) && i < len(k.at); i++ {
+		p := binary.LittleEndian.Uint64(ptrs[i*8:])
+		end := min(p+envPeek, p|(pageSize-1)+1) // never across a page
+		if nv > 0 && p >= lo && p <= hi+envGap && p&^(pageSize-1) == lo&^(pageSize-1) {
+			if end > hi { // extend the open iovec
+				if off+int(end-hi) > len(k.buf) {
+					break
+				}
+				off += int(end - hi)
+				hi = end
+				k.remote[nv-1].Len = int(hi - lo)
+			}
+			k.at[i] = off - int(hi-p)
+			k.end[i] = k.at[i] + int(end-p)
+			continue
+		}
+		if nv == len(k.remote) || off+int(end-p) > len(k.buf) {
+			break
+		}
+		lo, hi = p, end
+		k.remote[nv] = unix.RemoteIovec{Base: uintptr(p), Len: int(end - p)}
+		nv++
+		k.at[i], k.end[i] = off, off+int(end-p)
+		off += int(end - p)
+	}
+	got, err := processVMRead(tid, k.buf[:off], k.remote[:nv])
+	if err != nil {
+		return 0, err
+	}
+	for j := 0; j < i; j++ {
+		k.end[j] = max(k.at[j], min(k.end[j], got))
+	}
+	return i, nil
+}
+
+// of is the peeked bytes of string i of the last read.
+func (k *envPeeks) of(i int) []byte { return k.buf[k.at[i]:k.end[i]] }
 
 func isLoaderEnv(kv string) bool {
 	for _, name := range loaderEnvNames {
