@@ -430,24 +430,5 @@ func loaderEnvAt(pid int, a *approval) ([]byte, error) {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	var all []byte
-	var buf [16 << 10]byte
-	for off := int64(0); ; {
-		n, err := unix.Pread(fd, buf[:], off)
-		if err != nil {
-			return nil, err
-		}
-		if n == 0 {
-			break
-		}
-		all = append(all, buf[:n]...)
-		off += int64(n)
-	}
-	var out []byte
-	for kv := range bytes.SplitSeq(all, []byte{0}) {
-		if len(kv) > 3 && string(kv[:3]) == "LD_" && isLoaderEnv(string(kv)) {
-			out = append(append(out, kv...), 0)
-		}
-	}
-	return out, nil
+	return loaderVarsIn(fd)
 }

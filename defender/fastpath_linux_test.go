@@ -460,3 +460,52 @@ func TestReadLoaderEnv(t *testing.T) {
 		t.Fatal("unreachable")
 	}
 }
+
+// loaderVarsReference is loaderVars written the plain way: split, filter, join.
+func loaderVarsReference(env []byte) []byte {
+	var out []byte
+	for _, kv := range strings.Split(string(env), "\x00") {
+		if isLoaderEnv(kv) {
+			out = append(append(out, kv...), 0)
+		}
+	}
+	return out
+}
+
+// TestLoaderVarsIn reads environment files as the EXEC-time check does (one read into a
+// reused buffer, more only past its size) and compares with the plain way.
+func TestLoaderVarsIn(t *testing.T) {
+	big := strings.Repeat("FILLER="+strings.Repeat("x", 100)+"\x00", environBufSize/108+1)
+	for _, tc := range []struct{ name, env string }{
+		{"empty", ""},
+		{"none", "A=1\x00B=2\x00"},
+		{"first and last", "LD_PRELOAD=/a.so\x00A=1\x00LD_LIBRARY_PATH=/l\x00"},
+		{"lookalikes", "XLD_PRELOAD=/x\x00LD_PRELOADX=/y\x00LD_AUDIT=/z\x00A=LD_AUDIT=/w\x00LD_\x00LD"},
+		{"no final NUL", "A=1\x00LD_AUDIT=/z"},
+		{"just under the buffer", big[:environBufSize-30] + "\x00LD_PRELOAD=/b.so\x00"},
+		{"across the buffer's end", big + "\x00LD_PRELOAD=/c.so\x00" + big + "LD_AUDIT=/d.so\x00"},
+	} {
+		fd, err := unix.MemfdCreate("environ", unix.MFD_CLOEXEC)
+		must(t, err)
+		if _, err := unix.Pwrite(fd, []byte(tc.env), 0); err != nil && tc.env != "" {
+			t.Fatal(err)
+		}
+		got, err := loaderVarsIn(fd)
+		unix.Close(fd)
+		if want := loaderVarsReference([]byte(tc.env)); err != nil || string(got) != string(want) {
+			t.Errorf("%s: got %q, %v; want %q", tc.name, got, err, want)
+		}
+	}
+}
+
+// FuzzLoaderVars: loaderVars, which searches for "LD_" rather than splitting, finds
+// exactly the loader variables the plain way finds, whatever the environment.
+func FuzzLoaderVars(f *testing.F) {
+	f.Add([]byte("A=1\x00LD_PRELOAD=/a.so\x00\x00LD_AUDIT=\x00LD"))
+	f.Add([]byte("LD_LIBRARY_PATH=/l:/m\x00XLD_PRELOAD=/x"))
+	f.Fuzz(func(t *testing.T, env []byte) {
+		if got, want := loaderVars(env), loaderVarsReference(env); string(got) != string(want) {
+			t.Fatalf("loaderVars(%q) = %q, want %q", env, got, want)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -319,6 +320,66 @@ func (k *envPeeks) read(tid int, ptrs []byte) (int, error) {
 
 // of is the peeked bytes of string i of the last read.
 func (k *envPeeks) of(i int) []byte { return k.buf[k.at[i]:k.end[i]] }
+
+// loaderVarsIn reads the environment file fd (/proc/PID/environ) and returns its loader
+// variables, each followed by a NUL, as approval.loaderEnv. procfs copies the whole
+// requested range in one read (fs/proc/base.c, environ_read), so an environment smaller
+// than environBufSize takes a single pread into a reused buffer; only a larger one is read
+// on into a buffer of its size.
+func loaderVarsIn(fd int) ([]byte, error) {
+	bp := environBufs.Get().(*[environBufSize]byte)
+	defer environBufs.Put(bp)
+	n, err := unix.Pread(fd, bp[:], 0)
+	if err != nil {
+		return nil, err
+	}
+	env := bp[:n]
+	if n == len(bp) {
+		env = append([]byte(nil), env...)
+		for {
+			m, err := unix.Pread(fd, bp[:], int64(len(env)))
+			if err != nil {
+				return nil, err
+			}
+			if m == 0 {
+				break
+			}
+			env = append(env, bp[:m]...)
+		}
+	}
+	return loaderVars(env), nil
+}
+
+// loaderVars returns the loader variables of env (NUL-separated strings), each followed
+// by a NUL. Only strings starting with "LD_" are looked at: it searches for those
+// rather than splitting every string.
+func loaderVars(env []byte) []byte {
+	var out []byte
+	for i := 0; i < len(env); {
+		if !bytes.HasPrefix(env[i:], []byte("LD_")) {
+			j := bytes.Index(env[i:], []byte("\x00LD_"))
+			if j < 0 {
+				break
+			}
+			i += j + 1
+		}
+		kv := env[i:]
+		if j := bytes.IndexByte(kv, 0); j >= 0 {
+			kv = kv[:j]
+		}
+		if isLoaderEnv(string(kv)) {
+			out = append(append(out, kv...), 0)
+		}
+		i += len(kv) + 1
+	}
+	return out
+}
+
+// environBufSize is the environment loaderVarsIn reads in one call; a container's is a
+// few KiB.
+const environBufSize = 64 << 10
+
+var environBufs = sync.Pool{New: func() any { return new([environBufSize]byte) }}
 
 func isLoaderEnv(kv string) bool {
 	for _, name := range loaderEnvNames {
