@@ -48,6 +48,9 @@ type approval struct {
 	interpEv     evidence
 	// loaderEnv is the approved loader variables, each followed by a NUL.
 	loaderEnv []byte
+	// script is the file the program opens by name after the exec (its script, or what
+	// the loader runs), followed until it does (scriptwatch_linux.go); nil for none.
+	script *scriptWatch
 	// Prepared at the seccomp stop, once the tracee is on its way into the exec (prepare):
 	// an O_PATH descriptor of /proc/TID and an open /proc/TID/cmdline, which reads the
 	// arguments of whatever image the task runs when it is read; -1 when missing.
@@ -128,6 +131,11 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	var socks *[2]bool
 	best := verdict{decision: policy.Decision{Effect: policy.Off}}
 	var last *policy.Exec // the program the kernel maps: the last level
+	// The file the last level opens by name after the exec, and that name (see
+	// scriptWatch); watched says the last level has one.
+	var operand *file
+	var opName string
+	watched := false
 	keep := func(d policy.Decision, e *policy.Exec, f *file) {
 		if best.exec == nil || rank(d.Effect) > rank(best.decision.Effect) {
 			best.decision, best.exec, best.file = d, e, f
@@ -144,8 +152,16 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 		}
 		last = e
 		keep(p.Decide(e), e, f)
+		watched = false
 		if op, ok := e.Operand(); ok && !op.Cut {
-			keep(decideOperand(p, r, e, op, name, drift))
+			d, oe, of := decideOperand(p, r, e, op, name, drift)
+			keep(d, oe, of)
+			if n := operandName(e, op); op.Module == "" && (op.Role == policy.RoleScript || strings.Contains(n, "/")) {
+				watched, opName, operand = true, n, of
+				if n == name {
+					operand = f // the program's own file, decided above
+				}
+			}
 		}
 		interp, arg, ok := shebang(f.header)
 		if !ok {
@@ -181,6 +197,17 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	best.approval = &approval{ev: f.ev, path: f.Path, prefix: c.truncated}
 	best.approval.cmdline = joinCmdline(argv)
 	best.approval.loaderEnv = loaderEnvOf(c.loaderEnv)
+	if watched {
+		w, same := newScriptWatch(r, opName, operand, f.Path)
+		best.approval.script = w
+		if !same {
+			// The name was pointed elsewhere while the exec was decided: what was decided
+			// is not what the program would read.
+			e := *last
+			e.Drift, e.DriftDetail = policy.Modified, "script "+opName+" was changed while "+f.Path+"'s exec was decided: it no longer leads to "+operand.Path
+			keep(p.Decide(&e), &e, f)
+		}
+	}
 	// The loader and what the environment makes it load run inside the program: drift in
 	// any of them is drift of the program.
 	for _, in := range loaderInputs(r, f, c.loaderEnv) {
@@ -213,10 +240,7 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 // prev is the kernel's name of the file a "#!" line made e run: an interpreter's script
 // that is that file was decided already.
 func decideOperand(p *policy.Policy, r *resolver, e *policy.Exec, op policy.Operand, prev string, drift driftCheck) (policy.Decision, *policy.Exec, *file) {
-	cmd := e.Command()
-	if op.Role == policy.RoleLoaded {
-		cmd = e.Argv // the loader does not look at argv[0]
-	}
+	cmd := operandArgs(e, op)
 	o := &policy.Exec{Argv: cmd[op.Index:], Truncated: e.Truncated, Role: op.Role, Runner: op.Runner}
 	if op.Module != "" {
 		o.Invoked = op.Module
@@ -244,6 +268,18 @@ func decideOperand(p *policy.Policy, r *resolver, e *policy.Exec, op policy.Oper
 	o.Path, o.Invoked, o.Drift, o.DriftDetail = f.Path, f.Invoked, df.Kind, df.Detail
 	return p.Decide(o), o, f
 }
+
+// operandArgs is the argument list op indexes: the command (argv, or a multi-call
+// binary's applet onwards), or argv itself for the loader, which does not look at argv[0].
+func operandArgs(e *policy.Exec, op policy.Operand) []string {
+	if op.Role == policy.RoleLoaded {
+		return e.Argv
+	}
+	return e.Command()
+}
+
+// operandName is the file name op is given as, when it is not a module.
+func operandName(e *policy.Exec, op policy.Operand) string { return operandArgs(e, op)[op.Index] }
 
 func (v verdict) withoutApproval() verdict { v.approval = nil; return v }
 

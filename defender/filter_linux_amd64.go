@@ -34,3 +34,15 @@ func archTimesArgs(nr int) (pathArg, timesArg int, dirfd, flags bool, enc timesE
 
 // timesCalls are the calls that set a file's times on amd64 (see times_linux.go).
 var timesCalls = []int{unix.SYS_UTIMENSAT, unix.SYS_FUTIMESAT, unix.SYS_UTIMES, unix.SYS_UTIME}
+
+// archPathArgs describes amd64's calls without a directory argument that open or read a
+// link by name (see scriptwatch_linux.go): open(path, ...) and readlink(path, buf, size).
+func archPathArgs(nr int) (kind watchedCall, pathArg int, ok bool) {
+	switch nr {
+	case unix.SYS_OPEN:
+		return callOpen, 0, true
+	case unix.SYS_READLINK:
+		return callReadlink, 0, true
+	}
+	return 0, 0, false
+}

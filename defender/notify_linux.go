@@ -69,7 +69,8 @@ type seccompNotifResp struct {
 
 // transientTraceOptions are set for the duration of one allowed exec call. EXITKILL: if
 // the defender dies while the caller is attached, the caller dies too.
-const transientTraceOptions = unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL
+// TRACESYSGOOD: for a script watch's syscall stops (see traceOptions).
+const transientTraceOptions = unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL | unix.PTRACE_O_TRACESYSGOOD
 
 // runNotify starts the stage, receives the filter's listener from it and supervises until
 // the tree is gone. It returns the program's exit status.
@@ -97,6 +98,10 @@ func (s *supervisor) runNotify(self string, stageArgv, env []string, sigs chan o
 		return 0, fmt.Errorf("start stage %s: %w", self, err)
 	}
 	s.mainPid = pid
+	s.waitAll = unix.WALL
+	if s.watchers = newWatchers(); s.watchers != nil {
+		s.waitAll |= unix.WNOTHREAD // see notifywatch_linux.go
+	}
 	listener, err := receiveFD(pair[0])
 	unix.Close(pair[0])
 	if err != nil {
@@ -197,7 +202,7 @@ func (s *supervisor) notifyLoop(listener, wake int) int {
 func (s *supervisor) reapAll() bool {
 	for {
 		var ws unix.WaitStatus
-		wpid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil)
+		wpid, err := unix.Wait4(-1, &ws, s.waitAll|unix.WNOHANG, nil)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -261,6 +266,22 @@ func (s *supervisor) onNotify(listener int) {
 		}
 		return
 	}
+	if v.approval != nil && v.approval.script != nil {
+		// The program will open a script by name: a watcher follows it there
+		// (notifywatch_linux.go). What is reported is reported now, while the caller waits.
+		if v.decision.Effect == policy.Alert {
+			s.report(s.execEvent(ActionAlerted, v, c))
+		}
+		s.noteSetID(v, c)
+		j := watchJob{tid: tid, id: req.id, listener: listener, a: v.approval, root: s.root(), exec: v.exec, argv: c.argv}
+		if s.watchers == nil {
+			s.followExec(j, s.waitAll)
+		} else if !s.submitWatch(j) {
+			notifRespond(listener, req.id, unix.EAGAIN, false)
+			s.cfg.Reporter.Report(s.eventFor(ActionBlocked, "exec-check", "too many script execs waiting to be followed to their script (queue of "+strconv.Itoa(watchQueueSize)+")", tgid(tid), v.exec, c.argv))
+		}
+		return
+	}
 	// Allowed: attach for the EXEC-time check before letting the call continue.
 	if err := ptraceSeizeWith(tid, transientTraceOptions); err != nil {
 		// ESRCH: the caller is gone (the answer fails harmlessly). Anything else means
@@ -302,7 +323,7 @@ func (s *supervisor) awaitExec(tid int, a *approval) {
 	defer a.release()
 	for {
 		var ws unix.WaitStatus
-		wpid, err := unix.Wait4(-1, &ws, unix.WALL, nil)
+		wpid, err := unix.Wait4(-1, &ws, s.waitAll, nil)
 		if err == unix.EINTR {
 			continue
 		}

@@ -7,8 +7,13 @@ import "golang.org/x/sys/unix"
 // traceOptions are set on the stage at PTRACE_SEIZE and inherited by every auto-attached
 // descendant. EXITKILL: if the defender dies, the kernel SIGKILLs every tracee, so the
 // application never keeps running unsupervised.
+// TRACESYSGOOD: syscall stops, which only a script watch asks for (PTRACE_SYSCALL), stop
+// with SIGTRAP|0x80 (syscallStop), told apart from a real SIGTRAP.
 const traceOptions = unix.PTRACE_O_TRACESECCOMP | unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK |
-	unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL
+	unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL | unix.PTRACE_O_TRACESYSGOOD
+
+// syscallStop is the stop signal of a syscall stop under PTRACE_O_TRACESYSGOOD.
+const syscallStop = unix.SIGTRAP | 0x80
 
 // The ptrace helpers below must be called from the tracer thread (the locked OS thread
 // that attached); from any other thread the kernel answers ESRCH.

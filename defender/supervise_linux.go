@@ -61,6 +61,14 @@ type supervisor struct {
 	mainPid   int
 	tracees   map[int]struct{}  // every pid/tid seen in a ptrace stop and not yet reaped
 	approvals map[int]*approval // by the tid that made the approved exec call
+	// watches are the threads followed from their exec to their open of a script
+	// (scriptwatch_linux.go), by tid.
+	watches map[int]*scriptWatch
+	// transient: the Notify mechanism, which attaches to a thread only for its exec (and
+	// a script watch), and detaches where Trace continues.
+	transient bool
+	watchers  *watchers // Notify: the tracer threads of script watches (notifywatch_linux.go); nil: inline
+	waitAll   int       // Notify: the wait4 flags of the loop (WNOTHREAD while watchers exist)
 	// ownRoot is an O_PATH descriptor of the defender's root, which is every tracee's
 	// root until one of them changes a root or mount namespace (the filter sends those
 	// calls here: rootChanged). Programs are resolved under it while it is valid, and
@@ -134,7 +142,7 @@ func Run(cfg *Config) (int, error) {
 			return 0, err
 		}
 	}
-	s := &supervisor{cfg: cfg, drift: driftCheck{baseline: baseline}, tracees: map[int]struct{}{}, approvals: map[int]*approval{}, ownRoot: -1, status: -1, setIDSeen: map[string]bool{}}
+	s := &supervisor{cfg: cfg, drift: driftCheck{baseline: baseline}, tracees: map[int]struct{}{}, approvals: map[int]*approval{}, watches: map[int]*scriptWatch{}, ownRoot: -1, status: -1, setIDSeen: map[string]bool{}}
 	// O_CLOEXEC: the stage must not inherit it.
 	if fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
 		s.ownRoot = fd
@@ -337,7 +345,7 @@ func (s *supervisor) dropApproval(tid int) {
 func (s *supervisor) onRefused(tid int, data uint) {
 	denySyscall(tid, unix.EPERM)
 	s.cfg.Reporter.Report(s.refusedEvent(tid, data))
-	unix.PtraceCont(tid, 0)
+	s.cont(tid, 0)
 }
 
 // refusedEvent is the event of a system call refused for the rule of filter datum data.

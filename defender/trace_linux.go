@@ -73,6 +73,7 @@ func (s *supervisor) loop() int {
 		switch {
 		case ws.Exited() || ws.Signaled():
 			delete(s.tracees, wpid)
+			s.unwatch(wpid)
 			s.dropApproval(wpid)
 			s.onChildExit(wpid, ws)
 		case ws.Stopped():
@@ -88,8 +89,12 @@ func (s *supervisor) onStop(tid int, ws unix.WaitStatus) {
 	sig := ws.StopSignal()
 	switch waitEvent(ws) {
 	case 0:
+		if sig == syscallStop {
+			s.onWatchStop(tid)
+			return
+		}
 		// Signal-delivery stop: deliver the signal.
-		unix.PtraceCont(tid, int(sig))
+		s.cont(tid, int(sig))
 	case unix.PTRACE_EVENT_SECCOMP:
 		s.onExecCall(tid)
 	case unix.PTRACE_EVENT_EXEC:
@@ -99,22 +104,23 @@ func (s *supervisor) onStop(tid int, ws unix.WaitStatus) {
 			ptraceListen(tid) // group-stop: stay stopped until SIGCONT
 			return
 		}
-		unix.PtraceCont(tid, 0) // the first stop of an auto-attached child
+		s.cont(tid, 0) // the first stop of an auto-attached child
 	default:
 		// PTRACE_EVENT_FORK/VFORK/CLONE: the new task reports its own first stop.
-		unix.PtraceCont(tid, 0)
+		s.cont(tid, 0)
 	}
 }
 
 // onExecCall decides an execve/execveat at its seccomp stop.
 func (s *supervisor) onExecCall(tid int) {
 	s.dropApproval(tid)
+	s.unwatch(tid) // an exec ends a script watch (see scriptwatch_linux.go)
 	// The thread's own /proc entry is the right one for resolution: cwd and the fd table
 	// can be per thread (unshare CLONE_FS/CLONE_FILES). The process id is only for events.
 	pid := tid
 	nr, args, err := syscallRegs(tid)
 	if err != nil {
-		unix.PtraceCont(tid, 0)
+		s.cont(tid, 0)
 		return
 	}
 	switch rule := classify(nr, args); rule {
@@ -123,7 +129,7 @@ func (s *supervisor) onExecCall(tid int) {
 		if a := s.drift.onTimesCall(tid, nr, args, s.root(), nil); !a.cont {
 			denySyscall(tid, a.errno) // errno 0: the call returns 0, done by the defender
 		}
-		unix.PtraceCont(tid, 0)
+		s.cont(tid, 0)
 		return
 	case traceRootChange:
 		// Allowed; from now on programs are resolved through /proc/PID/root. The flag is
@@ -131,7 +137,7 @@ func (s *supervisor) onExecCall(tid int) {
 		// exec decided before it that the kernel then resolves under the new root maps a
 		// different file, which the EXEC-time check kills.
 		s.rootChanged = true
-		unix.PtraceCont(tid, 0)
+		s.cont(tid, 0)
 		return
 	default:
 		s.onRefused(tid, rule)
@@ -142,7 +148,7 @@ func (s *supervisor) onExecCall(tid int) {
 		// Unreadable memory: the kernel would fail with EFAULT, or we cannot see what it
 		// would run. Either way it must not run: refuse it.
 		denySyscall(tid, unix.EFAULT)
-		unix.PtraceCont(tid, 0)
+		s.cont(tid, 0)
 		return
 	}
 	v := s.decide(c)
@@ -153,7 +159,7 @@ func (s *supervisor) onExecCall(tid int) {
 			unix.Kill(tid, unix.SIGKILL)
 		}
 		s.report(s.execEvent(ActionBlocked, v, c))
-		unix.PtraceCont(tid, 0)
+		s.cont(tid, 0)
 		return
 	case policy.Alert:
 		s.report(s.execEvent(ActionAlerted, v, c))
@@ -162,7 +168,7 @@ func (s *supervisor) onExecCall(tid int) {
 	if v.approval != nil {
 		s.approvals[tid] = v.approval
 	}
-	unix.PtraceCont(tid, 0)
+	s.cont(tid, 0)
 	if v.approval != nil {
 		// While the kernel runs the exec, prepare the EXEC-time check: it then needs no
 		// /proc path walk, which shortens the time the new program waits in its stop.
@@ -203,10 +209,26 @@ func (s *supervisor) onExec(pid int) {
 		// belongs to the former leader: check by path instead.
 		a.release()
 	}
-	if ok, why := checkExec(pid, a); !ok {
+	s.unwatch(former)
+	s.unwatch(pid)
+	ok, why := checkExec(pid, a)
+	if !ok {
 		unix.Kill(pid, unix.SIGKILL)
 		s.cfg.Reporter.Report(s.eventFor(ActionKilled, "exec-check", why, pid, nil, nil))
 	}
-	unix.PtraceCont(pid, 0)
+	if ok && a.script != nil {
+		s.watch(pid, a.script)
+	}
+	s.cont(pid, 0)
 	a.release()
+}
+
+// cont resumes a stopped tracee, delivering sig (0 for none): on to its next system call
+// when a script watch follows it, else until its next event.
+func (s *supervisor) cont(tid, sig int) {
+	if s.watches[tid] != nil {
+		unix.PtraceSyscall(tid, sig)
+		return
+	}
+	unix.PtraceCont(tid, sig)
 }

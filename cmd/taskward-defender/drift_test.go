@@ -302,3 +302,42 @@ touch /tmp/mine && touch -d '2001-01-01 00:00:00' /tmp/mine; echo RC3=$?
 		}
 	})
 }
+
+// TestScriptSwap: a script is decided by the defender and then read by its interpreter,
+// which opens it again by name. An attacker who points that name at another file once the
+// defender has read the image's script (a symlink repointed, a file renamed over the
+// script, or the script operand of a shell repointed), or creates the script a shell was
+// allowed to run because it did not exist, must not get the other file run: the
+// interpreter's open is compared with what was decided, and a mismatch is killed. With the
+// watch removed, every mode printed the marker under both mechanisms.
+func TestScriptSwap(t *testing.T) {
+	const tries = 4
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		files := map[string]string{}
+		for _, mode := range []string{"symlink", "rename", "operand", "create"} {
+			for i := 0; i < tries; i++ {
+				files["opt/"+mode+"/s"+strconv.Itoa(i)] = "#!/bin/sh\necho IMAGE-OK\n"
+			}
+		}
+		root := overlayImage(t, l, files)
+		script := `printf '#!/bin/sh\necho PWN""ED\n' > /tmp/evil.sh
+for m in symlink rename operand create; do attack script-swap $m ` + strconv.Itoa(tries) + ` /opt/$m/s /tmp/evil.sh; done
+`
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}, caps: dockerCaps})
+		out := c.stdout.String()
+		t.Logf("output:\n%s", out)
+		if strings.Contains(out, "PWNED") || strings.Count(out, "RESULT:") != 4 {
+			t.Fatalf("a swapped script ran, or an attack did not finish\nstderr:\n%s", c.stderr.String())
+		}
+		killed := 0
+		for _, e := range driftEvents(c) {
+			if r, _ := e["reason"].(string); e["action"] == "killed" && strings.Contains(r, "script") {
+				killed++
+			}
+		}
+		if killed == 0 {
+			t.Fatalf("no swap won the race, so nothing was tested (want an exec-check kill naming the script):\n%s", c.stderr.String())
+		}
+	})
+}

@@ -640,3 +640,60 @@ chroot --userspec=app:app / /usr/bin/id -un
 		want: []string{"no shebang: one", "re-exec through /proc/self/exe", "fexecve of an image program", "relative path", "exec -a", "app"},
 	})
 }
+
+// TestRealSoftwareScriptSwap swaps the script of real interpreters once the defender has
+// read it (testdata/attack script-swap): a symlink to an image script repointed at a file
+// written at start. Node resolves the name itself (readlink, then an open of the target)
+// and Python opens it by name after a readlink of its own: both are followed to their
+// script. The bare run shows that the attack works on these interpreters; under the
+// defender the swapped script must never run.
+func TestRealSoftwareScriptSwap(t *testing.T) {
+	l, rootfs := needDebian(t)
+	bin, err := os.ReadFile(filepath.Join(l.dir, "attack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tries = 5
+	files := map[string]string{"usr/local/bin/attack": string(bin)}
+	for i := 0; i < tries; i++ {
+		files["opt/node/s"+strconv.Itoa(i)] = "#!/usr/bin/node\nconsole.log('IMAGE-OK')\n"
+		files["opt/python/s"+strconv.Itoa(i)] = "#!/usr/bin/python3\nprint('IMAGE-OK')\n"
+	}
+	lowers := layer{files: files, build: "chmod 755 /usr/local/bin/attack"}.image(t, l, rootfs)
+	script := `printf '#!/usr/bin/node\nconsole.log("PWN"+"ED")\n' > /tmp/evil.js
+printf '#!/usr/bin/python3\nprint("PWN"+"ED")\n' > /tmp/evil.py
+attack script-swap symlink ` + strconv.Itoa(tries) + ` /opt/node/s /tmp/evil.js
+attack script-swap symlink ` + strconv.Itoa(tries) + ` /opt/python/s /tmp/evil.py
+`
+	run := func(t *testing.T, args []string) *container {
+		merged, _ := overlayOn(t, l, lowers, "")
+		c := startApp(t, l, spec{rootfs: merged, args: args, env: []string{defaultPolicyEnv}, caps: dockerCaps})
+		if code := c.wait(3 * time.Minute); code < 0 {
+			t.Fatalf("container did not exit:\n%s", c.stderr.String())
+		}
+		t.Logf("output:\n%s", c.stdout.String())
+		return c
+	}
+	if bare := run(t, []string{"/bin/sh", "-c", script}); !strings.Contains(bare.stdout.String(), "PWNED") {
+		t.Fatalf("the attack did not work on the bare container, so it tests nothing")
+	}
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		c := run(t, app("/bin/sh", "-c", script))
+		out := c.stdout.String()
+		if strings.Contains(out, "PWNED") || strings.Count(out, "RESULT:") != 2 {
+			t.Fatalf("a swapped script ran, or an attack did not finish\nstderr:\n%s", c.stderr.String())
+		}
+		killed := map[string]int{}
+		for _, e := range driftEvents(c) {
+			if r, _ := e["reason"].(string); e["action"] == "killed" && strings.Contains(r, "script") {
+				killed[filepath.Base(fmt.Sprint(e["program"]))]++
+			}
+		}
+		// A swap that lands before the defender's second read of the name is refused as
+		// drift instead; at least one must have landed after it.
+		t.Logf("kills by program: %v", killed)
+		if len(killed) == 0 {
+			t.Fatalf("no swap won the race past the decision, so the watch was not tested\nstderr:\n%s", c.stderr.String())
+		}
+	})
+}

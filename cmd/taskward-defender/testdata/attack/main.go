@@ -267,6 +267,13 @@ func main() {
 			counts[rewriteOnce(args[1]+strconv.Itoa(i))]++
 		}
 		fmt.Printf("RESULT: %v\n", counts)
+	case "script-swap": // N times: run image script SCRIPT<i> by name (MODE: symlink, rename, operand) and put EVIL in its place once the defender has read it
+		n, _ := strconv.Atoi(args[1])
+		counts := map[string]int{}
+		for i := 0; i < n; i++ {
+			counts[scriptSwapOnce(args[0], args[2]+strconv.Itoa(i), args[3], i)]++
+		}
+		fmt.Printf("RESULT: %v\n", counts)
 	default:
 		fmt.Println("unknown case", os.Args[1])
 		os.Exit(2)
@@ -410,4 +417,90 @@ func tinyELF(msg string) []byte {
 	b = le.AppendUint64(b, 0x1000)
 	b = append(b, code...)
 	return append(b, msg...)
+}
+
+// scriptSwapOnce runs the image script target by a name that it then points at evil, as
+// soon as the defender has read target (inotify: the file was opened and closed), so that
+// the defender decides the image script and the interpreter reads evil:
+//   - symlink: exec a symlink in /tmp to target, then rename a symlink to a copy of evil
+//     over it;
+//   - rename: exec target itself, then rename a copy of evil over it;
+//   - operand: exec /bin/sh with the symlink as its script operand, then repoint it;
+//   - create: exec /bin/sh with a script operand that does not exist yet, and create it as
+//     evil once the exec has succeeded.
+//
+// It returns what happened.
+func scriptSwapOnce(mode, target, evil string, i int) string {
+	dir := "/tmp/swap-" + mode + strings.ReplaceAll(target, "/", "-")
+	check(os.MkdirAll(dir, 0o755))
+	b, err := os.ReadFile(evil)
+	check(err)
+	bad := dir + "/evil"
+	if mode == "rename" {
+		bad = target + ".evil" // rename(2) stays on one file system
+	}
+	check(os.WriteFile(bad, b, 0o755))
+	name := target
+	if mode == "create" {
+		name = dir + "/run"
+		cmd := exec.Command("/bin/sh", name)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		check(cmd.Start()) // returns once the exec has succeeded
+		os.Rename(bad, name)
+		err := cmd.Wait()
+		fmt.Printf("%s %s: %q %v\n", mode, name, out.String(), err)
+		return swapOutcome(out.String(), err)
+	}
+	if mode != "rename" {
+		name = dir + "/run"
+		check(os.Symlink(target, name))
+	}
+	in, err := unix.InotifyInit1(unix.IN_CLOEXEC)
+	check(err)
+	defer unix.Close(in)
+	_, err = unix.InotifyAddWatch(in, target, unix.IN_CLOSE_NOWRITE)
+	check(err)
+	done := make(chan string, 1)
+	go func() {
+		var buf [4096]byte
+		unix.Read(in, buf[:]) // the defender read the script and closed it
+		var err error
+		if mode == "rename" {
+			err = os.Rename(bad, target)
+		} else {
+			os.Symlink(bad, dir+"/next")
+			err = os.Rename(dir+"/next", name)
+		}
+		if err != nil {
+			done <- "swap: " + err.Error()
+			return
+		}
+		done <- "swapped"
+	}()
+	cmd := exec.Command(name)
+	if mode == "operand" {
+		cmd = exec.Command("/bin/sh", name)
+	}
+	out, err := cmd.CombinedOutput()
+	w := "swap did not run"
+	select {
+	case w = <-done:
+	case <-time.After(time.Second):
+	}
+	fmt.Printf("%s %s: %q %v (%s)\n", mode, name, out, err, w)
+	return swapOutcome(string(out), err)
+}
+
+// swapOutcome names what a script swap came to, from the program's output and error.
+func swapOutcome(out string, err error) string {
+	switch {
+	case strings.Contains(out, "PWN"+"ED"):
+		return "swapped script ran"
+	case err != nil && strings.Contains(err.Error(), "killed"):
+		return "killed"
+	case err != nil:
+		return "failed"
+	}
+	return "image script ran"
 }

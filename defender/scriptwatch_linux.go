@@ -1,0 +1,322 @@
+//go:build linux
+
+package defender
+
+import (
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// A script is read by name twice: once by the defender when it decides the exec, and once
+// by the interpreter after the exec, when it opens its script operand (the kernel hands a
+// "#!" interpreter the script's name, not the file). Between the two the caller, or any
+// process that can write the script's directory, can put another file under that name: a
+// symlink repointed, a file renamed over the script, a script created where none was. The
+// EXEC-time check sees only the interpreter, which is the approved one.
+//
+// So an exec whose program opens a file named by its arguments (an interpreter's script, the
+// program `ld.so FILE` loads) is followed past PTRACE_EVENT_EXEC with syscall stops
+// (PTRACE_SYSCALL), in that one thread only, until the program opens the file:
+//
+//  1. At each open (open, openat, openat2) that succeeds, the opened descriptor is stat'ed
+//     (/proc/TID/fd/N). The approved file (same device and inode) ends the watch, if its
+//     evidence (size, mtime, ctime) is still what was decided; otherwise the program is
+//     killed. Another file opened under the operand's name (as given, made absolute
+//     against the working directory, or as resolved when decided) is a swap: killed.
+//  2. Programs that resolve the name themselves before opening it (Node's realpath, and
+//     Python's readlink of its script) read its symlinks: a readlink of a path the
+//     decision walked whose answer differs from what the walk found (another target, or a
+//     link where there was none) is a swap too.
+//  3. An exec call ends the watch (the file was never read by this image; the new image
+//     is decided afresh, operand included), and so does exit.
+//  4. After maxWatchStops syscall stops without the file being opened, the watch ends with
+//     an alert: the program is not followed for ever.
+//
+// What it costs: two stops per system call of that one thread, from its exec to its open of
+// the script (dash about 40 calls, bash about 180, perl 160, python3 320, node 1,000).
+// Execs of programs (no script operand) are not followed.
+
+// maxWatchStops bounds the syscall stops of one watch (entry and exit count one each).
+const maxWatchStops = 40000
+
+// watchedCall is the kind of a system call a watch looks at.
+type watchedCall uint8
+
+const (
+	callNone watchedCall = iota
+	callOpen
+	callReadlink
+)
+
+// scriptWatch is the file a program must open by name after its exec (see above).
+type scriptWatch struct {
+	name    string // the operand as the program was given it
+	abs     string // name made absolute against the caller's working directory, lexically
+	path    string // the file as resolved when decided; "" when it did not exist
+	ev      evidence
+	program string // the program that opens it, for events
+	// links is what the decision's walk of abs found at each path it looked at: the
+	// symlink's target, or "" for a component that was not a symlink.
+	links map[string]string
+	stops int
+	// The call seen at its entry stop, looked at again at its exit.
+	call            watchedCall
+	dirfd           int
+	pathArg, bufArg uint64
+}
+
+// newScriptWatch builds the watch of name, which the decision resolved to f (nil when it did
+// not resolve), to be opened by program. It reports false when the name no longer leads to
+// f: it was changed while the exec was being decided.
+func newScriptWatch(r *resolver, name string, f *file, program string) (*scriptWatch, bool) {
+	w := &scriptWatch{name: name, program: program}
+	if f != nil {
+		w.path, w.ev = f.Path, f.ev
+	}
+	base := ""
+	if !strings.HasPrefix(name, "/") {
+		t, err := os.Readlink("/proc/" + strconv.Itoa(r.tid) + "/cwd")
+		if err != nil {
+			return w, true
+		}
+		base = r.toTracee(strings.TrimSuffix(t, " (deleted)")) + "/"
+	}
+	w.abs = cleanAbs(base + name)
+	if strings.HasPrefix(w.abs, "/proc/") || w.abs == "/proc" {
+		return w, true
+	}
+	// The walk runs after the decision's own resolution of the name, so it must end at the
+	// file decided: otherwise what it records is another file's way.
+	var end string
+	w.links, end = r.linkWalk(w.abs)
+	if f == nil {
+		return w, true
+	}
+	var st unix.Stat_t
+	var err error
+	if r.sharedRoot >= 0 {
+		err = unix.Fstatat(r.sharedRoot, strings.TrimPrefix(end, "/"), &st, unix.AT_SYMLINK_NOFOLLOW)
+	} else {
+		err = unix.Lstat(r.rootPrefix+end, &st)
+	}
+	return w, err == nil && st.Dev == f.ev.dev && st.Ino == f.ev.ino
+}
+
+// linkWalk resolves abs (an absolute tracee path) component by component as realpath(3)
+// and Node's realpath do, and records at each path it looks at the symlink target found, or
+// "" for a component that is not a symlink. end is where the walk ends.
+func (r *resolver) linkWalk(abs string) (m map[string]string, end string) {
+	m = map[string]string{}
+	comps := splitPath(abs)
+	cur := ""
+	var buf [unix.PathMax]byte
+	for links, steps := 0, 0; len(comps) > 0 && links <= maxSymlinks && steps < 4096; steps++ {
+		c := comps[0]
+		comps = comps[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if i := strings.LastIndexByte(cur, '/'); i >= 0 {
+				cur = cur[:i]
+			}
+			continue
+		}
+		next := cur + "/" + c
+		var n int
+		var err error
+		if r.sharedRoot >= 0 {
+			n, err = unix.Readlinkat(r.sharedRoot, next[1:], buf[:])
+		} else {
+			n, err = unix.Readlink(r.rootPrefix+next, buf[:])
+		}
+		if err != nil {
+			m[next] = ""
+			cur = next
+			continue
+		}
+		target := string(buf[:n])
+		m[next] = target
+		links++
+		if strings.HasPrefix(target, "/") {
+			cur = ""
+		}
+		comps = append(splitPath(target), comps...)
+	}
+	if cur == "" {
+		cur = "/"
+	}
+	return m, cur
+}
+
+// watchedCallOf says which calls a watch looks at, with their directory, path and buffer
+// arguments.
+func watchedCallOf(nr int, args [6]uint64) (kind watchedCall, dirfd int, pathArg, bufArg uint64) {
+	switch nr {
+	case unix.SYS_OPENAT, unix.SYS_OPENAT2:
+		return callOpen, int(int32(args[0])), args[1], 0
+	case unix.SYS_READLINKAT:
+		return callReadlink, int(int32(args[0])), args[1], args[2]
+	}
+	if k, p, ok := archPathArgs(nr); ok {
+		return k, unix.AT_FDCWD, args[p], args[p+1]
+	}
+	return callNone, 0, 0, 0
+}
+
+// watchOutcome is what one syscall stop of a watch comes to.
+type watchOutcome uint8
+
+const (
+	watchGoOn   watchOutcome = iota // follow the next system call
+	watchDone                       // the approved file was opened, or an exec ends it: let go
+	watchKill                       // another file is read under the name: kill
+	watchExpire                     // followed too long: let go and say so
+)
+
+// onSyscallStop looks at one syscall stop of the watched thread tid. why explains a kill.
+func (w *scriptWatch) onSyscallStop(tid int, si syscallInfo, r *resolver) (out watchOutcome, why string) {
+	w.stops++
+	switch si.op {
+	case unix.PTRACE_SYSCALL_INFO_ENTRY:
+		if si.nr == unix.SYS_EXECVE || si.nr == unix.SYS_EXECVEAT {
+			return watchDone, ""
+		}
+		w.call, w.dirfd, w.pathArg, w.bufArg = watchedCallOf(si.nr, si.args)
+	case unix.PTRACE_SYSCALL_INFO_EXIT:
+		call := w.call
+		w.call = callNone
+		if call != callNone && !si.isErr && si.rval >= 0 {
+			if out, why := w.onResult(tid, call, si.rval, r); out != watchGoOn {
+				return out, why
+			}
+		}
+	}
+	if w.stops >= maxWatchStops {
+		return watchExpire, w.program + " did not open its script " + w.name + " within " + strconv.Itoa(maxWatchStops) + " system call stops; it is no longer followed, so the file it reads under that name later is not compared with the one decided"
+	}
+	return watchGoOn, ""
+}
+
+// onResult judges a successful open (rval is the descriptor) or readlink (rval is the
+// length of the target written to the buffer).
+func (w *scriptWatch) onResult(tid int, call watchedCall, rval int64, r *resolver) (watchOutcome, string) {
+	if call == callOpen {
+		var st unix.Stat_t
+		if unix.Stat("/proc/"+strconv.Itoa(tid)+"/fd/"+strconv.FormatInt(rval, 10), &st) != nil {
+			return watchGoOn, ""
+		}
+		got := evidenceOf(&st)
+		if w.path != "" && got.dev == w.ev.dev && got.ino == w.ev.ino {
+			if d := w.ev.differs(got); d != "" {
+				return watchKill, "script " + w.path + " changed between the decision and " + w.program + "'s open of it: approved " + d
+			}
+			return watchDone, ""
+		}
+		p, ok := w.callPath(tid, r)
+		if !ok || (p != w.abs && p != w.path) {
+			return watchGoOn, ""
+		}
+		opened, _ := os.Readlink("/proc/" + strconv.Itoa(tid) + "/fd/" + strconv.FormatInt(rval, 10))
+		if w.path == "" {
+			return watchKill, "script " + w.name + " did not exist when " + w.program + " was allowed to run it, and was then created (" + r.toTracee(opened) + ")"
+		}
+		return watchKill, "script " + w.name + " was replaced between the decision and " + w.program + "'s open of it: approved " + w.path + ", opened " + r.toTracee(opened) + ": approved " + w.ev.differs(got)
+	}
+	p, ok := w.callPath(tid, r)
+	if !ok {
+		return watchGoOn, ""
+	}
+	want, walked := w.links[p]
+	if !walked || rval > unix.PathMax {
+		return watchGoOn, ""
+	}
+	buf := make([]byte, rval)
+	if n, err := readMem(tid, w.bufArg, buf); err != nil || n != len(buf) {
+		return watchGoOn, ""
+	}
+	if got := string(buf); got != want {
+		if want == "" {
+			want = "not a symbolic link"
+		}
+		return watchKill, "script " + w.name + " was redirected between the decision and " + w.program + "'s read of it: " + p + " was " + want + ", is now a link to " + got
+	}
+	return watchGoOn, ""
+}
+
+// callPath is the path argument of the call seen at the entry stop, made absolute against
+// its directory (the thread's working directory or the descriptor's), lexically, in the
+// tracee's view.
+func (w *scriptWatch) callPath(tid int, r *resolver) (string, bool) {
+	p, err := readString(tid, w.pathArg, maxPathLen)
+	if err != nil || p == "" {
+		return "", false
+	}
+	if strings.HasPrefix(p, "/") {
+		return cleanAbs(p), true
+	}
+	base := "/proc/" + strconv.Itoa(tid) + "/cwd"
+	if w.dirfd != unix.AT_FDCWD {
+		base = "/proc/" + strconv.Itoa(tid) + "/fd/" + strconv.Itoa(w.dirfd)
+	}
+	t, err := os.Readlink(base)
+	if err != nil || !strings.HasPrefix(t, "/") {
+		return "", false
+	}
+	return cleanAbs(r.toTracee(strings.TrimSuffix(t, " (deleted)")) + "/" + p), true
+}
+
+// watch starts following tid, stopped, for w (Trace); the caller then resumes it with
+// PTRACE_SYSCALL.
+func (s *supervisor) watch(tid int, w *scriptWatch) { s.watches[tid] = w }
+
+// unwatch stops following tid (gone, exec'ing, or done), if a watch did.
+func (s *supervisor) unwatch(tid int) { delete(s.watches, tid) }
+
+// onWatchStop handles a syscall stop of the thread tid, which a watch follows under Trace,
+// and resumes it: on to its next system call while the watch goes on, else until its next
+// event.
+func (s *supervisor) onWatchStop(tid int) {
+	w := s.watches[tid]
+	if w == nil {
+		s.letGo(tid, 0)
+		return
+	}
+	si, err := getSyscallInfo(tid)
+	if err != nil {
+		s.unwatch(tid)
+		s.letGo(tid, 0)
+		return
+	}
+	switch out, why := s.judge(tid, w, si, s.root()); out {
+	case watchGoOn:
+		unix.PtraceSyscall(tid, 0)
+		return
+	case watchKill:
+		ev := s.eventFor(ActionKilled, "exec-check", why, tgid(tid), nil, nil) // while /proc still shows it
+		unix.Kill(tid, unix.SIGKILL)
+		s.cfg.Reporter.Report(ev)
+	}
+	s.unwatch(tid)
+	s.letGo(tid, 0) // the loop collects the killed one's exit
+}
+
+// judge looks at one syscall stop si of tid for w, reports an expired watch, and says
+// what to do. root is s.root() as the caller read it.
+func (s *supervisor) judge(tid int, w *scriptWatch, si syscallInfo, root int) (watchOutcome, string) {
+	r := newResolver(tid, tid)
+	if root >= 0 {
+		r.sharedRoot, r.rootView = root, "/"
+	}
+	out, why := w.onSyscallStop(tid, si, r)
+	if out == watchExpire {
+		s.cfg.Reporter.Report(s.eventFor(ActionAlerted, "exec-check", why, tgid(tid), nil, nil))
+	}
+	return out, why
+}
+
+// letGo resumes a stopped tracee that no watch follows any more, delivering sig.
+func (s *supervisor) letGo(tid, sig int) { unix.PtraceCont(tid, sig) }
