@@ -199,7 +199,9 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	best.approval.loaderEnv = loaderEnvOf(c.loaderEnv)
 	if watched {
 		w, same := newScriptWatch(r, opName, operand, f.Path)
-		best.approval.script = w
+		if !w.fixed {
+			best.approval.script = w
+		}
 		if !same {
 			// The name was pointed elsewhere while the exec was decided: what was decided
 			// is not what the program would read.

@@ -58,6 +58,8 @@ type scriptWatch struct {
 	path    string // the file as resolved when decided; "" when it did not exist
 	ev      evidence
 	program string // the program that opens it, for events
+	// fixed: the name cannot change (read-only mounts all the way): nothing to follow.
+	fixed bool
 	// links is what the decision's walk of abs found at each path it looked at: the
 	// symlink's target, or "" for a component that was not a symlink.
 	links map[string]string
@@ -91,7 +93,14 @@ func newScriptWatch(r *resolver, name string, f *file, program string) (*scriptW
 	// The walk runs after the decision's own resolution of the name, so it must end at the
 	// file decided: otherwise what it records is another file's way.
 	var end string
-	w.links, end = r.linkWalk(w.abs)
+	var writable bool
+	w.links, end, writable = r.linkWalk(w.abs)
+	if !writable {
+		// Every directory on the way is on a read-only mount: nobody can rename, repoint or
+		// create a name there (short of mounting over it, which needs CAP_SYS_ADMIN), so the
+		// program reads what was decided and is not followed.
+		w.fixed = true
+	}
 	if f == nil {
 		return w, true
 	}
@@ -107,9 +116,29 @@ func newScriptWatch(r *resolver, name string, f *file, program string) (*scriptW
 
 // linkWalk resolves abs (an absolute tracee path) component by component as realpath(3)
 // and Node's realpath do, and records at each path it looks at the symlink target found, or
-// "" for a component that is not a symlink. end is where the walk ends.
-func (r *resolver) linkWalk(abs string) (m map[string]string, end string) {
+// "" for a component that is not a symlink. end is where the walk ends; writable says some
+// directory it looked a name up in is not on a read-only mount (or could not be told).
+func (r *resolver) linkWalk(abs string) (m map[string]string, end string, writable bool) {
 	m = map[string]string{}
+	seen := map[string]bool{}
+	lookIn := func(dir string) {
+		if writable || seen[dir] {
+			return
+		}
+		seen[dir] = true
+		var fs unix.Statfs_t
+		var err error
+		if r.sharedRoot >= 0 {
+			fd, oerr := unix.Openat(r.sharedRoot, "."+dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err = oerr; err == nil {
+				err = unix.Fstatfs(fd, &fs)
+				unix.Close(fd)
+			}
+		} else {
+			err = unix.Statfs(r.rootPrefix+dir, &fs)
+		}
+		writable = err != nil || fs.Flags&unix.ST_RDONLY == 0
+	}
 	comps := splitPath(abs)
 	cur := ""
 	var buf [unix.PathMax]byte
@@ -126,6 +155,7 @@ func (r *resolver) linkWalk(abs string) (m map[string]string, end string) {
 			continue
 		}
 		next := cur + "/" + c
+		lookIn(cur + "/")
 		var n int
 		var err error
 		if r.sharedRoot >= 0 {
@@ -149,7 +179,7 @@ func (r *resolver) linkWalk(abs string) (m map[string]string, end string) {
 	if cur == "" {
 		cur = "/"
 	}
-	return m, cur
+	return m, cur, writable
 }
 
 // watchedCallOf says which calls a watch looks at, with their directory, path and buffer
@@ -211,7 +241,12 @@ func (w *scriptWatch) onResult(tid int, call watchedCall, rval int64, r *resolve
 		}
 		got := evidenceOf(&st)
 		if w.path != "" && got.dev == w.ev.dev && got.ino == w.ev.ino {
-			if d := w.ev.differs(got); d != "" {
+			// Content only: a chmod or chown of the script by another process while the
+			// interpreter starts (ctime) is not a different script; new content always
+			// moves mtime past the task's start (no backdating, times_linux.go).
+			want := w.ev
+			want.ctime = got.ctime
+			if d := want.differs(got); d != "" {
 				return watchKill, "script " + w.path + " changed between the decision and " + w.program + "'s open of it: approved " + d
 			}
 			return watchDone, ""

@@ -37,7 +37,10 @@ func TestLinkWalk(t *testing.T) {
 	defer unix.Close(root)
 	r := newResolver(os.Getpid(), unix.Gettid())
 	r.sharedRoot, r.rootView = root, "/"
-	got, end := r.linkWalk(filepath.Join(dir, "other/link"))
+	got, end, writable := r.linkWalk(filepath.Join(dir, "other/link"))
+	if !writable {
+		t.Errorf("a walk through a test's temporary directory says no directory is writable")
+	}
 	if end != dir+"/real/bin/app.js" {
 		t.Errorf("walk ends at %s, want %s", end, dir+"/real/bin/app.js")
 	}
@@ -54,5 +57,49 @@ func TestLinkWalk(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("linkWalk:\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestLinkWalkReadOnly: a script whose every directory is on a read-only mount (a task with
+// readonlyRootFilesystem) cannot be swapped and is not followed; one writable directory on
+// the way (a tmpfs under it) is enough to follow it.
+func TestLinkWalkReadOnly(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("mounts a tmpfs: needs root (CI runs tests as root)")
+	}
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	for _, d := range []string{"app", "app/rw"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app/run.sh"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", filepath.Join(dir, "app/rw"), "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../run.sh", filepath.Join(dir, "app/rw/link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		t.Fatal(err)
+	}
+	root, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(root)
+	r := newResolver(os.Getpid(), unix.Gettid())
+	r.sharedRoot, r.rootView = root, "/"
+	if _, end, writable := r.linkWalk("/app/run.sh"); writable || end != "/app/run.sh" {
+		t.Errorf("/app/run.sh on a read-only mount: end %s, writable %v; want /app/run.sh, false", end, writable)
+	}
+	if _, end, writable := r.linkWalk("/app/rw/link"); !writable || end != "/app/run.sh" {
+		t.Errorf("/app/rw/link through a writable tmpfs: end %s, writable %v; want /app/run.sh, true", end, writable)
 	}
 }

@@ -315,19 +315,22 @@ func TestScriptSwap(t *testing.T) {
 	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
 		l := needLab(t)
 		files := map[string]string{}
-		for _, mode := range []string{"symlink", "rename", "operand", "create"} {
+		for _, mode := range []string{"symlink", "rename", "operand", "create", "user"} {
 			for i := 0; i < tries; i++ {
 				files["opt/"+mode+"/s"+strconv.Itoa(i)] = "#!/bin/sh\necho IMAGE-OK\n"
 			}
 		}
 		root := overlayImage(t, l, files)
-		script := `printf '#!/bin/sh\necho PWN""ED\n' > /tmp/evil.sh
-for m in symlink rename operand create; do attack script-swap $m ` + strconv.Itoa(tries) + ` /opt/$m/s /tmp/evil.sh; done
+		n := strconv.Itoa(tries)
+		// The last one as a user: a symlink in a directory of its own is all it takes.
+		script := `printf '#!/bin/sh\necho PWN""ED\n' > /tmp/evil.sh && chmod 644 /tmp/evil.sh
+for m in symlink rename operand create; do attack script-swap $m ` + n + ` /opt/$m/s /tmp/evil.sh; done
+su -s /bin/sh app -c 'attack script-swap symlink ` + n + ` /opt/user/s /tmp/evil.sh'
 `
 		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}, caps: dockerCaps})
 		out := c.stdout.String()
 		t.Logf("output:\n%s", out)
-		if strings.Contains(out, "PWNED") || strings.Count(out, "RESULT:") != 4 {
+		if strings.Contains(out, "PWNED") || strings.Count(out, "RESULT:") != 5 {
 			t.Fatalf("a swapped script ran, or an attack did not finish\nstderr:\n%s", c.stderr.String())
 		}
 		killed := 0
