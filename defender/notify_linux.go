@@ -266,111 +266,25 @@ func (s *supervisor) onNotify(listener int) {
 		}
 		return
 	}
-	if v.approval != nil && v.approval.script != nil {
-		// The program will open a script by name: a watcher follows it there
-		// (notifywatch_linux.go). What is reported is reported now, while the caller waits.
+	j := watchJob{tid: tid, id: req.id, listener: listener, a: v.approval, root: s.root(), exec: v.exec, argv: c.argv}
+	live := func() {
 		if v.decision.Effect == policy.Alert {
 			s.report(s.execEvent(ActionAlerted, v, c))
 		}
 		s.noteSetID(v, c)
-		j := watchJob{tid: tid, id: req.id, listener: listener, a: v.approval, root: s.root(), exec: v.exec, argv: c.argv}
-		if s.watchers == nil {
-			s.followExec(j, s.waitAll)
-		} else if !s.submitWatch(j) {
-			notifRespond(listener, req.id, unix.EAGAIN, false)
-			s.cfg.Reporter.Report(s.eventFor(ActionBlocked, "exec-check", "too many script execs waiting to be followed to their script (queue of "+strconv.Itoa(watchQueueSize)+")", tgid(tid), v.exec, c.argv))
-		}
+	}
+	if v.approval == nil || v.approval.script == nil || s.watchers == nil {
+		// Attach for the EXEC-time check before letting the call continue, here.
+		s.followExec(j, true, live)
 		return
 	}
-	// Allowed: attach for the EXEC-time check before letting the call continue.
-	if err := ptraceSeizeWith(tid, transientTraceOptions); err != nil {
-		// ESRCH: the caller is gone (the answer fails harmlessly). Anything else means
-		// the check could not happen: fail closed.
-		notifRespond(listener, req.id, unix.EACCES, false)
-		if err != unix.ESRCH {
-			s.cfg.Reporter.Report(s.eventFor(ActionBlocked, "exec-check", "cannot attach for the EXEC-time check: "+err.Error()+" ("+taskState(tid)+")", tgid(tid), v.exec, c.argv))
-		}
-		return
+	// The program will open a script by name: a watcher follows it there
+	// (notifywatch_linux.go). What is reported is reported now, while the caller waits.
+	live()
+	if !s.submitWatch(j) {
+		notifRespond(listener, req.id, unix.EAGAIN, false)
+		s.cfg.Reporter.Report(s.eventFor(ActionBlocked, "exec-check", "too many script execs waiting to be followed to their script (queue of "+strconv.Itoa(watchQueueSize)+")", tgid(tid), v.exec, c.argv))
 	}
-	if !notifValid(listener, req.id) {
-		// The caller left the call (a signal interrupted its wait: the kernel restarts
-		// the call later, as a new notification) or died, and the id may even name
-		// another thread by now. It is attached but not stopped, so it cannot simply be
-		// detached: stop it, then let go.
-		s.release(tid)
-		return
-	}
-	if v.decision.Effect == policy.Alert {
-		s.report(s.execEvent(ActionAlerted, v, c))
-	}
-	s.noteSetID(v, c)
-	if err := notifRespond(listener, req.id, 0, true); err != nil {
-		s.release(tid) // as above: the notification went away meanwhile
-		return
-	}
-	ptraceInterrupt(tid)
-	if v.approval != nil {
-		// While the kernel runs the exec, prepare the EXEC-time check.
-		v.approval.prepare(tid)
-	}
-	s.awaitExec(tid, v.approval)
-}
-
-// awaitExec waits for the caller tid, attached and running its allowed exec call, to stop
-// at PTRACE_EVENT_EXEC (the exec succeeded: check it) or anywhere else (it failed), and
-// detaches. Exits of other children seen meanwhile are handled as usual.
-func (s *supervisor) awaitExec(tid int, a *approval) {
-	defer a.release()
-	for {
-		var ws unix.WaitStatus
-		wpid, err := unix.Wait4(-1, &ws, s.waitAll, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return // ECHILD: the caller is gone
-		}
-		if ws.Exited() || ws.Signaled() {
-			s.onChildExit(wpid, ws)
-			if wpid == tid || !taskExists(tid) {
-				return
-			}
-			continue
-		}
-		if !ws.Stopped() {
-			continue
-		}
-		// The only attached task is the caller; a stop of it may be reported under the
-		// leader's id when a non-leader thread exec'd.
-		sig := 0
-		switch waitEvent(ws) {
-		case unix.PTRACE_EVENT_EXEC:
-			if wpid != tid {
-				a.release() // the prepared descriptors name the thread's old id
-			}
-			if ok, why := checkExec(wpid, a); !ok {
-				unix.Kill(wpid, unix.SIGKILL)
-				s.cfg.Reporter.Report(s.eventFor(ActionKilled, "exec-check", why, wpid, nil, nil))
-			}
-		case 0:
-			// The exec failed and a signal arrived on the way back: deliver it.
-			sig = int(ws.StopSignal())
-		}
-		ptraceDetach(wpid, sig)
-		return
-	}
-}
-
-// release detaches from tid, attached but running, whose allowed exec was never
-// continued: PTRACE_INTERRUPT stops it at its next chance (it then leaves any notification
-// wait, to restart the call), and awaitExec detaches it there, delivering a pending
-// signal. Without an approval, an exec event there would be killed, but none can happen:
-// the exec was never continued.
-func (s *supervisor) release(tid int) {
-	if ptraceInterrupt(tid) != nil {
-		return // ESRCH: gone, and with it the attachment
-	}
-	s.awaitExec(tid, nil)
 }
 
 // taskExists reports whether a thread id is still in use.

@@ -72,7 +72,7 @@ func (s *supervisor) submitWatch(j watchJob) bool {
 			runtime.LockOSThread() // the tracer of its jobs; never unlocked: the thread exits with it
 			for j := range ws.jobs {
 				ws.busy.Add(1)
-				s.followExec(j, unix.WALL|unix.WNOTHREAD)
+				s.followExec(j, false, nil)
 				ws.busy.Add(-1)
 			}
 		}()
@@ -86,23 +86,49 @@ func (s *supervisor) submitWatch(j watchJob) bool {
 }
 
 // followExec attaches to the caller of j, lets its exec call continue, checks the new
-// image at PTRACE_EVENT_EXEC and then follows it to its open of the script. flags are the
-// wait4 flags: with __WNOTHREAD (a watcher) only this thread's tracee is seen; without (inline
-// on the supervisor's thread) exits of other children are handled as the loop would.
-func (s *supervisor) followExec(j watchJob, flags int) {
+// image at PTRACE_EVENT_EXEC and, when the approval has a script watch, follows the
+// program to its open of the script; then it detaches. inline: on the supervisor's thread,
+// which handles the exits of its other children seen meanwhile; a watcher waits with
+// __WNOTHREAD and sees only its tracee. live, when not nil, runs once the caller is known
+// to still wait in its call, before the call continues (what is reported of it).
+//
+// Step by step (the Notify mechanism's steps 3 to 5, notify_linux.go): PTRACE_SEIZE, then
+// SECCOMP_IOCTL_NOTIF_ID_VALID (the caller still waits: its thread id was not reused),
+// then SECCOMP_USER_NOTIF_FLAG_CONTINUE and at once PTRACE_INTERRUPT, so the caller stops
+// either at PTRACE_EVENT_EXEC or on its way back from a failed exec. A caller that left
+// its call (a signal; the kernel restarts it as a new notification) is attached but not
+// stopped: the interrupt stops it and it is let go there, with its signal.
+func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 	tid, a := j.tid, j.a
+	flags := unix.WALL | unix.WNOTHREAD
+	if inline {
+		flags = s.waitAll
+	}
 	if err := ptraceSeizeWith(tid, transientTraceOptions); err != nil {
+		// ESRCH: the caller is gone (the answer fails harmlessly). Anything else means
+		// the check could not happen: fail closed.
 		notifRespond(j.listener, j.id, unix.EACCES, false)
 		if err != unix.ESRCH {
 			s.cfg.Reporter.Report(s.eventFor(ActionBlocked, "exec-check", "cannot attach for the EXEC-time check: "+err.Error()+" ("+taskState(tid)+")", tgid(tid), j.exec, j.argv))
 		}
 		return
 	}
-	if !notifValid(j.listener, j.id) || notifRespond(j.listener, j.id, 0, true) != nil {
-		a = nil // never continued (see release): let go at its next stop
+	continued := notifValid(j.listener, j.id)
+	if continued && live != nil {
+		live()
 	}
-	ptraceInterrupt(tid)
-	if a != nil {
+	if continued && notifRespond(j.listener, j.id, 0, true) != nil {
+		continued = false // the notification went away meanwhile
+	}
+	// After a continued call the interrupt may find the thread id gone: a non-leader
+	// thread that exec'd took the leader's. Its exec event still comes, under that id.
+	if err := ptraceInterrupt(tid); err != nil && !continued {
+		return // ESRCH: gone, and with it the attachment
+	}
+	if !continued {
+		a = nil // an exec event cannot follow: the call never continued
+	} else if a != nil {
+		// While the kernel runs the exec, prepare the EXEC-time check.
 		a.prepare(tid)
 		defer a.release()
 	}
@@ -117,7 +143,7 @@ func (s *supervisor) followExec(j watchJob, flags int) {
 			return // ECHILD: the tracee is gone
 		}
 		if ws.Exited() || ws.Signaled() {
-			if flags&unix.WNOTHREAD == 0 {
+			if inline {
 				s.onChildExit(wpid, ws)
 			}
 			if wpid == tid || !taskExists(tid) {
@@ -131,13 +157,17 @@ func (s *supervisor) followExec(j watchJob, flags int) {
 		sig, ev := ws.StopSignal(), waitEvent(ws)
 		switch {
 		case w == nil && ev == unix.PTRACE_EVENT_EXEC:
-			// A stop of the caller may come under the leader's id when a non-leader
-			// thread exec'd.
+			// The only attached task is the caller; a stop of it may come under the
+			// leader's id when a non-leader thread exec'd.
 			if wpid != tid {
 				a.release() // the prepared descriptors name the thread's old id
 			}
 			if ok, why := checkExec(wpid, a); !ok {
-				s.killTracee(wpid, why)
+				s.killTracee(wpid, why, inline)
+				return
+			}
+			if a.script == nil {
+				ptraceDetach(wpid, 0)
 				return
 			}
 			w, tid = a.script, wpid
@@ -162,7 +192,7 @@ func (s *supervisor) followExec(j watchJob, flags int) {
 			case watchGoOn:
 				unix.PtraceSyscall(tid, 0)
 			case watchKill:
-				s.killTracee(tid, why)
+				s.killTracee(tid, why, inline)
 				return
 			default:
 				ptraceDetach(tid, 0)
@@ -178,18 +208,23 @@ func (s *supervisor) followExec(j watchJob, flags int) {
 	}
 }
 
-// killTracee kills the stopped tracee tid of a watcher, reports why, and waits for its exit:
-// SIGKILL wakes it from its stop, so it cannot be detached, and its death is reported to
-// its tracer, which must collect it before its parent can (wait4 returns it once).
-func (s *supervisor) killTracee(tid int, why string) {
+// killTracee kills the stopped tracee tid, reports why, and waits for its exit: SIGKILL
+// wakes it from its stop, so it cannot be detached, and its death is reported to its
+// tracer, which must collect it before its parent can. inline: on the supervisor's thread,
+// whose own child it may be (reaped here, so handled as any exit).
+func (s *supervisor) killTracee(tid int, why string, inline bool) {
 	ev := s.eventFor(ActionKilled, "exec-check", why, tid, nil, nil) // while /proc still shows it
 	unix.Kill(tid, unix.SIGKILL)
 	s.cfg.Reporter.Report(ev)
 	for {
 		var ws unix.WaitStatus
 		_, err := unix.Wait4(tid, &ws, unix.WALL|unix.WNOTHREAD, nil)
-		if err != unix.EINTR && (err != nil || ws.Exited() || ws.Signaled()) {
-			return
+		if err == unix.EINTR || (err == nil && !ws.Exited() && !ws.Signaled()) {
+			continue
 		}
+		if err == nil && inline {
+			s.onChildExit(tid, ws)
+		}
+		return
 	}
 }
