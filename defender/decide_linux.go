@@ -156,7 +156,10 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 		if op, ok := e.Operand(); ok && !op.Cut {
 			d, oe, of := decideOperand(p, r, e, op, name, drift)
 			keep(d, oe, of)
-			if n := operandName(e, op); op.Module == "" && (op.Role == policy.RoleScript || strings.Contains(n, "/")) {
+			// A directory (python3 DIR, node DIR) is not opened by its name but searched
+			// like a module path: what is read in it is not followed.
+			isFile := of == nil || of.Mode&unix.S_IFMT == unix.S_IFREG
+			if n := operandName(e, op); op.Module == "" && isFile && (op.Role == policy.RoleScript || strings.Contains(n, "/")) {
 				watched, opName, operand = true, n, of
 				if n == name {
 					operand = f // the program's own file, decided above

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -132,8 +133,13 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 		a.prepare(tid)
 		defer a.release()
 	}
-	var w *scriptWatch // once the exec is checked
+	var w *scriptWatch     // once the exec is checked
+	tids := map[int]bool{} // the program's threads attached while w is followed
+	ending := false        // w is over: each remaining thread is let go at its stop
 	for {
+		if w != nil && len(tids) == 0 {
+			return
+		}
 		var ws unix.WaitStatus
 		wpid, err := unix.Wait4(-1, &ws, flags, nil)
 		if err == unix.EINTR {
@@ -146,6 +152,10 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 			if inline {
 				s.onChildExit(wpid, ws)
 			}
+			if w != nil {
+				delete(tids, wpid)
+				continue
+			}
 			if wpid == tid || !taskExists(tid) {
 				return
 			}
@@ -155,76 +165,114 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 			continue
 		}
 		sig, ev := ws.StopSignal(), waitEvent(ws)
-		switch {
-		case w == nil && ev == unix.PTRACE_EVENT_EXEC:
-			// The only attached task is the caller; a stop of it may come under the
-			// leader's id when a non-leader thread exec'd.
-			if wpid != tid {
-				a.release() // the prepared descriptors name the thread's old id
-			}
-			if ok, why := checkExec(wpid, a); !ok {
-				s.killTracee(wpid, why, inline)
+		if w == nil {
+			switch ev {
+			case unix.PTRACE_EVENT_EXEC:
+				// The only attached task is the caller; a stop of it may come under the
+				// leader's id when a non-leader thread exec'd.
+				if wpid != tid {
+					a.release() // the prepared descriptors name the thread's old id
+				}
+				if ok, why := checkExec(wpid, a); !ok {
+					s.killTracee(wpid, why, inline, nil)
+					return
+				}
+				if a.script == nil {
+					ptraceDetach(wpid, 0)
+					return
+				}
+				// Follow the program, and every thread it starts, to its open of the script.
+				w, tid = a.script, wpid
+				w.start = time.Now()
+				tids[tid] = true
+				ptraceRequest(unix.PTRACE_SETOPTIONS, tid, transientTraceOptions|unix.PTRACE_O_TRACECLONE)
+				unix.PtraceSyscall(tid, 0)
+			default:
+				// The exec failed (or never continued): let go, delivering a signal.
+				d := 0
+				if ev == 0 {
+					d = int(sig)
+				}
+				ptraceDetach(wpid, d)
 				return
 			}
-			if a.script == nil {
-				ptraceDetach(wpid, 0)
-				return
-			}
-			w, tid = a.script, wpid
-			unix.PtraceSyscall(tid, 0)
-		case w == nil:
-			// The exec failed (or never continued): let go, delivering a signal.
+			continue
+		}
+		tids[wpid] = true // a thread the program started, attached by PTRACE_O_TRACECLONE
+		if ending {
 			d := 0
-			if ev == 0 {
+			if ev == 0 && sig != syscallStop {
 				d = int(sig)
 			}
 			ptraceDetach(wpid, d)
-			return
-		case wpid != tid:
-			ptraceDetach(wpid, 0) // not ours; cannot happen
+			delete(tids, wpid)
+			continue
+		}
+		switch {
 		case ev == 0 && sig == syscallStop:
-			si, err := getSyscallInfo(tid)
-			if err != nil {
-				ptraceDetach(tid, 0)
-				return
+			si, err := getSyscallInfo(wpid)
+			out, why := watchDone, ""
+			if err == nil {
+				out, why = s.judge(wpid, w, si, j.root)
 			}
-			switch out, why := s.judge(tid, w, si, j.root); out {
+			switch out {
 			case watchGoOn:
-				unix.PtraceSyscall(tid, 0)
+				unix.PtraceSyscall(wpid, 0)
 			case watchKill:
-				s.killTracee(tid, why, inline)
+				s.killTracee(wpid, why, inline, tids)
 				return
 			default:
-				ptraceDetach(tid, 0)
-				return
+				// Done: let every thread go, each at its next stop (the interrupt makes
+				// one of a thread blocked in a call).
+				ending = true
+				ptraceDetach(wpid, 0)
+				delete(tids, wpid)
+				for t := range tids {
+					ptraceInterrupt(t)
+				}
 			}
 		case ev == 0:
-			unix.PtraceSyscall(tid, int(sig)) // a signal: deliver it
+			unix.PtraceSyscall(wpid, int(sig)) // a signal: deliver it
+		case ev == unix.PTRACE_EVENT_CLONE:
+			if msg, err := unix.PtraceGetEventMsg(wpid); err == nil {
+				tids[int(msg)] = true // it reports its own first stop
+			}
+			unix.PtraceSyscall(wpid, 0)
 		case ev == unix.PTRACE_EVENT_STOP && isStopSignal(sig):
-			ptraceListen(tid) // group-stop: stay stopped until SIGCONT
+			ptraceListen(wpid) // group-stop: stay stopped until SIGCONT
 		default:
-			unix.PtraceSyscall(tid, 0) // the interrupt's trap, or another event
+			unix.PtraceSyscall(wpid, 0) // a first stop, the interrupt's trap, another event
 		}
 	}
 }
 
-// killTracee kills the stopped tracee tid, reports why, and waits for its exit: SIGKILL
-// wakes it from its stop, so it cannot be detached, and its death is reported to its
-// tracer, which must collect it before its parent can. inline: on the supervisor's thread,
-// whose own child it may be (reaped here, so handled as any exit).
-func (s *supervisor) killTracee(tid int, why string, inline bool) {
+// killTracee kills the stopped tracee tid and its process, reports why, and waits for the
+// exits of tid and of the other threads in tids (nil: tid alone): SIGKILL wakes them from
+// their stops, so they cannot be detached, and their deaths are reported to their tracer,
+// which must collect them before the process can be reaped by its parent. inline: on the
+// supervisor's thread, whose own child it may be (so handled as any exit).
+func (s *supervisor) killTracee(tid int, why string, inline bool, tids map[int]bool) {
 	ev := s.eventFor(ActionKilled, "exec-check", why, tid, nil, nil) // while /proc still shows it
 	unix.Kill(tid, unix.SIGKILL)
 	s.cfg.Reporter.Report(ev)
-	for {
+	left := map[int]bool{tid: true}
+	for t := range tids {
+		left[t] = true
+	}
+	for len(left) > 0 {
 		var ws unix.WaitStatus
-		_, err := unix.Wait4(tid, &ws, unix.WALL|unix.WNOTHREAD, nil)
-		if err == unix.EINTR || (err == nil && !ws.Exited() && !ws.Signaled()) {
+		wpid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOTHREAD, nil)
+		if err == unix.EINTR {
 			continue
 		}
-		if err == nil && inline {
-			s.onChildExit(tid, ws)
+		if err != nil {
+			return // ECHILD: nothing of it is left to collect
 		}
-		return
+		if ws.Exited() || ws.Signaled() {
+			delete(left, wpid)
+			if inline {
+				s.onChildExit(wpid, ws)
+			}
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,7 +20,7 @@ import (
 //
 // So an exec whose program opens a file named by its arguments (an interpreter's script, the
 // program `ld.so FILE` loads) is followed past PTRACE_EVENT_EXEC with syscall stops
-// (PTRACE_SYSCALL), in that one thread only, until the program opens the file:
+// (PTRACE_SYSCALL), in every thread it starts meanwhile, until the program opens the file:
 //
 //  1. At each open (open, openat, openat2) that succeeds, the opened descriptor is stat'ed
 //     (/proc/TID/fd/N). The approved file (same device and inode) ends the watch, if its
@@ -32,15 +33,23 @@ import (
 //     link where there was none) is a swap too.
 //  3. An exec call ends the watch (the file was never read by this image; the new image
 //     is decided afresh, operand included), and so does exit.
-//  4. After maxWatchStops syscall stops without the file being opened, the watch ends with
-//     an alert: the program is not followed for ever.
+//  4. After maxWatchStops syscall stops, or at the first stop after maxWatchTime, without
+//     the file being opened, the watch ends quietly: a program that does not read its
+//     script by that name is not followed, and taxed, for ever. Programs that never open
+//     the name are expected, so this is not an alert; delaying the open on purpose needs
+//     code the interpreter runs before its script (BASH_ENV, NODE_OPTIONS), which is
+//     already outside what the drift rule covers.
 //
 // What it costs: two stops per system call of that one thread, from its exec to its open of
 // the script (dash about 40 calls, bash about 180, perl 160, python3 320, node 1,000).
 // Execs of programs (no script operand) are not followed.
 
-// maxWatchStops bounds the syscall stops of one watch (entry and exit count one each).
-const maxWatchStops = 40000
+// maxWatchStops and maxWatchTime bound one watch (entry and exit stops count one each):
+// node 18 opens its CommonJS script after about 2,000 stops, python3 after 640.
+const (
+	maxWatchStops = 20000
+	maxWatchTime  = 5 * time.Second
+)
 
 // watchedCall is the kind of a system call a watch looks at.
 type watchedCall uint8
@@ -64,7 +73,17 @@ type scriptWatch struct {
 	// symlink's target, or "" for a component that was not a symlink.
 	links map[string]string
 	stops int
-	// The call seen at its entry stop, looked at again at its exit.
+	start time.Time // when the watch began (the exec event)
+	// done: the watch ended; threads still attached are let go at their next stop.
+	done bool
+	// pending is, by thread, the call seen at its entry stop, looked at again at its exit:
+	// every thread of the program is followed (Node's ES module loader reads the script
+	// on a thread of its pool).
+	pending map[int]pendingCall
+}
+
+// pendingCall is a watched call between its entry and exit stops.
+type pendingCall struct {
 	call            watchedCall
 	dirfd           int
 	pathArg, bufArg uint64
@@ -74,7 +93,7 @@ type scriptWatch struct {
 // not resolve), to be opened by program. It reports false when the name no longer leads to
 // f: it was changed while the exec was being decided.
 func newScriptWatch(r *resolver, name string, f *file, program string) (*scriptWatch, bool) {
-	w := &scriptWatch{name: name, program: program}
+	w := &scriptWatch{name: name, program: program, pending: map[int]pendingCall{}}
 	if f != nil {
 		w.path, w.ev = f.Path, f.ev
 	}
@@ -204,37 +223,46 @@ const (
 	watchGoOn   watchOutcome = iota // follow the next system call
 	watchDone                       // the approved file was opened, or an exec ends it: let go
 	watchKill                       // another file is read under the name: kill
-	watchExpire                     // followed too long: let go and say so
+	watchExpire                     // followed too long: let go
 )
 
 // onSyscallStop looks at one syscall stop of the watched thread tid. why explains a kill.
+// Any outcome but watchGoOn ends the watch for every thread.
 func (w *scriptWatch) onSyscallStop(tid int, si syscallInfo, r *resolver) (out watchOutcome, why string) {
+	if w.done {
+		return watchDone, ""
+	}
+	defer func() { w.done = out != watchGoOn }()
 	w.stops++
 	switch si.op {
 	case unix.PTRACE_SYSCALL_INFO_ENTRY:
 		if si.nr == unix.SYS_EXECVE || si.nr == unix.SYS_EXECVEAT {
 			return watchDone, ""
 		}
-		w.call, w.dirfd, w.pathArg, w.bufArg = watchedCallOf(si.nr, si.args)
+		if k, dirfd, pathArg, bufArg := watchedCallOf(si.nr, si.args); k != callNone {
+			w.pending[tid] = pendingCall{k, dirfd, pathArg, bufArg}
+		} else {
+			delete(w.pending, tid)
+		}
 	case unix.PTRACE_SYSCALL_INFO_EXIT:
-		call := w.call
-		w.call = callNone
-		if call != callNone && !si.isErr && si.rval >= 0 {
-			if out, why := w.onResult(tid, call, si.rval, r); out != watchGoOn {
+		pc, ok := w.pending[tid]
+		delete(w.pending, tid)
+		if ok && !si.isErr && si.rval >= 0 {
+			if out, why := w.onResult(tid, pc, si.rval, r); out != watchGoOn {
 				return out, why
 			}
 		}
 	}
-	if w.stops >= maxWatchStops {
-		return watchExpire, w.program + " did not open its script " + w.name + " within " + strconv.Itoa(maxWatchStops) + " system call stops; it is no longer followed, so the file it reads under that name later is not compared with the one decided"
+	if w.stops >= maxWatchStops || w.stops%64 == 0 && time.Since(w.start) > maxWatchTime {
+		return watchExpire, ""
 	}
 	return watchGoOn, ""
 }
 
 // onResult judges a successful open (rval is the descriptor) or readlink (rval is the
 // length of the target written to the buffer).
-func (w *scriptWatch) onResult(tid int, call watchedCall, rval int64, r *resolver) (watchOutcome, string) {
-	if call == callOpen {
+func (w *scriptWatch) onResult(tid int, pc pendingCall, rval int64, r *resolver) (watchOutcome, string) {
+	if pc.call == callOpen {
 		var st unix.Stat_t
 		if unix.Stat("/proc/"+strconv.Itoa(tid)+"/fd/"+strconv.FormatInt(rval, 10), &st) != nil {
 			return watchGoOn, ""
@@ -251,7 +279,7 @@ func (w *scriptWatch) onResult(tid int, call watchedCall, rval int64, r *resolve
 			}
 			return watchDone, ""
 		}
-		p, ok := w.callPath(tid, r)
+		p, ok := w.callPath(tid, pc, r)
 		if !ok || (p != w.abs && p != w.path) {
 			return watchGoOn, ""
 		}
@@ -261,7 +289,7 @@ func (w *scriptWatch) onResult(tid int, call watchedCall, rval int64, r *resolve
 		}
 		return watchKill, "script " + w.name + " was replaced between the decision and " + w.program + "'s open of it: approved " + w.path + ", opened " + r.toTracee(opened) + ": approved " + w.ev.differs(got)
 	}
-	p, ok := w.callPath(tid, r)
+	p, ok := w.callPath(tid, pc, r)
 	if !ok {
 		return watchGoOn, ""
 	}
@@ -270,7 +298,7 @@ func (w *scriptWatch) onResult(tid int, call watchedCall, rval int64, r *resolve
 		return watchGoOn, ""
 	}
 	buf := make([]byte, rval)
-	if n, err := readMem(tid, w.bufArg, buf); err != nil || n != len(buf) {
+	if n, err := readMem(tid, pc.bufArg, buf); err != nil || n != len(buf) {
 		return watchGoOn, ""
 	}
 	if got := string(buf); got != want {
@@ -285,8 +313,8 @@ func (w *scriptWatch) onResult(tid int, call watchedCall, rval int64, r *resolve
 // callPath is the path argument of the call seen at the entry stop, made absolute against
 // its directory (the thread's working directory or the descriptor's), lexically, in the
 // tracee's view.
-func (w *scriptWatch) callPath(tid int, r *resolver) (string, bool) {
-	p, err := readString(tid, w.pathArg, maxPathLen)
+func (w *scriptWatch) callPath(tid int, pc pendingCall, r *resolver) (string, bool) {
+	p, err := readString(tid, pc.pathArg, maxPathLen)
 	if err != nil || p == "" {
 		return "", false
 	}
@@ -294,8 +322,8 @@ func (w *scriptWatch) callPath(tid int, r *resolver) (string, bool) {
 		return cleanAbs(p), true
 	}
 	base := "/proc/" + strconv.Itoa(tid) + "/cwd"
-	if w.dirfd != unix.AT_FDCWD {
-		base = "/proc/" + strconv.Itoa(tid) + "/fd/" + strconv.Itoa(w.dirfd)
+	if pc.dirfd != unix.AT_FDCWD {
+		base = "/proc/" + strconv.Itoa(tid) + "/fd/" + strconv.Itoa(pc.dirfd)
 	}
 	t, err := os.Readlink(base)
 	if err != nil || !strings.HasPrefix(t, "/") {
@@ -306,7 +334,10 @@ func (w *scriptWatch) callPath(tid int, r *resolver) (string, bool) {
 
 // watch starts following tid, stopped, for w (Trace); the caller then resumes it with
 // PTRACE_SYSCALL.
-func (s *supervisor) watch(tid int, w *scriptWatch) { s.watches[tid] = w }
+func (s *supervisor) watch(tid int, w *scriptWatch) {
+	w.start = time.Now()
+	s.watches[tid] = w
+}
 
 // unwatch stops following tid (gone, exec'ing, or done), if a watch did.
 func (s *supervisor) unwatch(tid int) { delete(s.watches, tid) }
@@ -339,18 +370,14 @@ func (s *supervisor) onWatchStop(tid int) {
 	s.letGo(tid, 0) // the loop collects the killed one's exit
 }
 
-// judge looks at one syscall stop si of tid for w, reports an expired watch, and says
-// what to do. root is s.root() as the caller read it.
+// judge looks at one syscall stop si of tid for w and says what to do. root is s.root()
+// as the caller read it.
 func (s *supervisor) judge(tid int, w *scriptWatch, si syscallInfo, root int) (watchOutcome, string) {
 	r := newResolver(tid, tid)
 	if root >= 0 {
 		r.sharedRoot, r.rootView = root, "/"
 	}
-	out, why := w.onSyscallStop(tid, si, r)
-	if out == watchExpire {
-		s.cfg.Reporter.Report(s.eventFor(ActionAlerted, "exec-check", why, tgid(tid), nil, nil))
-	}
-	return out, why
+	return w.onSyscallStop(tid, si, r)
 }
 
 // letGo resumes a stopped tracee that no watch follows any more, delivering sig.

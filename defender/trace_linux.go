@@ -5,6 +5,7 @@ package defender
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -105,10 +106,27 @@ func (s *supervisor) onStop(tid int, ws unix.WaitStatus) {
 			return
 		}
 		s.cont(tid, 0) // the first stop of an auto-attached child
+	case unix.PTRACE_EVENT_CLONE:
+		// The new task reports its own first stop. A new thread of a watched program is
+		// watched too; its first stop may have been resumed already (the order of the
+		// two stops is not fixed), so it is interrupted to stop again, then followed.
+		if w := s.watches[tid]; w != nil {
+			if msg, err := unix.PtraceGetEventMsg(tid); err == nil && isThreadOf(int(msg), tid) {
+				s.watches[int(msg)] = w
+				ptraceInterrupt(int(msg))
+			}
+		}
+		s.cont(tid, 0)
 	default:
-		// PTRACE_EVENT_FORK/VFORK/CLONE: the new task reports its own first stop.
+		// PTRACE_EVENT_FORK/VFORK: the new task reports its own first stop.
 		s.cont(tid, 0)
 	}
+}
+
+// isThreadOf reports whether thread id t belongs to the process of thread id of.
+func isThreadOf(t, of int) bool {
+	var st unix.Stat_t
+	return unix.Stat("/proc/"+strconv.Itoa(of)+"/task/"+strconv.Itoa(t), &st) == nil
 }
 
 // onExecCall decides an execve/execveat at its seccomp stop.

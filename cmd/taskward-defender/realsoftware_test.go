@@ -643,8 +643,9 @@ chroot --userspec=app:app / /usr/bin/id -un
 
 // TestRealSoftwareScriptSwap swaps the script of real interpreters once the defender has
 // read it (testdata/attack script-swap): a symlink to an image script repointed at a file
-// written at start. Node resolves the name itself (readlink, then an open of the target)
-// and Python opens it by name after a readlink of its own: both are followed to their
+// written at start, and a file renamed over an ES module. Node resolves the name itself
+// (readlink, then an open of the target; an ES module is opened by a thread of its pool)
+// and Python opens it by name after a readlink of its own: all are followed to their
 // script. The bare run shows that the attack works on these interpreters; under the
 // defender the swapped script must never run.
 func TestRealSoftwareScriptSwap(t *testing.T) {
@@ -658,12 +659,14 @@ func TestRealSoftwareScriptSwap(t *testing.T) {
 	for i := 0; i < tries; i++ {
 		files["opt/node/s"+strconv.Itoa(i)] = "#!/usr/bin/node\nconsole.log('IMAGE-OK')\n"
 		files["opt/python/s"+strconv.Itoa(i)] = "#!/usr/bin/python3\nprint('IMAGE-OK')\n"
+		files["opt/esm/s"+strconv.Itoa(i)+".mjs"] = "#!/usr/bin/node\nconsole.log('IMAGE-OK')\n"
 	}
 	lowers := layer{files: files, build: "chmod 755 /usr/local/bin/attack"}.image(t, l, rootfs)
 	script := `printf '#!/usr/bin/node\nconsole.log("PWN"+"ED")\n' > /tmp/evil.js
 printf '#!/usr/bin/python3\nprint("PWN"+"ED")\n' > /tmp/evil.py
 attack script-swap symlink ` + strconv.Itoa(tries) + ` /opt/node/s /tmp/evil.js
 attack script-swap symlink ` + strconv.Itoa(tries) + ` /opt/python/s /tmp/evil.py
+attack script-swap rename ` + strconv.Itoa(tries) + ` /opt/esm/s /tmp/evil.js .mjs
 `
 	run := func(t *testing.T, args []string) *container {
 		merged, _ := overlayOn(t, l, lowers, "")
@@ -680,7 +683,7 @@ attack script-swap symlink ` + strconv.Itoa(tries) + ` /opt/python/s /tmp/evil.p
 	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
 		c := run(t, app("/bin/sh", "-c", script))
 		out := c.stdout.String()
-		if strings.Contains(out, "PWNED") || strings.Count(out, "RESULT:") != 2 {
+		if strings.Contains(out, "PWNED") || strings.Count(out, "RESULT:") != 3 {
 			t.Fatalf("a swapped script ran, or an attack did not finish\nstderr:\n%s", c.stderr.String())
 		}
 		killed := map[string]int{}

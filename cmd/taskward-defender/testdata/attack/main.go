@@ -267,11 +267,15 @@ func main() {
 			counts[rewriteOnce(args[1]+strconv.Itoa(i))]++
 		}
 		fmt.Printf("RESULT: %v\n", counts)
-	case "script-swap": // N times: run image script SCRIPT<i> by name (MODE: symlink, rename, operand) and put EVIL in its place once the defender has read it
+	case "script-swap": // N times: run image script PREFIX<i>[SUFFIX] by name (MODE: symlink, rename, operand, create) and put EVIL in its place once the defender has read it
 		n, _ := strconv.Atoi(args[1])
+		suffix := ""
+		if len(args) > 4 {
+			suffix = args[4]
+		}
 		counts := map[string]int{}
 		for i := 0; i < n; i++ {
-			counts[scriptSwapOnce(args[0], args[2]+strconv.Itoa(i), args[3], i)]++
+			counts[scriptSwapOnce(args[0], args[2]+strconv.Itoa(i)+suffix, args[3], i)]++
 		}
 		fmt.Printf("RESULT: %v\n", counts)
 	default:
