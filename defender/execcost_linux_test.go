@@ -72,10 +72,17 @@ func BenchmarkExecPieces(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer unix.Close(root)
-	args := [6]uint64{x.path, x.argv, x.envp}
 	b.Run("readExecArgs", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, _, err := readExecArgs(pid, x.path, x.argv); err != nil {
+			if _, _, _, _, err := readExecArgs(pid, x.path, x.argv, 0, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	args := [6]uint64{x.path, x.argv, x.envp}
+	b.Run("readExecCall", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := readExecCall(pid, pid, unix.SYS_EXECVE, args); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -272,29 +272,46 @@ func TestReadExecArgs(t *testing.T) {
 	edgeArray := addrOf(page[pageSize-len(edge):])
 	pathAtEnd := page[pageSize-200 : pageSize-len(edge)]
 	copy(pathAtEnd, "/at/the/end\x00")
+	// An environment array whose end is the end of a mapping, with a loader variable.
+	envPage := guarded(t)
+	envEdge := ptrArray(cstr("A=1"), cstr("LD_PRELOAD=/tmp/x.so"))
+	copy(envPage[pageSize-len(envEdge):], envEdge)
+	envEdgeArray := addrOf(envPage[pageSize-len(envEdge):])
+	env := heapArray(cstr("HOME=/"), cstr("LD_AUDIT=/a.so"), cstr("LD_LIBRARY_PATH=/l"))
 	for _, tc := range []struct {
-		name       string
-		path, argv uint64
+		name            string
+		path, argv, env uint64
 	}{
-		{"short", cstr("/bin/true"), heapArray(cstr("true"), cstr("-x"))},
-		{"long path", cstr("/" + strings.Repeat("p", 1000)), heapArray(cstr("a"))},
-		{"argv NULL", cstr("/bin/true"), 0},
-		{"argv at a mapping's end", cstr("/bin/true"), edgeArray},
-		{"path near a mapping's end", addrOf(pathAtEnd), heapArray(cstr("b"))},
+		{"short", cstr("/bin/true"), heapArray(cstr("true"), cstr("-x")), env},
+		{"long path", cstr("/" + strings.Repeat("p", 1000)), heapArray(cstr("a")), env},
+		{"argv NULL", cstr("/bin/true"), 0, env},
+		{"env NULL", cstr("/bin/true"), heapArray(cstr("true")), 0},
+		{"argv at a mapping's end", cstr("/bin/true"), edgeArray, env},
+		{"env at a mapping's end", cstr("/bin/true"), heapArray(cstr("true")), envEdgeArray},
+		{"path near a mapping's end", addrOf(pathAtEnd), heapArray(cstr("b")), envEdgeArray},
 	} {
-		path, argv, trunc, err := readExecArgs(pid, tc.path, tc.argv)
+		sc := new(execScratch)
+		path, argv, trunc, envN, err := readExecArgs(pid, tc.path, tc.argv, tc.env, sc.envPtrs[:maxArgs*8])
 		wantPath, err1 := readString(pid, tc.path, maxPathLen)
 		wantArgv, wantTrunc, err2 := readArgv(pid, tc.argv)
 		if err != nil || err1 != nil || err2 != nil || path != wantPath || strings.Join(argv, "|") != strings.Join(wantArgv, "|") || trunc != wantTrunc {
 			t.Errorf("%s: got %q %q %v %v; want %q %q %v (%v, %v)", tc.name, path, argv, trunc, err, wantPath, wantArgv, wantTrunc, err1, err2)
 		}
+		if tc.name != "argv at a mapping's end" && tc.env != 0 && envN <= 0 {
+			t.Errorf("%s: the environment's pointers were not read with the rest (%d bytes)", tc.name, envN)
+		}
+		gotEnv, err := sc.loaderEnv(pid, tc.env, envN)
+		wantEnv, err3 := readLoaderEnv(pid, tc.env)
+		if err != nil || err3 != nil || strings.Join(gotEnv, "|") != strings.Join(wantEnv, "|") || (tc.env != 0 && len(wantEnv) == 0) {
+			t.Errorf("%s: loader variables %q, %v; read alone %q, %v", tc.name, gotEnv, err, wantEnv, err3)
+		}
 	}
 	// An unterminated path before an unmapped page: an error, as readString gives.
 	copy(page[pageSize-3:], "abc")
-	if _, _, _, err := readExecArgs(pid, addrOf(page[pageSize-3:]), 0); err == nil {
+	if _, _, _, _, err := readExecArgs(pid, addrOf(page[pageSize-3:]), 0, 0, nil); err == nil {
 		t.Error("unterminated path: no error")
 	}
-	if _, _, _, err := readExecArgs(pid, 0, 0); err == nil {
+	if _, _, _, _, err := readExecArgs(pid, 0, 0, 0, nil); err == nil {
 		t.Error("NULL path: no error")
 	}
 	if len(keep) == 0 {

@@ -80,48 +80,66 @@ const (
 	prefetchBufBytes = argPrefetch * maxPrefetchArgs
 )
 
-// readExecArgs reads the path and argv of an exec call. The path's first bytes and the
-// argv pointer array come in one process_vm_readv, the argument strings in a second;
-// anything those reads leave incomplete (a long path, an array or string at the edge of
-// a mapping) is read again on its own, with the bounds and errors of readString and
-// readArgv.
-func readExecArgs(tid int, pathAddr, argvAddr uint64) (path string, argv []string, truncated bool, err error) {
+// readExecArgs reads the path and argv of an exec call, and the start of its environment
+// pointer array into envPtrs (at most maxArgs pointers; nil to skip it). The path's first
+// bytes and both pointer arrays come in one process_vm_readv, the argument strings in a
+// second; anything those reads leave incomplete (a long path, an array or string at the
+// edge of a mapping) is read again on its own, with the bounds and errors of readString
+// and readArgv. envN is how many bytes of envPtrs were read, or -1 when the batched read
+// did not reach them (the caller reads them itself: readLoaderEnv).
+func readExecArgs(tid int, pathAddr, argvAddr, envAddr uint64, envPtrs []byte) (path string, argv []string, truncated bool, envN int, err error) {
 	if pathAddr == 0 {
-		return "", nil, false, unix.EFAULT
+		return "", nil, false, -1, unix.EFAULT
 	}
 	const ptrBytes = maxArgs * 8
-	var buf [argPrefetch + ptrBytes]byte
-	var remote [1 + maxMemIovecs]unix.RemoteIovec
+	var buf [argPrefetch + 2*ptrBytes]byte
+	var remote [1 + 2*maxMemIovecs]unix.RemoteIovec
 	pl := min(argPrefetch, int(pageSize-pathAddr%pageSize))
 	remote[0] = unix.RemoteIovec{Base: uintptr(pathAddr), Len: pl}
 	n, off := 1, pl
-	if argvAddr != 0 {
-		for o := 0; o < ptrBytes; n++ {
-			a := argvAddr + uint64(o)
-			chunk := min(ptrBytes-o, int(pageSize-a%pageSize))
+	// pages adds the remote iovecs of size bytes at addr, split at page boundaries.
+	pages := func(addr uint64, size int) {
+		for o := 0; o < size; n++ {
+			a := addr + uint64(o)
+			chunk := min(size-o, int(pageSize-a%pageSize))
 			remote[n] = unix.RemoteIovec{Base: uintptr(a), Len: chunk}
 			o += chunk
 		}
-		off += ptrBytes
+		off += size
+	}
+	if argvAddr != 0 {
+		pages(argvAddr, ptrBytes)
+	}
+	envAt := off
+	envPtrs = envPtrs[:min(len(envPtrs), ptrBytes)]
+	if envAddr != 0 && len(envPtrs) > 0 {
+		pages(envAddr, len(envPtrs))
 	}
 	got, err := processVMRead(tid, buf[:off], remote[:n])
 	if err != nil {
 		got = 0
 	}
+	// The kernel stops at the first iovec it cannot read: the environment's pointers count
+	// only when argv's were read whole, and none read at all means "read them again" (for
+	// the error an unreadable array gives).
+	envN = -1
+	if envAddr != 0 && got > envAt {
+		envN = copy(envPtrs, buf[envAt:got])
+	}
 	if i := bytes.IndexByte(buf[:min(pl, got)], 0); i >= 0 {
 		path = string(buf[:i])
 	} else if path, err = readString(tid, pathAddr, maxPathLen); err != nil {
-		return "", nil, false, err
+		return "", nil, false, -1, err
 	}
 	if argvAddr == 0 {
-		return path, nil, false, nil // execve(path, NULL, ...) is allowed by Linux: argc 0
+		return path, nil, false, envN, nil // execve(path, NULL, ...) is allowed by Linux: argc 0
 	}
-	if got == off {
-		argv, truncated, err = argvFromPtrs(tid, buf[pl:off])
+	if got >= envAt {
+		argv, truncated, err = argvFromPtrs(tid, buf[pl:envAt])
 	} else {
 		argv, truncated, err = readArgv(tid, argvAddr)
 	}
-	return path, argv, truncated, err
+	return path, argv, truncated, envN, err
 }
 
 // readArgv reads a NULL-terminated array of string pointers at addr, bounded by maxArgs
@@ -217,13 +235,32 @@ const maxEnvScan = 1024
 // addr, in order. The first envPeek bytes of each string come in one process_vm_readv
 // (envPeeks); only loader variables are read whole.
 func readLoaderEnv(tid int, addr uint64) ([]string, error) {
+	sc := execScratches.Get().(*execScratch)
+	defer execScratches.Put(sc)
+	return sc.loaderEnv(tid, addr, -1)
+}
+
+// execScratch is the memory one exec call's reads work in: about 16 KiB, reused (an
+// array on the stack would be zeroed at every exec).
+type execScratch struct {
+	envPtrs [maxEnvScan * 8]byte
+	peeks   envPeeks
+}
+
+var execScratches = sync.Pool{New: func() any { return new(execScratch) }}
+
+// loaderEnv is readLoaderEnv with the first n bytes of the pointer array at addr already
+// in sc.envPtrs (readExecArgs), or none when n < 0.
+func (sc *execScratch) loaderEnv(tid int, addr uint64, n int) ([]string, error) {
 	if addr == 0 {
 		return nil, nil
 	}
-	var ptrs [maxEnvScan * 8]byte
-	n, err := readMem(tid, addr, ptrs[:maxArgs*8]) // the first page or two
-	if err != nil {
-		return nil, err
+	ptrs := &sc.envPtrs
+	if n < 0 {
+		var err error
+		if n, err = readMem(tid, addr, ptrs[:maxArgs*8]); err != nil { // the first page or two
+			return nil, err
+		}
 	}
 	if n == maxArgs*8 && !hasNullPtr(ptrs[:n]) {
 		m, _ := readMemLong(tid, addr+uint64(n), ptrs[n:])
@@ -233,7 +270,7 @@ func readLoaderEnv(tid int, addr uint64) ([]string, error) {
 	for ; count*8+8 <= n && binary.LittleEndian.Uint64(ptrs[count*8:]) != 0; count++ {
 	}
 	var out []string
-	var pk envPeeks
+	pk := &sc.peeks
 	for start := 0; start < count; {
 		next, err := pk.read(tid, ptrs[start*8:count*8])
 		if err != nil {

@@ -305,10 +305,13 @@ func readExecCall(pid, tid, nr int, args [6]uint64) (*execCall, error) {
 	if nr == unix.SYS_EXECVEAT {
 		c.dirfd, pathArg, argvArg, envArg, c.flags = int(int32(args[0])), args[1], args[2], args[3], int(int32(args[4]))
 	}
+	sc := execScratches.Get().(*execScratch)
+	defer execScratches.Put(sc)
+	var envN int
 	var err error
-	c.path, c.argv, c.truncated, err = readExecArgs(tid, pathArg, argvArg)
+	c.path, c.argv, c.truncated, envN, err = readExecArgs(tid, pathArg, argvArg, envArg, sc.envPtrs[:maxArgs*8])
 	if err == nil {
-		c.loaderEnv, err = readLoaderEnv(tid, envArg)
+		c.loaderEnv, err = sc.loaderEnv(tid, envArg, envN)
 	}
 	return c, err
 }
