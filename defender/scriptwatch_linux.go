@@ -87,6 +87,9 @@ type pendingCall struct {
 	call            watchedCall
 	dirfd           int
 	pathArg, bufArg uint64
+	// pathOnly: an O_PATH open, which reads nothing: the decided file opened so does not
+	// end the watch (another file under the name still kills).
+	pathOnly bool
 }
 
 // newScriptWatch builds the watch of name, which the decision resolved to f (nil when it did
@@ -201,19 +204,25 @@ func (r *resolver) linkWalk(abs string) (m map[string]string, end string, writab
 	return m, cur, writable
 }
 
-// watchedCallOf says which calls a watch looks at, with their directory, path and buffer
-// arguments.
-func watchedCallOf(nr int, args [6]uint64) (kind watchedCall, dirfd int, pathArg, bufArg uint64) {
+// watchedCallOf is the call a watch looks at (callNone for the others), with its
+// directory, path and buffer arguments.
+func watchedCallOf(nr int, args [6]uint64) pendingCall {
 	switch nr {
-	case unix.SYS_OPENAT, unix.SYS_OPENAT2:
-		return callOpen, int(int32(args[0])), args[1], 0
+	case unix.SYS_OPENAT:
+		return pendingCall{call: callOpen, dirfd: int(int32(args[0])), pathArg: args[1], pathOnly: args[2]&unix.O_PATH != 0}
+	case unix.SYS_OPENAT2: // its flags are in memory; an O_PATH open counts as a read
+		return pendingCall{call: callOpen, dirfd: int(int32(args[0])), pathArg: args[1]}
 	case unix.SYS_READLINKAT:
-		return callReadlink, int(int32(args[0])), args[1], args[2]
+		return pendingCall{call: callReadlink, dirfd: int(int32(args[0])), pathArg: args[1], bufArg: args[2]}
 	}
 	if k, p, ok := archPathArgs(nr); ok {
-		return k, unix.AT_FDCWD, args[p], args[p+1]
+		pc := pendingCall{call: k, dirfd: unix.AT_FDCWD, pathArg: args[p], bufArg: args[p+1]}
+		if k == callOpen {
+			pc.bufArg, pc.pathOnly = 0, args[p+1]&unix.O_PATH != 0 // open(path, flags, mode)
+		}
+		return pc
 	}
-	return callNone, 0, 0, 0
+	return pendingCall{}
 }
 
 // watchOutcome is what one syscall stop of a watch comes to.
@@ -239,8 +248,8 @@ func (w *scriptWatch) onSyscallStop(tid int, si syscallInfo, r *resolver) (out w
 		if si.nr == unix.SYS_EXECVE || si.nr == unix.SYS_EXECVEAT {
 			return watchDone, ""
 		}
-		if k, dirfd, pathArg, bufArg := watchedCallOf(si.nr, si.args); k != callNone {
-			w.pending[tid] = pendingCall{k, dirfd, pathArg, bufArg}
+		if pc := watchedCallOf(si.nr, si.args); pc.call != callNone {
+			w.pending[tid] = pc
 		} else {
 			delete(w.pending, tid)
 		}
@@ -276,6 +285,9 @@ func (w *scriptWatch) onResult(tid int, pc pendingCall, rval int64, r *resolver)
 			want.ctime = got.ctime
 			if d := want.differs(got); d != "" {
 				return watchKill, "script " + w.path + " changed between the decision and " + w.program + "'s open of it: approved " + d
+			}
+			if pc.pathOnly {
+				return watchGoOn, ""
 			}
 			return watchDone, ""
 		}

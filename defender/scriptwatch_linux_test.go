@@ -103,3 +103,24 @@ func TestLinkWalkReadOnly(t *testing.T) {
 		t.Errorf("/app/rw/link through a writable tmpfs: end %s, writable %v; want /app/run.sh, true", end, writable)
 	}
 }
+
+// TestWatchedCallOf: the calls a watch looks at, read from their registers as the kernel
+// takes them; an O_PATH open is marked as reading nothing.
+func TestWatchedCallOf(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		nr   int
+		args [6]uint64
+		want pendingCall
+	}{
+		{"openat", unix.SYS_OPENAT, [6]uint64{uint64(0xffffff9c), 0x1000, unix.O_RDONLY}, pendingCall{call: callOpen, dirfd: unix.AT_FDCWD, pathArg: 0x1000}},
+		{"openat O_PATH", unix.SYS_OPENAT, [6]uint64{3, 0x1000, unix.O_PATH}, pendingCall{call: callOpen, dirfd: 3, pathArg: 0x1000, pathOnly: true}},
+		{"openat2", unix.SYS_OPENAT2, [6]uint64{3, 0x1000, 0x2000, 24}, pendingCall{call: callOpen, dirfd: 3, pathArg: 0x1000}},
+		{"readlinkat", unix.SYS_READLINKAT, [6]uint64{uint64(0xffffff9c), 0x1000, 0x2000, 4096}, pendingCall{call: callReadlink, dirfd: unix.AT_FDCWD, pathArg: 0x1000, bufArg: 0x2000}},
+		{"close", unix.SYS_CLOSE, [6]uint64{3}, pendingCall{}},
+	} {
+		if got := watchedCallOf(tc.nr, tc.args); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
