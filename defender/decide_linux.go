@@ -456,8 +456,13 @@ func loaderEnvOf(env []string) []byte {
 }
 
 // loaderEnvAt reads the loader variables (loaderEnvNames) of the environment the kernel
-// copied for the new image of pid, NUL-separated as approval.loaderEnv.
+// copied for the new image of pid, NUL-separated as approval.loaderEnv: from the new
+// stack (loaderVarsOnStack), or from /proc/PID/environ when it does not fit one read.
+// Precondition: as checkExec, and the calling thread is pid's tracer.
 func loaderEnvAt(pid int, a *approval) ([]byte, error) {
+	if vars, ok := loaderVarsOnStack(pid); ok {
+		return vars, nil // one process_vm_readv instead of an open, a read and a close
+	}
 	// Opened now, not prepared at the exec call: an open environ file reads the memory of
 	// the image it was opened on (fs/proc/base.c, __mem_open), which the exec replaced.
 	var fd int

@@ -5,6 +5,9 @@ package defender
 import (
 	"encoding/binary"
 	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -135,6 +138,25 @@ func BenchmarkExecPieces(b *testing.B) {
 			}
 		}
 	})
+	b.Run("environ of a new image", func(b *testing.B) {
+		pid := stoppedAfterExec(b, containerEnv)
+		for b.Loop() {
+			fd, err := unix.Open("/proc/"+itoa(pid)+"/environ", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			loaderVarsIn(fd)
+			unix.Close(fd)
+		}
+	})
+	b.Run("stack of a new image", func(b *testing.B) {
+		pid := stoppedAfterExec(b, containerEnv)
+		for b.Loop() {
+			if _, ok := loaderVarsOnStack(pid); !ok {
+				b.Fatal("not read from the stack")
+			}
+		}
+	})
 	b.Run("loaderEnvAt", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := loaderEnvAt(pid, a); err != nil {
@@ -142,4 +164,23 @@ func BenchmarkExecPieces(b *testing.B) {
 			}
 		}
 	})
+}
+
+// stoppedAfterExec starts /bin/true with env, stopped right after its exec and traced by
+// the calling thread, which stays locked until the test ends.
+func stoppedAfterExec(tb testing.TB, env []string) int {
+	runtime.LockOSThread()
+	tb.Cleanup(runtime.UnlockOSThread)
+	cmd := exec.Command("/bin/true")
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(cmd.Process.Pid, &ws, 0, nil); err != nil || !ws.Stopped() {
+		tb.Fatalf("child not stopped after exec: %v %v", ws, err)
+	}
+	return cmd.Process.Pid
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -523,6 +525,103 @@ func FuzzLoaderVars(f *testing.F) {
 	f.Fuzz(func(t *testing.T, env []byte) {
 		if got, want := loaderVars(env), loaderVarsReference(env); string(got) != string(want) {
 			t.Fatalf("loaderVars(%q) = %q, want %q", env, got, want)
+		}
+	})
+}
+
+// TestLoaderVarsOnStack stops real programs right after their exec (PTRACE_TRACEME, as
+// the EXEC-time check finds them at PTRACE_EVENT_EXEC) and compares the loader variables
+// read from the new stack with /proc/PID/environ's, for environments that fit in one read
+// and ones that do not (the caller then reads environ: ok is false).
+func TestLoaderVarsOnStack(t *testing.T) {
+	runtime.LockOSThread() // the tracer is the thread that started the child
+	defer runtime.UnlockOSThread()
+	var many []string
+	for i := 0; i < 1100; i++ {
+		many = append(many, "V"+itoa(i)+"=x")
+	}
+	for _, tc := range []struct {
+		name    string
+		env     []string
+		onStack bool
+	}{
+		{"none", []string{}, true},
+		{"a container's", containerEnv, true},
+		{"loader variables", append([]string{"LD_PRELOAD=/lib/a.so", "A=1"}, append(containerEnv, "LD_AUDIT=/b.so", "LD_LIBRARY_PATH=/l:/m")...), true},
+		{"more than the exec call scans", append(slices.Repeat([]string{"v="}, maxEnvScan+10), "LD_PRELOAD=/late.so"), true},
+		{"more than one read", append(many, "LD_PRELOAD=/later.so"), false},
+		{"a long value", []string{"LD_AUDIT=/x.so", "BIG=" + strings.Repeat("b", stackReadSize)}, false},
+	} {
+		cmd := exec.Command("/bin/true")
+		cmd.Env = tc.env
+		cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pid := cmd.Process.Pid
+		var ws unix.WaitStatus
+		if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil || !ws.Stopped() {
+			t.Fatalf("%s: child not stopped after exec: %v %v", tc.name, ws, err)
+		}
+		got, ok := loaderVarsOnStack(pid)
+		fd, err := unix.Open("/proc/"+itoa(pid)+"/environ", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		must(t, err)
+		want, err := loaderVarsIn(fd)
+		unix.Close(fd)
+		must(t, err)
+		unix.Kill(pid, unix.SIGKILL)
+		cmd.Wait()
+		if ok != tc.onStack || (ok && string(got) != string(want)) {
+			t.Errorf("%s: from the stack %q (ok %v), from environ %q", tc.name, got, ok, want)
+		}
+		if strings.Contains(tc.name, "loader") && len(want) == 0 || strings.Contains(tc.name, "scans") && !strings.Contains(string(want), "late.so") {
+			t.Errorf("%s: environ shows no loader variable: %q", tc.name, want)
+		}
+	}
+}
+
+// TestEnvOnStack checks the stack parser on layouts the kernel never writes: each must be
+// declined (the caller then reads environ), never misread.
+func TestEnvOnStack(t *testing.T) {
+	const sp = 0x7ffc0000
+	stack := func(argc uint64, ptrs []uint64, strs string, at int) []byte {
+		b := make([]byte, at+len(strs))
+		binary.LittleEndian.PutUint64(b, argc)
+		for i, p := range ptrs {
+			binary.LittleEndian.PutUint64(b[8+8*i:], p)
+		}
+		copy(b[at:], strs)
+		return b
+	}
+	good := stack(1, []uint64{sp + 64, 0, sp + 66, sp + 70, 0}, "a\x00B=1\x00LD_AUDIT=/x\x00", 64)
+	if env, ok := envOnStack(good, sp); !ok || string(env) != "B=1\x00LD_AUDIT=/x\x00" {
+		t.Fatalf("well-formed stack: %q %v", env, ok)
+	}
+	for name, b := range map[string][]byte{
+		"empty":                {},
+		"argc too large":       stack(1<<40, nil, "", 16),
+		"argv not terminated":  stack(1, []uint64{sp + 64, sp + 64}, "a\x00", 24),
+		"envp not terminated":  stack(0, []uint64{0, sp + 24}, "B=1\x00", 24)[:24],
+		"pointer below sp":     stack(0, []uint64{0, sp - 8, 0}, "", 32),
+		"pointer past the end": stack(0, []uint64{0, sp + 4096, 0}, "", 32),
+		"strings out of order": stack(0, []uint64{0, sp + 44, sp + 40, 0}, "B=1\x00C=2\x00", 40),
+		"a gap between them":   stack(0, []uint64{0, sp + 40, sp + 45, 0}, "B=1\x00\x00C=2\x00", 40),
+		"string not ended":     stack(0, []uint64{0, sp + 32, 0}, "B=1", 32),
+	} {
+		if env, ok := envOnStack(b, sp); ok {
+			t.Errorf("%s: accepted, %q", name, env)
+		}
+	}
+}
+
+// FuzzEnvOnStack: whatever the bytes, the parser stays within them and what it returns is
+// a run of NUL-terminated strings.
+func FuzzEnvOnStack(f *testing.F) {
+	f.Add([]byte("\x01\x00\x00\x00\x00\x00\x00\x00"), uint64(0x1000))
+	f.Fuzz(func(t *testing.T, b []byte, sp uint64) {
+		env, ok := envOnStack(b, sp)
+		if ok && len(env) > 0 && env[len(env)-1] != 0 {
+			t.Fatalf("envOnStack returned %q, not NUL-terminated", env)
 		}
 	})
 }

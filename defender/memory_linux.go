@@ -412,6 +412,94 @@ func loaderVars(env []byte) []byte {
 	return out
 }
 
+// loaderVarsOnStack reads the loader variables of the image tid has just exec'd from its
+// new stack, in one process_vm_readv, as loaderVarsIn reads them from /proc/PID/environ.
+// Precondition: tid is stopped at PTRACE_EVENT_EXEC (or any stop before its first
+// instruction) and traced from this thread: the stack pointer then points at argc,
+// followed by the argv and envp pointers the kernel wrote (create_elf_tables), whose
+// strings it copied contiguously (env_start to env_end, what environ reads). ok is false
+// when that layout is not all within the first stackReadSize bytes; the caller then
+// reads environ.
+func loaderVarsOnStack(tid int) (vars []byte, ok bool) {
+	sp, err := stackPointer(tid)
+	if err != nil || sp == 0 {
+		return nil, false
+	}
+	bp := environBufs.Get().(*[environBufSize]byte)
+	defer environBufs.Put(bp)
+	buf := bp[:stackReadSize]
+	var remote [stackReadSize/pageSize + 1]unix.RemoteIovec
+	n := 0
+	for off := 0; off < len(buf); n++ {
+		a := sp + uint64(off)
+		chunk := min(len(buf)-off, int(pageSize-a%pageSize))
+		remote[n] = unix.RemoteIovec{Base: uintptr(a), Len: chunk}
+		off += chunk
+	}
+	got, err := processVMRead(tid, buf, remote[:n]) // stops at the stack's end
+	if err != nil {
+		return nil, false
+	}
+	env, ok := envOnStack(buf[:got], sp)
+	if !ok {
+		return nil, false
+	}
+	return loaderVars(env), true
+}
+
+// stackReadSize is how much of a new image's stack loaderVarsOnStack reads: a container's
+// arguments and environment take a few KiB.
+const stackReadSize = 16 << 10
+
+// envOnStack finds the environment strings in stack, the bytes at address sp of a new
+// image's stack: argc, argc argv pointers and a NULL, the envp pointers and a NULL, and
+// the strings they point to, which must follow one another. It returns the strings as
+// /proc/PID/environ shows them (each ending in a NUL), or ok false when anything lies
+// outside stack or out of order.
+func envOnStack(stack []byte, sp uint64) (env []byte, ok bool) {
+	le := binary.LittleEndian
+	if len(stack) < 8 {
+		return nil, false
+	}
+	argc := le.Uint64(stack)
+	if argc > uint64(len(stack))/8 {
+		return nil, false
+	}
+	i := 8 + 8*int(argc) // argv[argc]
+	if i+8 > len(stack) || le.Uint64(stack[i:]) != 0 {
+		return nil, false
+	}
+	start, end := -1, -1
+	for i += 8; ; i += 8 {
+		if i+8 > len(stack) {
+			return nil, false
+		}
+		p := le.Uint64(stack[i:])
+		if p == 0 {
+			break
+		}
+		if p < sp || p-sp >= uint64(len(stack)) {
+			return nil, false
+		}
+		at := int(p - sp)
+		if start < 0 {
+			start, end = at, at
+		}
+		if at != end {
+			return nil, false
+		}
+		j := bytes.IndexByte(stack[at:], 0)
+		if j < 0 {
+			return nil, false
+		}
+		end = at + j + 1
+	}
+	if start < 0 {
+		return nil, true // no environment
+	}
+	return stack[start:end], true
+}
+
 // environBufSize is the environment loaderVarsIn reads in one call; a container's is a
 // few KiB.
 const environBufSize = 64 << 10

@@ -26,3 +26,13 @@ func denySyscall(tid int, errno unix.Errno) error {
 	r.Rax = uint64(-int64(errno))
 	return unix.PtraceSetRegs(tid, &r)
 }
+
+// stackPointer reads the stack pointer of a stopped tracee (rsp). At PTRACE_EVENT_EXEC it
+// points at the new image's argc. Precondition: called on the tracer thread.
+func stackPointer(tid int) (uint64, error) {
+	var r unix.PtraceRegs
+	if err := unix.PtraceGetRegs(tid, &r); err != nil {
+		return 0, err
+	}
+	return r.Rsp, nil
+}

@@ -34,3 +34,14 @@ func denySyscall(tid int, errno unix.Errno) error {
 	}
 	return setSyscallNr(tid, -1)
 }
+
+// stackPointer reads the stack pointer of a stopped tracee (sp, NT_PRSTATUS). At
+// PTRACE_EVENT_EXEC it points at the new image's argc. Precondition: called on the tracer
+// thread.
+func stackPointer(tid int) (uint64, error) {
+	var r unix.PtraceRegsArm64
+	if err := unix.PtraceGetRegSetArm64(tid, int(unix.NT_PRSTATUS), &r); err != nil {
+		return 0, err
+	}
+	return r.Sp, nil
+}
