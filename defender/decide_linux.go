@@ -202,6 +202,7 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	best.approval.loaderEnv = loaderEnvOf(c.loaderEnv)
 	if watched {
 		w, same := newScriptWatch(r, opName, operand, f.Path)
+		w.drift = drift
 		if !w.fixed {
 			best.approval.script = w
 		}

@@ -33,7 +33,7 @@ import (
 // maxWatchers bounds the watcher threads; watches beyond it wait in the queue (their
 // programs wait in their exec call), and beyond the queue the exec is refused (EAGAIN).
 const (
-	maxWatchers    = 32
+	maxWatchers    = 256
 	watchQueueSize = 1024
 )
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/taskward/taskward/policy"
 )
 
 // A script is read by name twice: once by the defender when it decides the exec, and once
@@ -33,23 +35,24 @@ import (
 //     link where there was none) is a swap too.
 //  3. An exec call ends the watch (the file was never read by this image; the new image
 //     is decided afresh, operand included), and so does exit.
-//  4. After maxWatchStops syscall stops, or at the first stop after maxWatchTime, without
-//     the file being opened, the watch ends quietly: a program that does not read its
-//     script by that name is not followed, and taxed, for ever. Programs that never open
-//     the name are expected, so this is not an alert; delaying the open on purpose needs
-//     code the interpreter runs before its script (BASH_ENV, NODE_OPTIONS), which is
-//     already outside what the drift rule covers.
+//  3a. A file opened under the script's base name in another directory (bash and
+//     `perl -S` search PATH for a name they cannot open; a working directory renamed
+//     after the decision changes every relative name) is judged as a script: one whose
+//     content was written after the task started is killed.
+//  4. After maxWatchStops syscall stops without the file being opened the program is
+//     killed (fail closed): interpreters open their script within a few thousand stops,
+//     and a program that only delays its open (a huge PYTHONPATH, hundreds of threads)
+//     must not outlast the watch. There is no time limit: a program stopped by a signal
+//     costs nothing while it waits, and a limit in time let a swap win after a SIGSTOP.
 //
 // What it costs: two stops per system call of that one thread, from its exec to its open of
 // the script (dash about 40 calls, bash about 180, perl 160, python3 320, node 1,000).
 // Execs of programs (no script operand) are not followed.
 
-// maxWatchStops and maxWatchTime bound one watch (entry and exit stops count one each):
-// node 18 opens its CommonJS script after about 2,000 stops, python3 after 640.
-const (
-	maxWatchStops = 20000
-	maxWatchTime  = 5 * time.Second
-)
+// maxWatchStops bounds one watch (entry and exit stops count one each, over all the
+// program's threads): node 18 opens its CommonJS script after about 2,000 stops, python3
+// after 640.
+const maxWatchStops = 200000
 
 // watchedCall is the kind of a system call a watch looks at.
 type watchedCall uint8
@@ -67,6 +70,8 @@ type scriptWatch struct {
 	path    string // the file as resolved when decided; "" when it did not exist
 	ev      evidence
 	program string // the program that opens it, for events
+	base    string // "/" and the name's last component
+	drift   driftCheck
 	// fixed: the name cannot change (read-only mounts all the way): nothing to follow.
 	fixed bool
 	// links is what the decision's walk of abs found at each path it looked at: the
@@ -112,11 +117,17 @@ func newScriptWatch(r *resolver, name string, f *file, program string) (*scriptW
 	if strings.HasPrefix(w.abs, "/proc/") || w.abs == "/proc" {
 		return w, true
 	}
+	w.base = "/" + name
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		w.base = name[i:]
+	}
 	// The walk runs after the decision's own resolution of the name, so it must end at the
 	// file decided: otherwise what it records is another file's way.
 	var end string
 	var writable bool
-	w.links, end, writable = r.linkWalk(w.abs)
+	// The name as given, not cleaned: ".." after a symlink leaves the symlink's target,
+	// as the kernel's walk does.
+	w.links, end, writable = r.linkWalk(base + name)
 	if !writable {
 		// Every directory on the way is on a read-only mount: nobody can rename, repoint or
 		// create a name there (short of mounting over it, which needs CAP_SYS_ADMIN), so the
@@ -262,8 +273,8 @@ func (w *scriptWatch) onSyscallStop(tid int, si syscallInfo, r *resolver) (out w
 			}
 		}
 	}
-	if w.stops >= maxWatchStops || w.stops%64 == 0 && time.Since(w.start) > maxWatchTime {
-		return watchExpire, ""
+	if w.stops >= maxWatchStops {
+		return watchKill, w.program + " did not open its script " + w.name + " within " + strconv.Itoa(maxWatchStops) + " system call stops: what it reads under that name could not be compared with the file decided"
 	}
 	return watchGoOn, ""
 }
@@ -292,10 +303,22 @@ func (w *scriptWatch) onResult(tid int, pc pendingCall, rval int64, r *resolver)
 			return watchDone, ""
 		}
 		p, ok := w.callPath(tid, pc, r)
-		if !ok || (p != w.abs && p != w.path) {
+		if !ok {
 			return watchGoOn, ""
 		}
 		opened, _ := os.Readlink("/proc/" + strconv.Itoa(tid) + "/fd/" + strconv.FormatInt(rval, 10))
+		if p != w.abs && p != w.path {
+			// Another name. One with the script's base name that did not come with the image
+			// is the script found elsewhere (a PATH search, a renamed working directory).
+			if st.Mode&unix.S_IFMT != unix.S_IFREG || !strings.HasSuffix(p, w.base) {
+				return watchGoOn, ""
+			}
+			f := &file{Path: r.toTracee(opened), Nlink: uint64(st.Nlink), Mtime: time.Unix(st.Mtim.Unix())}
+			if df := w.drift.Of(f); df.Kind != policy.NoDrift {
+				return watchKill, "script " + w.name + " decided as " + orNone(w.path) + ", but " + w.program + " opened " + p + ", which did not come with the image: " + df.Detail
+			}
+			return watchGoOn, ""
+		}
 		if w.path == "" {
 			return watchKill, "script " + w.name + " did not exist when " + w.program + " was allowed to run it, and was then created (" + r.toTracee(opened) + ")"
 		}
@@ -394,3 +417,11 @@ func (s *supervisor) judge(tid int, w *scriptWatch, si syscallInfo, root int) (w
 
 // letGo resumes a stopped tracee that no watch follows any more, delivering sig.
 func (s *supervisor) letGo(tid, sig int) { unix.PtraceCont(tid, sig) }
+
+// orNone is p, or "nothing (the name did not resolve)" for "".
+func orNone(p string) string {
+	if p == "" {
+		return "nothing (the name did not resolve)"
+	}
+	return p
+}

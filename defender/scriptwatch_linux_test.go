@@ -124,3 +124,36 @@ func TestWatchedCallOf(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptWatchDotDot: a script named through a symlink and ".." (/x/link/../s0 with link
+// pointing into a subdirectory) is the file the kernel's walk finds, not the lexically
+// cleaned /x/s0: the decision must not call that a name changed while decided.
+func TestScriptWatchDotDot(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"sub/deeper"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub/s0"), []byte("print(1)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("sub/deeper", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(root)
+	r := newResolver(os.Getpid(), unix.Gettid())
+	r.sharedRoot, r.rootView = root, "/"
+	name := filepath.Join(dir, "link") + "/../s0"
+	f, err := r.execTarget(unix.AT_FDCWD, name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, same := newScriptWatch(r, name, f, "/usr/bin/python3"); !same {
+		t.Errorf("%s (resolves to %s) reported as changed while decided", name, f.Path)
+	}
+}

@@ -191,7 +191,21 @@ func optionEffect(family, a string, argv []string, i int) (stop bool, skip int, 
 			switch name {
 			case "--eval", "--print", "--interactive", "--check":
 				return name != "--check", 0, ""
-			case "--require", "--import", "--loader", "--experimental-loader", "--conditions", "--input-type", "--title", "--env-file":
+			case "--require", "--import", "--loader", "--experimental-loader", "--conditions", "--input-type", "--title", "--env-file",
+				// Every other option of node 18 to 22 that takes the next argument as its value
+				// (node --help; options given as --name=value need nothing).
+				"--cpu-prof-dir", "--cpu-prof-name", "--cpu-prof-interval", "--diagnostic-dir", "--disable-proto",
+				"--dns-result-order", "--heap-prof-dir", "--heap-prof-name", "--heap-prof-interval",
+				"--heapsnapshot-near-heap-limit", "--heapsnapshot-signal", "--icu-data-dir", "--inspect-port", "--debug-port",
+				"--inspect-publish-uid", "--max-http-header-size", "--openssl-config", "--policy-integrity",
+				"--experimental-policy", "--redirect-warnings", "--report-dir", "--report-directory", "--report-filename",
+				"--report-signal", "--secure-heap", "--secure-heap-min", "--tls-cipher-list", "--tls-keylog",
+				"--trace-event-categories", "--trace-event-file-pattern", "--unhandled-rejections", "--use-largepages",
+				"--v8-pool-size", "--watch-path", "--experimental-default-type", "--experimental-sea-config",
+				"--test-reporter", "--test-reporter-destination", "--test-name-pattern", "--test-shard",
+				"--test-concurrency", "--test-timeout", "--env-file-if-exists", "--localstorage-file", "--snapshot-blob",
+				"--build-snapshot-config", "--experimental-config-file", "--watch-kill-signal", "--max-old-space-size",
+				"--max-semi-space-size", "--stack-size", "--stack-trace-limit":
 				if !hasValue {
 					return false, 1, ""
 				}
@@ -243,8 +257,8 @@ func optionEffect(family, a string, argv []string, i int) (stop bool, skip int, 
 				for j+1 < len(letters) && (letters[j+1] >= '0' && letters[j+1] <= '9' || letters[j+1] == 'x') {
 					j++
 				}
-			case 'x', 'i', 'd', 'D', 'V':
-				return false, 0, ""
+			case 'x', 'i', 'd', 'D', 'V', 'F':
+				return false, 0, "" // the rest of the cluster is the option's value (-Fpattern)
 			}
 		case "ruby":
 			switch c {
