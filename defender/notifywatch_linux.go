@@ -136,12 +136,10 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 	var w *scriptWatch     // once the exec is checked
 	tids := map[int]bool{} // the program's threads attached while w is followed
 	ending := false        // w is over: each remaining thread is let go at its stop
-	var y yielder          // a watch is a stream of stops: keep sysmon asleep (see yielder)
 	for {
 		if w != nil && len(tids) == 0 {
 			return
 		}
-		y.maybeYield()
 		var ws unix.WaitStatus
 		wpid, err := unix.Wait4(-1, &ws, flags, nil)
 		if err == unix.EINTR {

@@ -215,8 +215,8 @@ const yieldEvery = 5 * time.Millisecond
 type yielder struct{ last time.Time }
 
 // maybeYield yields when the last yield is yieldEvery ago. A new yielder starts counting
-// at its first call rather than yielding there: followExec
-// makes one for every allowed exec, and a hand-off of the P at each of them cost the
+// at its first call rather than yielding there: followExec once
+// made one for every allowed exec, and a hand-off of the P at each of them cost the
 // defender about 40 µs of CPU per exec under notify.
 func (y *yielder) maybeYield() {
 	now := time.Now()
