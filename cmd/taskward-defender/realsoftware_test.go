@@ -668,15 +668,7 @@ attack script-swap symlink ` + strconv.Itoa(tries) + ` /opt/node/s /tmp/evil.js
 attack script-swap symlink ` + strconv.Itoa(tries) + ` /opt/python/s /tmp/evil.py
 attack script-swap rename ` + strconv.Itoa(tries) + ` /opt/esm/s /tmp/evil.js .mjs
 `
-	run := func(t *testing.T, args []string) *container {
-		merged, _ := overlayOn(t, l, lowers, "")
-		c := startApp(t, l, spec{rootfs: merged, args: args, env: []string{defaultPolicyEnv}, caps: dockerCaps})
-		if code := c.wait(3 * time.Minute); code < 0 {
-			t.Fatalf("container did not exit:\n%s", c.stderr.String())
-		}
-		t.Logf("output:\n%s", c.stdout.String())
-		return c
-	}
+	run := func(t *testing.T, args []string) *container { return runToExit(t, l, lowers, args) }
 	if bare := run(t, []string{"/bin/sh", "-c", script}); !strings.Contains(bare.stdout.String(), "PWNED") {
 		t.Fatalf("the attack did not work on the bare container, so it tests nothing")
 	}
@@ -699,4 +691,17 @@ attack script-swap rename ` + strconv.Itoa(tries) + ` /opt/esm/s /tmp/evil.js .m
 			t.Fatalf("no swap won the race past the decision, so the watch was not tested\nstderr:\n%s", c.stderr.String())
 		}
 	})
+}
+
+// runToExit runs args as root with the default policy and Docker's capabilities on a fresh
+// overlay of lowers, waits for the container to exit, and logs its output.
+func runToExit(t *testing.T, l *lab, lowers, args []string) *container {
+	t.Helper()
+	merged, _ := overlayOn(t, l, lowers, "")
+	c := startApp(t, l, spec{rootfs: merged, args: args, env: []string{defaultPolicyEnv}, caps: dockerCaps})
+	if code := c.wait(3 * time.Minute); code < 0 {
+		t.Fatalf("container did not exit:\n%s", c.stderr.String())
+	}
+	t.Logf("output:\n%s", c.stdout.String())
+	return c
 }
