@@ -4,6 +4,7 @@ package defender
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
@@ -427,9 +428,21 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 			return false, "ELF interpreter " + a.interp + " changed between check and exec: approved " + d
 		}
 	}
-	env, err := loaderEnvAt(pid, a)
+	env, base, err := loaderEnvAt(pid, a)
 	if err != nil {
 		return false, "cannot read /proc/PID/environ: " + err.Error()
+	}
+	// The name's file is the approved one now; the file the kernel mapped must be it too,
+	// or a name swapped around the kernel's load and back passes (TestInterpreterRace).
+	if base == 0 {
+		// A loader (ET_DYN) is mapped at a load bias, never 0: the kernel loaded another
+		// file, a fixed-address one.
+		return false, fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped one at a fixed address (AT_BASE 0)", a.interp, a.interpEv.dev, a.interpEv.ino)
+	}
+	if dev, ino, err := mappedAt(pid, a, base); err != nil {
+		return false, "cannot find the mapped ELF interpreter: " + err.Error()
+	} else if dev != a.interpEv.dev || ino != a.interpEv.ino {
+		return false, fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped %d:%d", a.interp, a.interpEv.dev, a.interpEv.ino, dev, ino)
 	}
 	if !bytes.Equal(env, a.loaderEnv) {
 		return false, fmt.Sprintf("loader environment changed between check and exec: approved %q, found %q", cmdlineArgs(a.loaderEnv), cmdlineArgs(env))
@@ -460,22 +473,106 @@ func loaderEnvOf(env []string) []byte {
 // copied for the new image of pid, NUL-separated as approval.loaderEnv: from the new
 // stack (loaderVarsOnStack), or from /proc/PID/environ when it does not fit one read.
 // Precondition: as checkExec, and the calling thread is pid's tracer.
-func loaderEnvAt(pid int, a *approval) ([]byte, error) {
-	if vars, ok := loaderVarsOnStack(pid); ok {
-		return vars, nil // one process_vm_readv instead of an open, a read and a close
+//
+// base is AT_BASE, where the kernel mapped the ELF interpreter, read from the same stack,
+// or from /proc/PID/auxv.
+func loaderEnvAt(pid int, a *approval) (vars []byte, base uint64, err error) {
+	if vars, base, ok := loaderVarsOnStack(pid); ok {
+		return vars, base, nil // one process_vm_readv instead of an open, a read and a close
+	}
+	if base, err = auxvFileBase(pid, a); err != nil {
+		return nil, 0, err
 	}
 	// Opened now, not prepared at the exec call: an open environ file reads the memory of
 	// the image it was opened on (fs/proc/base.c, __mem_open), which the exec replaced.
 	var fd int
-	var err error
 	if a.prepared && a.procDir >= 0 {
 		fd, err = unix.Openat(a.procDir, "environ", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	} else {
 		fd, err = unix.Open("/proc/"+strconv.Itoa(pid)+"/environ", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	}
 	if err != nil {
+		return nil, 0, err
+	}
+	defer unix.Close(fd)
+	vars, err = loaderVarsIn(fd)
+	return vars, base, err
+}
+
+// auxvFileBase reads AT_BASE from /proc/PID/auxv (opened now: the new image's).
+func auxvFileBase(pid int, a *approval) (uint64, error) {
+	b, err := readProcNow(pid, a, "auxv")
+	if err != nil {
+		return 0, err
+	}
+	le := binary.LittleEndian
+	for i := 0; i+16 <= len(b); i += 16 {
+		if t := le.Uint64(b[i:]); t == 7 { // AT_BASE
+			return le.Uint64(b[i+8:]), nil
+		} else if t == 0 {
+			break
+		}
+	}
+	return 0, nil
+}
+
+// readProcNow reads /proc/PID/NAME whole (at most 64 KiB), opened now, relative to the
+// prepared /proc/PID directory when there is one.
+func readProcNow(pid int, a *approval, name string) ([]byte, error) {
+	var fd int
+	var err error
+	if a.prepared && a.procDir >= 0 {
+		fd, err = unix.Openat(a.procDir, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	} else {
+		fd, err = unix.Open("/proc/"+strconv.Itoa(pid)+"/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	return loaderVarsIn(fd)
+	var out []byte
+	buf := make([]byte, 8192)
+	for len(out) < 64<<10 {
+		n, err := unix.Read(fd, buf)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		out = append(out, buf[:n]...)
+	}
+	return out, nil
+}
+
+// mappedAt is the device and inode of the file mapped at base in pid's new image
+// (/proc/PID/maps: "start-end perms offset major:minor inode path", numbers in hex but the
+// inode).
+func mappedAt(pid int, a *approval, base uint64) (dev, ino uint64, err error) {
+	if base == 0 {
+		return 0, 0, fmt.Errorf("no AT_BASE: the kernel loaded no interpreter")
+	}
+	b, err := readProcNow(pid, a, "maps")
+	if err != nil {
+		return 0, 0, err
+	}
+	for line := range bytes.SplitSeq(b, []byte{'\n'}) {
+		f := strings.Fields(string(line))
+		if len(f) < 5 {
+			continue
+		}
+		start, _, _ := strings.Cut(f[0], "-")
+		if s, err := strconv.ParseUint(start, 16, 64); err != nil || s != base {
+			continue
+		}
+		maj, min, _ := strings.Cut(f[3], ":")
+		ma, err1 := strconv.ParseUint(maj, 16, 32)
+		mi, err2 := strconv.ParseUint(min, 16, 32)
+		in, err3 := strconv.ParseUint(f[4], 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			break
+		}
+		return unix.Mkdev(uint32(ma), uint32(mi)), in, nil
+	}
+	return 0, 0, fmt.Errorf("no mapping starts at %#x", base)
 }

@@ -152,14 +152,14 @@ func BenchmarkExecPieces(b *testing.B) {
 	b.Run("stack of a new image", func(b *testing.B) {
 		pid := stoppedAfterExec(b, containerEnv)
 		for b.Loop() {
-			if _, ok := loaderVarsOnStack(pid); !ok {
+			if _, _, ok := loaderVarsOnStack(pid); !ok {
 				b.Fatal("not read from the stack")
 			}
 		}
 	})
 	b.Run("loaderEnvAt", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := loaderEnvAt(pid, a); err != nil {
+			if _, _, err := loaderEnvAt(pid, a); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -563,12 +563,20 @@ func TestLoaderVarsOnStack(t *testing.T) {
 		if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil || !ws.Stopped() {
 			t.Fatalf("%s: child not stopped after exec: %v %v", tc.name, ws, err)
 		}
-		got, ok := loaderVarsOnStack(pid)
+		got, base, ok := loaderVarsOnStack(pid)
 		fd, err := unix.Open("/proc/"+itoa(pid)+"/environ", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		must(t, err)
 		want, err := loaderVarsIn(fd)
 		unix.Close(fd)
 		must(t, err)
+		wantBase, err := auxvFileBase(pid, &approval{})
+		must(t, err)
+		if ok && base != wantBase {
+			t.Errorf("%s: AT_BASE from the stack %#x, from /proc/PID/auxv %#x", tc.name, base, wantBase)
+		}
+		if dev, ino, err := mappedAt(pid, &approval{}, wantBase); wantBase != 0 && (err != nil || dev == 0 || ino == 0) {
+			t.Errorf("%s: the interpreter mapped at %#x: %d:%d, %v", tc.name, wantBase, dev, ino, err)
+		}
 		unix.Kill(pid, unix.SIGKILL)
 		cmd.Wait()
 		if ok != tc.onStack || (ok && string(got) != string(want)) {

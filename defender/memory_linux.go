@@ -420,10 +420,10 @@ func loaderVars(env []byte) []byte {
 // strings it copied contiguously (env_start to env_end, what environ reads). ok is false
 // when that layout is not all within the first stackReadSize bytes; the caller then
 // reads environ.
-func loaderVarsOnStack(tid int) (vars []byte, ok bool) {
+func loaderVarsOnStack(tid int) (vars []byte, base uint64, ok bool) {
 	sp, err := stackPointer(tid)
 	if err != nil || sp == 0 {
-		return nil, false
+		return nil, 0, false
 	}
 	bp := environBufs.Get().(*[environBufSize]byte)
 	defer environBufs.Put(bp)
@@ -438,13 +438,39 @@ func loaderVarsOnStack(tid int) (vars []byte, ok bool) {
 	}
 	got, err := processVMRead(tid, buf, remote[:n]) // stops at the stack's end
 	if err != nil {
-		return nil, false
+		return nil, 0, false
 	}
 	env, ok := envOnStack(buf[:got], sp)
 	if !ok {
-		return nil, false
+		return nil, 0, false
 	}
-	return loaderVars(env), true
+	base, ok = auxvBase(buf[:got])
+	if !ok {
+		return nil, 0, false
+	}
+	return loaderVars(env), base, true
+}
+
+// auxvBase reads AT_BASE, where the kernel mapped the ELF interpreter, from the auxiliary
+// vector that follows the environment pointers on a new image's stack (argc, argv, NULL,
+// envp, NULL, then type-value pairs up to AT_NULL). 0 means no interpreter.
+func auxvBase(stack []byte) (base uint64, ok bool) {
+	le := binary.LittleEndian
+	if len(stack) < 8 {
+		return 0, false
+	}
+	i := 8 + 8*int(min(le.Uint64(stack), uint64(len(stack)))) + 8 // past argv's NULL
+	for ; i+8 <= len(stack) && le.Uint64(stack[i:]) != 0; i += 8 {
+	}
+	for i += 8; i+16 <= len(stack); i += 16 {
+		switch le.Uint64(stack[i:]) {
+		case 0: // AT_NULL
+			return 0, true
+		case 7: // AT_BASE
+			return le.Uint64(stack[i+8:]), true
+		}
+	}
+	return 0, false
 }
 
 // stackReadSize is how much of a new image's stack loaderVarsOnStack reads: a container's

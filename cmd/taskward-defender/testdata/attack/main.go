@@ -278,6 +278,37 @@ func main() {
 			counts[scriptSwapOnce(args[0], args[2]+strconv.Itoa(i)+suffix, args[3], i)]++
 		}
 		fmt.Printf("RESULT: %v\n", counts)
+	case "interp-race": // N execs of PROG while a thread flips the symlink LD between REAL and EVIL (the ELF interpreter swapped and restored around the kernel's load)
+		n, _ := strconv.Atoi(args[0])
+		prog, ld, real, evil := args[1], args[2], args[3], args[4]
+		var stop atomic.Bool
+		go func() {
+			runtime.LockOSThread()
+			tmp := ld + ".flip"
+			for !stop.Load() {
+				for _, t := range []string{evil, real} {
+					os.Remove(tmp)
+					os.Symlink(t, tmp)
+					os.Rename(tmp, ld)
+				}
+			}
+		}()
+		counts := map[string]int{}
+		for i := 0; i < n; i++ {
+			out, err := exec.Command(prog, "GOOD").CombinedOutput()
+			switch {
+			case strings.Contains(string(out), "PWN"+"ED"):
+				counts["evil loader ran"]++
+			case err != nil && strings.Contains(err.Error(), "killed"):
+				counts["killed"]++
+			case err != nil:
+				counts["failed"]++
+			default:
+				counts["ran"]++
+			}
+		}
+		stop.Store(true)
+		fmt.Printf("RESULT: %v\n", counts)
 	default:
 		fmt.Println("unknown case", os.Args[1])
 		os.Exit(2)
