@@ -202,8 +202,7 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	best.approval.cmdline = joinCmdline(argv)
 	best.approval.loaderEnv = loaderEnvOf(c.loaderEnv)
 	if watched {
-		w, same := newScriptWatch(r, opName, operand, f.Path)
-		w.drift = drift
+		w, same := newScriptWatch(r, opName, operand, f.Path, drift)
 		if !w.fixed {
 			best.approval.script = w
 		}
@@ -483,14 +482,7 @@ func loaderEnvAt(pid int, a *approval) (vars []byte, base uint64, err error) {
 	if base, err = auxvFileBase(pid, a); err != nil {
 		return nil, 0, err
 	}
-	// Opened now, not prepared at the exec call: an open environ file reads the memory of
-	// the image it was opened on (fs/proc/base.c, __mem_open), which the exec replaced.
-	var fd int
-	if a.prepared && a.procDir >= 0 {
-		fd, err = unix.Openat(a.procDir, "environ", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	} else {
-		fd, err = unix.Open("/proc/"+strconv.Itoa(pid)+"/environ", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	}
+	fd, err := openProcNow(pid, a, "environ")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -501,7 +493,9 @@ func loaderEnvAt(pid int, a *approval) (vars []byte, base uint64, err error) {
 
 // auxvFileBase reads AT_BASE from /proc/PID/auxv (opened now: the new image's).
 func auxvFileBase(pid int, a *approval) (uint64, error) {
-	b, err := readProcNow(pid, a, "auxv")
+	bp := environBufs.Get().(*[environBufSize]byte)
+	defer environBufs.Put(bp)
+	b, err := readProcNow(pid, a, "auxv", bp[:])
 	if err != nil {
 		return 0, err
 	}
@@ -516,33 +510,36 @@ func auxvFileBase(pid int, a *approval) (uint64, error) {
 	return 0, nil
 }
 
-// readProcNow reads /proc/PID/NAME whole (at most 64 KiB), opened now, relative to the
-// prepared /proc/PID directory when there is one.
-func readProcNow(pid int, a *approval, name string) ([]byte, error) {
-	var fd int
-	var err error
+// openProcNow opens /proc/PID/NAME of the image pid runs now, relative to the prepared
+// /proc/PID directory when there is one. Not at the exec call: an open environ, auxv or
+// maps file reads the memory of the image it was opened on (fs/proc/base.c,
+// __mem_open), which the exec replaced.
+func openProcNow(pid int, a *approval, name string) (int, error) {
 	if a.prepared && a.procDir >= 0 {
-		fd, err = unix.Openat(a.procDir, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	} else {
-		fd, err = unix.Open("/proc/"+strconv.Itoa(pid)+"/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		return unix.Openat(a.procDir, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	}
+	return unix.Open("/proc/"+strconv.Itoa(pid)+"/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+}
+
+// readProcNow reads /proc/PID/NAME (openProcNow) into buf, up to its end or buf's.
+func readProcNow(pid int, a *approval, name string, buf []byte) ([]byte, error) {
+	fd, err := openProcNow(pid, a, name)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	var out []byte
-	buf := make([]byte, 8192)
-	for len(out) < 64<<10 {
-		n, err := unix.Read(fd, buf)
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
 		if err != nil {
 			return nil, err
 		}
-		if n == 0 {
+		if m == 0 {
 			break
 		}
-		out = append(out, buf[:n]...)
+		n += m
 	}
-	return out, nil
+	return buf[:n], nil
 }
 
 // mappedAt is the device and inode of the file mapped at base in pid's new image
@@ -552,18 +549,20 @@ func mappedAt(pid int, a *approval, base uint64) (dev, ino uint64, err error) {
 	if base == 0 {
 		return 0, 0, fmt.Errorf("no AT_BASE: the kernel loaded no interpreter")
 	}
-	b, err := readProcNow(pid, a, "maps")
+	bp := environBufs.Get().(*[environBufSize]byte)
+	defer environBufs.Put(bp)
+	b, err := readProcNow(pid, a, "maps", bp[:])
 	if err != nil {
 		return 0, 0, err
 	}
 	for line := range bytes.SplitSeq(b, []byte{'\n'}) {
-		f := strings.Fields(string(line))
-		if len(f) < 5 {
+		start, _, ok := bytes.Cut(line, []byte{'-'})
+		if s, err := strconv.ParseUint(string(start), 16, 64); !ok || err != nil || s != base {
 			continue
 		}
-		start, _, _ := strings.Cut(f[0], "-")
-		if s, err := strconv.ParseUint(start, 16, 64); err != nil || s != base {
-			continue
+		f := strings.Fields(string(line))
+		if len(f) < 5 {
+			break
 		}
 		maj, min, _ := strings.Cut(f[3], ":")
 		ma, err1 := strconv.ParseUint(maj, 16, 32)

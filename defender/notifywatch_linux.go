@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -183,7 +182,6 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 				}
 				// Follow the program, and every thread it starts, to its open of the script.
 				w, tid = a.script, wpid
-				w.start = time.Now()
 				tids[tid] = true
 				ptraceRequest(unix.PTRACE_SETOPTIONS, tid, transientTraceOptions|unix.PTRACE_O_TRACECLONE)
 				unix.PtraceSyscall(tid, 0)
@@ -252,9 +250,7 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 // which must collect them before the process can be reaped by its parent. inline: on the
 // supervisor's thread, whose own child it may be (so handled as any exit).
 func (s *supervisor) killTracee(tid int, why string, inline bool, tids map[int]bool) {
-	ev := s.eventFor(ActionKilled, "exec-check", why, tid, nil, nil) // while /proc still shows it
-	unix.Kill(tid, unix.SIGKILL)
-	s.cfg.Reporter.Report(ev)
+	s.killChecked(tid, why)
 	left := map[int]bool{tid: true}
 	for t := range tids {
 		left[t] = true

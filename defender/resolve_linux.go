@@ -327,13 +327,7 @@ func (r *resolver) walk(path string) (*file, error) {
 	for len(comps) > 0 {
 		c := comps[0]
 		comps = comps[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			if i := strings.LastIndexByte(cur, '/'); i >= 0 {
-				cur = cur[:i]
-			}
+		if dotStep(c, &cur) {
 			continue
 		}
 		if cur == "/proc" {
@@ -399,6 +393,22 @@ func (r *resolver) walk(path string) (*file, error) {
 		f.Invoked = invoked
 	}
 	return f, err
+}
+
+// dotStep takes a path component that names no new file: "" and "." stay in cur, ".."
+// climbs to cur's parent (the root's parent is the root). It reports whether c was one of
+// them; any other name is the caller's to look up.
+func dotStep(c string, cur *string) bool {
+	switch c {
+	case "", ".":
+		return true
+	case "..":
+		if i := strings.LastIndexByte(*cur, '/'); i >= 0 {
+			*cur = (*cur)[:i]
+		}
+		return true
+	}
+	return false
 }
 
 // open opens the resolved tracee path p and describes the file. viaLink says p is a magic

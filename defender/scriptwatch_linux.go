@@ -78,7 +78,6 @@ type scriptWatch struct {
 	// symlink's target, or "" for a component that was not a symlink.
 	links map[string]string
 	stops int
-	start time.Time // when the watch began (the exec event)
 	// done: the watch ended; threads still attached are let go at their next stop.
 	done bool
 	// pending is, by thread, the call seen at its entry stop, looked at again at its exit:
@@ -98,10 +97,11 @@ type pendingCall struct {
 }
 
 // newScriptWatch builds the watch of name, which the decision resolved to f (nil when it did
-// not resolve), to be opened by program. It reports false when the name no longer leads to
-// f: it was changed while the exec was being decided.
-func newScriptWatch(r *resolver, name string, f *file, program string) (*scriptWatch, bool) {
-	w := &scriptWatch{name: name, program: program, pending: map[int]pendingCall{}}
+// not resolve), to be opened by program; drift judges files found under its base name. It
+// reports false when the name no longer leads to f: it was changed while the exec was
+// being decided.
+func newScriptWatch(r *resolver, name string, f *file, program string, drift driftCheck) (*scriptWatch, bool) {
+	w := &scriptWatch{name: name, program: program, drift: drift, pending: map[int]pendingCall{}}
 	if f != nil {
 		w.path, w.ev = f.Path, f.ev
 	}
@@ -178,13 +178,7 @@ func (r *resolver) linkWalk(abs string) (m map[string]string, end string, writab
 	for links, steps := 0, 0; len(comps) > 0 && links <= maxSymlinks && steps < 4096; steps++ {
 		c := comps[0]
 		comps = comps[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			if i := strings.LastIndexByte(cur, '/'); i >= 0 {
-				cur = cur[:i]
-			}
+		if dotStep(c, &cur) {
 			continue
 		}
 		next := cur + "/" + c
@@ -240,10 +234,9 @@ func watchedCallOf(nr int, args [6]uint64) pendingCall {
 type watchOutcome uint8
 
 const (
-	watchGoOn   watchOutcome = iota // follow the next system call
-	watchDone                       // the approved file was opened, or an exec ends it: let go
-	watchKill                       // another file is read under the name: kill
-	watchExpire                     // followed too long: let go
+	watchGoOn watchOutcome = iota // follow the next system call
+	watchDone                     // the approved file was opened, or an exec ends it: let go
+	watchKill                     // another file is read under the name: kill
 )
 
 // onSyscallStop looks at one syscall stop of the watched thread tid. why explains a kill.
@@ -283,8 +276,9 @@ func (w *scriptWatch) onSyscallStop(tid int, si syscallInfo, r *resolver) (out w
 // length of the target written to the buffer).
 func (w *scriptWatch) onResult(tid int, pc pendingCall, rval int64, r *resolver) (watchOutcome, string) {
 	if pc.call == callOpen {
+		fdPath := "/proc/" + strconv.Itoa(tid) + "/fd/" + strconv.FormatInt(rval, 10)
 		var st unix.Stat_t
-		if unix.Stat("/proc/"+strconv.Itoa(tid)+"/fd/"+strconv.FormatInt(rval, 10), &st) != nil {
+		if unix.Stat(fdPath, &st) != nil {
 			return watchGoOn, ""
 		}
 		got := evidenceOf(&st)
@@ -306,7 +300,7 @@ func (w *scriptWatch) onResult(tid int, pc pendingCall, rval int64, r *resolver)
 		if !ok {
 			return watchGoOn, ""
 		}
-		opened, _ := os.Readlink("/proc/" + strconv.Itoa(tid) + "/fd/" + strconv.FormatInt(rval, 10))
+		opened, _ := os.Readlink(fdPath)
 		if p != w.abs && p != w.path {
 			// Another name. One with the script's base name that did not come with the image
 			// is the script found elsewhere (a PATH search, a renamed working directory).
@@ -369,10 +363,7 @@ func (w *scriptWatch) callPath(tid int, pc pendingCall, r *resolver) (string, bo
 
 // watch starts following tid, stopped, for w (Trace); the caller then resumes it with
 // PTRACE_SYSCALL.
-func (s *supervisor) watch(tid int, w *scriptWatch) {
-	w.start = time.Now()
-	s.watches[tid] = w
-}
+func (s *supervisor) watch(tid int, w *scriptWatch) { s.watches[tid] = w }
 
 // unwatch stops following tid (gone, exec'ing, or done), if a watch did.
 func (s *supervisor) unwatch(tid int) { delete(s.watches, tid) }
@@ -383,13 +374,13 @@ func (s *supervisor) unwatch(tid int) { delete(s.watches, tid) }
 func (s *supervisor) onWatchStop(tid int) {
 	w := s.watches[tid]
 	if w == nil {
-		s.letGo(tid, 0)
+		unix.PtraceCont(tid, 0)
 		return
 	}
 	si, err := getSyscallInfo(tid)
 	if err != nil {
 		s.unwatch(tid)
-		s.letGo(tid, 0)
+		unix.PtraceCont(tid, 0)
 		return
 	}
 	switch out, why := s.judge(tid, w, si, s.root()); out {
@@ -397,12 +388,10 @@ func (s *supervisor) onWatchStop(tid int) {
 		unix.PtraceSyscall(tid, 0)
 		return
 	case watchKill:
-		ev := s.eventFor(ActionKilled, "exec-check", why, tgid(tid), nil, nil) // while /proc still shows it
-		unix.Kill(tid, unix.SIGKILL)
-		s.cfg.Reporter.Report(ev)
+		s.killChecked(tid, why)
 	}
 	s.unwatch(tid)
-	s.letGo(tid, 0) // the loop collects the killed one's exit
+	unix.PtraceCont(tid, 0) // the loop collects the killed one's exit
 }
 
 // judge looks at one syscall stop si of tid for w and says what to do. root is s.root()
@@ -415,13 +404,19 @@ func (s *supervisor) judge(tid int, w *scriptWatch, si syscallInfo, root int) (w
 	return w.onSyscallStop(tid, si, r)
 }
 
-// letGo resumes a stopped tracee that no watch follows any more, delivering sig.
-func (s *supervisor) letGo(tid, sig int) { unix.PtraceCont(tid, sig) }
-
 // orNone is p, or "nothing (the name did not resolve)" for "".
 func orNone(p string) string {
 	if p == "" {
 		return "nothing (the name did not resolve)"
 	}
 	return p
+}
+
+// killChecked kills the process of the stopped tracee tid, whose exec failed an
+// integrity check, and reports why. The event is built first, while /proc still shows the
+// process (its program, arguments and parents).
+func (s *supervisor) killChecked(tid int, why string) {
+	ev := s.eventFor(ActionKilled, "exec-check", why, tgid(tid), nil, nil)
+	unix.Kill(tid, unix.SIGKILL)
+	s.cfg.Reporter.Report(ev)
 }

@@ -153,7 +153,7 @@ func TestScriptWatchDotDot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, same := newScriptWatch(r, name, f, "/usr/bin/python3"); !same {
+	if _, same := newScriptWatch(r, name, f, "/usr/bin/python3", driftCheck{}); !same {
 		t.Errorf("%s (resolves to %s) reported as changed while decided", name, f.Path)
 	}
 }

@@ -231,8 +231,7 @@ func (s *supervisor) onExec(pid int) {
 	s.unwatch(pid)
 	ok, why := checkExec(pid, a)
 	if !ok {
-		unix.Kill(pid, unix.SIGKILL)
-		s.cfg.Reporter.Report(s.eventFor(ActionKilled, "exec-check", why, pid, nil, nil))
+		s.killChecked(pid, why)
 	}
 	if ok && a.script != nil {
 		s.watch(pid, a.script)
