@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -28,8 +29,7 @@ type execCall struct {
 	path      string
 	flags     int
 	argv      []string
-	truncated bool     // argv hit a read bound
-	loaderEnv []string // LD_PRELOAD=, LD_AUDIT=, LD_LIBRARY_PATH= entries of the new environment
+	truncated bool // argv hit a read bound
 }
 
 // approval is what a tracee was allowed to become: checked at PTRACE_EVENT_EXEC.
@@ -47,8 +47,9 @@ type approval struct {
 	// shares (stat it directly, not through /proc/PID/root).
 	interpShared bool
 	interpEv     evidence
-	// loaderEnv is the approved loader variables, each followed by a NUL.
-	loaderEnv []byte
+	// loader decides, at PTRACE_EVENT_EXEC, what the new image's loader variables make the
+	// loader load; nil for a static program.
+	loader *loaderRule
 	// script is the file the program opens by name after the exec (its script, or what
 	// the loader runs), followed until it does (scriptwatch_linux.go); nil for none.
 	script *scriptWatch
@@ -200,7 +201,6 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	}
 	best.approval = &approval{ev: f.ev, path: f.Path, prefix: c.truncated}
 	best.approval.cmdline = joinCmdline(argv)
-	best.approval.loaderEnv = loaderEnvOf(c.loaderEnv)
 	if watched {
 		w, same := newScriptWatch(r, opName, operand, f.Path, drift)
 		if !w.fixed {
@@ -214,23 +214,20 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 			keep(p.Decide(&e), &e, f)
 		}
 	}
-	// The loader and what the environment makes it load run inside the program: drift in
-	// any of them is drift of the program.
-	for _, in := range loaderInputs(r, f, c.loaderEnv) {
-		if in.interp {
-			best.approval.interp, best.approval.interpEv = in.file.Path, in.file.ev
+	// The loader runs inside the program: its drift is drift of the program. What the
+	// environment makes it load is decided at PTRACE_EVENT_EXEC, from the environment
+	// the kernel copied (loaderRule).
+	if f.elfInterp != "" {
+		if in, err := r.locate(f.elfInterp); err == nil {
+			best.approval.interp, best.approval.interpEv = in.Path, in.ev
 			best.approval.interpShared = sharedRoot >= 0
+			if df := drift.Of(in); last.Drift == policy.NoDrift && df.Kind != policy.NoDrift {
+				e := *last
+				e.Drift, e.DriftDetail = df.Kind, "ELF interpreter "+f.elfInterp+" of "+f.Path+": "+df.Detail
+				keep(p.Decide(&e), &e, f)
+			}
 		}
-		if last.Drift != policy.NoDrift {
-			continue
-		}
-		df := drift.Of(in.file)
-		if df.Kind == policy.NoDrift {
-			continue
-		}
-		e := *last
-		e.Drift, e.DriftDetail = df.Kind, in.what+" of "+f.Path+": "+df.Detail
-		keep(p.Decide(&e), &e, f)
+		best.approval.loader = &loaderRule{p: p, drift: drift, prog: f, exec: last, sharedRoot: sharedRoot}
 	}
 	if f.setID.any() {
 		best.setID, best.setIDFile = f.setID, f.Path
@@ -360,12 +357,29 @@ func joinCmdline(argv []string) []byte {
 	return b
 }
 
-// checkExec compares the image a tracee now runs with its approval. Precondition: pid
+// imageCheck is checkExec's verdict on a new image.
+type imageCheck struct {
+	kill  bool   // it must not run
+	alert bool   // it runs, and the policy alerts on what its loader loads
+	rule  string // the event's rule: ruleExecCheck, or the policy rule of a loader input
+	why   string
+	exec  *policy.Exec // the exec a loader input was decided with; nil: what /proc shows
+}
+
+// ruleExecCheck is the rule of an image that is not what was approved.
+const ruleExecCheck = "exec-check"
+
+// mismatch is the verdict on an image that differs from its approval.
+func mismatch(why string) imageCheck { return imageCheck{kill: true, rule: ruleExecCheck, why: why} }
+
+// checkExec compares the image a tracee now runs with its approval, and decides what the
+// environment the kernel copied makes its loader load (approval.loader). Precondition: pid
 // is in a PTRACE_EVENT_EXEC stop, when the new image is in place and the program has not
-// run a single instruction, so neither the file nor the arguments can change any more.
-func checkExec(pid int, a *approval) (ok bool, why string) {
+// run a single instruction, so neither the file, the arguments nor the environment can
+// change any more.
+func checkExec(pid int, a *approval) imageCheck {
 	if a == nil {
-		return false, "exec without an approved seccomp stop"
+		return mismatch("exec without an approved seccomp stop")
 	}
 	var st unix.Stat_t
 	var err error = unix.ENOENT
@@ -374,12 +388,12 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 	}
 	if err != nil {
 		if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/exe", &st); err != nil {
-			return false, "cannot stat /proc/PID/exe: " + err.Error()
+			return mismatch("cannot stat /proc/PID/exe: " + err.Error())
 		}
 	}
 	if d := a.ev.differs(evidenceOf(&st)); d != "" {
 		exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
-		return false, "program changed between check and exec: approved " + a.path + ", running " + exe + ": approved " + d
+		return mismatch("program changed between check and exec: approved " + a.path + ", running " + exe + ": approved " + d)
 	}
 	// One read is enough: procfs copies the whole requested range of the argument area
 	// (fs/proc/base.c, get_mm_cmdline), and a short read could only make the comparison
@@ -394,11 +408,11 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 	if n < 0 {
 		fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/cmdline", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return false, "cannot read /proc/PID/cmdline: " + err.Error()
+			return mismatch("cannot read /proc/PID/cmdline: " + err.Error())
 		}
 		defer unix.Close(fd)
 		if n, err = unix.Read(fd, buf[:]); err != nil {
-			return false, "cannot read /proc/PID/cmdline: " + err.Error()
+			return mismatch("cannot read /proc/PID/cmdline: " + err.Error())
 		}
 	}
 	got := buf[:n]
@@ -408,11 +422,11 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 		}
 	}
 	if !bytes.Equal(got, a.cmdline) {
-		return false, fmt.Sprintf("arguments changed between check and exec: approved %q, found %q", cmdlineArgs(a.cmdline), cmdlineArgs(got))
+		return mismatch(fmt.Sprintf("arguments changed between check and exec: approved %q, found %q", cmdlineArgs(a.cmdline), cmdlineArgs(got)))
 	}
 	if a.interp == "" {
 		// A static program: no loader reads the environment.
-		return true, ""
+		return imageCheck{}
 	}
 	{
 		p := a.interp
@@ -421,32 +435,78 @@ func checkExec(pid int, a *approval) (ok bool, why string) {
 		}
 		var st unix.Stat_t
 		if err := unix.Stat(p, &st); err != nil {
-			return false, "cannot stat the approved ELF interpreter " + a.interp + ": " + err.Error()
+			return mismatch("cannot stat the approved ELF interpreter " + a.interp + ": " + err.Error())
 		}
 		if d := a.interpEv.differs(evidenceOf(&st)); d != "" {
-			return false, "ELF interpreter " + a.interp + " changed between check and exec: approved " + d
+			return mismatch("ELF interpreter " + a.interp + " changed between check and exec: approved " + d)
 		}
 	}
 	env, base, err := loaderEnvAt(pid, a)
 	if err != nil {
-		return false, "cannot read /proc/PID/environ: " + err.Error()
+		return mismatch("cannot read /proc/PID/environ: " + err.Error())
 	}
 	// The name's file is the approved one now; the file the kernel mapped must be it too,
 	// or a name swapped around the kernel's load and back passes (TestInterpreterRace).
 	if base == 0 {
 		// A loader (ET_DYN) is mapped at a load bias, never 0: the kernel loaded another
 		// file, a fixed-address one.
-		return false, fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped one at a fixed address (AT_BASE 0)", a.interp, a.interpEv.dev, a.interpEv.ino)
+		return mismatch(fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped one at a fixed address (AT_BASE 0)", a.interp, a.interpEv.dev, a.interpEv.ino))
 	}
 	if dev, ino, err := mappedAt(pid, a, base); err != nil {
-		return false, "cannot find the mapped ELF interpreter: " + err.Error()
+		return mismatch("cannot find the mapped ELF interpreter: " + err.Error())
 	} else if dev != a.interpEv.dev || ino != a.interpEv.ino {
-		return false, fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped %d:%d", a.interp, a.interpEv.dev, a.interpEv.ino, dev, ino)
+		return mismatch(fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped %d:%d", a.interp, a.interpEv.dev, a.interpEv.ino, dev, ino))
 	}
-	if !bytes.Equal(env, a.loaderEnv) {
-		return false, fmt.Sprintf("loader environment changed between check and exec: approved %q, found %q", cmdlineArgs(a.loaderEnv), cmdlineArgs(env))
+	if len(env) == 0 || a.loader == nil {
+		return imageCheck{}
 	}
-	return true, ""
+	d, e := a.loader.decide(pid, cmdlineArgs(env))
+	switch d.Effect {
+	case policy.Block:
+		return imageCheck{kill: true, rule: d.Rule, why: d.Reason, exec: e}
+	case policy.Alert:
+		return imageCheck{alert: true, rule: d.Rule, why: d.Reason, exec: e}
+	}
+	return imageCheck{}
+}
+
+// loaderRule decides, at PTRACE_EVENT_EXEC, the files the new image's loader variables
+// (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH) make the dynamic loader load into the program:
+// drift in any of them is drift of the program. They are read there, from the environment
+// the kernel copied, once: what the caller's memory said at the exec call could still
+// change (another thread, a shared mapping) before the kernel copied it. So such a drop
+// is not refused at the call but killed before the loader runs.
+type loaderRule struct {
+	p          *policy.Policy
+	drift      driftCheck
+	prog       *file        // the program the kernel maps
+	exec       *policy.Exec // its exec, as decided at the call
+	sharedRoot int          // as decideExec's
+}
+
+// decide is the strongest decision on the loader inputs of env for pid (stopped at its
+// PTRACE_EVENT_EXEC), with the exec it was made for; an Off decision when none drifted.
+func (l *loaderRule) decide(pid int, env []string) (policy.Decision, *policy.Exec) {
+	best, be := policy.Decision{Effect: policy.Off}, (*policy.Exec)(nil)
+	if l.exec.Drift != policy.NoDrift {
+		return best, nil // decided at the call already
+	}
+	r := newResolver(pid, pid)
+	if l.sharedRoot >= 0 {
+		r.sharedRoot, r.rootView = l.sharedRoot, "/"
+	}
+	for _, in := range loaderInputs(r, env) {
+		df := l.drift.Of(in.file)
+		if df.Kind == policy.NoDrift {
+			continue
+		}
+		e := *l.exec
+		e.Drift, e.DriftDetail = df.Kind, in.what+" of "+l.prog.Path+": "+df.Detail
+		if d := l.p.Decide(&e); be == nil || rank(d.Effect) > rank(best.Effect) {
+			best, be = d, &e
+		}
+	}
+	return best, be
 }
 
 // cmdlineArgs splits NUL-terminated strings (a command line, loader variables) for events.
@@ -457,19 +517,8 @@ func cmdlineArgs(b []byte) []string {
 	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
 }
 
-// loaderEnvOf is the loader variables of env, each followed by a NUL, as approval.loaderEnv.
-func loaderEnvOf(env []string) []byte {
-	var out []byte
-	for _, kv := range env {
-		if isLoaderEnv(kv) {
-			out = append(append(out, kv...), 0)
-		}
-	}
-	return out
-}
-
 // loaderEnvAt reads the loader variables (loaderEnvNames) of the environment the kernel
-// copied for the new image of pid, NUL-separated as approval.loaderEnv: from the new
+// copied for the new image of pid, NUL-separated: from the new
 // stack (loaderVarsOnStack), or from /proc/PID/environ when it does not fit one read.
 // Precondition: as checkExec, and the calling thread is pid's tracer.
 //
@@ -528,6 +577,11 @@ func readProcNow(pid int, a *approval, name string, buf []byte) ([]byte, error) 
 		return nil, err
 	}
 	defer unix.Close(fd)
+	return readUpTo(fd, buf)
+}
+
+// readUpTo reads fd into buf, up to its end or buf's.
+func readUpTo(fd int, buf []byte) ([]byte, error) {
 	n := 0
 	for n < len(buf) {
 		m, err := unix.Read(fd, buf[n:])
@@ -542,16 +596,45 @@ func readProcNow(pid int, a *approval, name string, buf []byte) ([]byte, error) 
 	return buf[:n], nil
 }
 
-// mappedAt is the device and inode of the file mapped at base in pid's new image
-// (/proc/PID/maps: "start-end perms offset major:minor inode path", numbers in hex but the
-// inode).
+// mappedAt is the device and inode of the file mapped at base in pid's new image, from
+// /proc/PID/maps: its PROCMAP_QUERY ioctl (Linux 6.11) where the kernel has it, else its
+// text ("start-end perms offset major:minor inode path", numbers in hex but the inode).
 func mappedAt(pid int, a *approval, base uint64) (dev, ino uint64, err error) {
 	if base == 0 {
 		return 0, 0, fmt.Errorf("no AT_BASE: the kernel loaded no interpreter")
 	}
+	fd, err := openProcNow(pid, a, "maps")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer unix.Close(fd)
+	if !noProcmapQuery.Load() {
+		q, err := procmapAt(fd, base)
+		switch err {
+		case nil:
+			if q.vmaStart != base {
+				return 0, 0, fmt.Errorf("no mapping starts at %#x (one spans %#x-%#x)", base, q.vmaStart, q.vmaEnd)
+			}
+			return unix.Mkdev(q.devMajor, q.devMinor), q.inode, nil
+		case unix.ENOENT:
+			return 0, 0, fmt.Errorf("no mapping starts at %#x", base)
+		case unix.ENOTTY, unix.EINVAL:
+			noProcmapQuery.Store(true) // an older kernel: read the text from now on
+		default:
+			return 0, 0, err
+		}
+	}
+	return mappedAtText(fd, base)
+}
+
+// noProcmapQuery is set once the kernel has refused PROCMAP_QUERY.
+var noProcmapQuery atomic.Bool
+
+// mappedAtText is mappedAt from the text of the maps file fd.
+func mappedAtText(fd int, base uint64) (dev, ino uint64, err error) {
 	bp := environBufs.Get().(*[environBufSize]byte)
 	defer environBufs.Put(bp)
-	b, err := readProcNow(pid, a, "maps", bp[:])
+	b, err := readUpTo(fd, bp[:])
 	if err != nil {
 		return 0, 0, err
 	}

@@ -55,31 +55,21 @@ func elfInterp(fd int, header []byte) string {
 	return ""
 }
 
-// loaderInput is a file the dynamic loader will load into a program: its ELF interpreter,
-// a library the environment preloads or an auditor, or a directory it searches first.
+// loaderInput is a file the dynamic loader will load into a program because the
+// environment says so: a library it preloads, an auditor, or a directory it searches first.
 type loaderInput struct {
-	what   string // for events: "ELF interpreter /lib64/ld-linux-x86-64.so.2"
-	file   *file
-	interp bool
+	what string // for events: "LD_PRELOAD /tmp/x.so"
+	file *file
 }
 
 // libDirs are searched for a preloaded library named without a slash, after
 // LD_LIBRARY_PATH (ld.so(8); the cache and RUNPATH are not read).
 var libDirs = []string{"/lib", "/usr/lib", "/lib64", "/usr/lib64", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu"}
 
-// loaderInputs resolves, for the program file prog, every file the loader will take
-// from the ELF header and the loader variables env (readLoaderEnv). Missing files are left
-// out: the loader skips them too.
-func loaderInputs(r *resolver, prog *file, env []string) []loaderInput {
+// loaderInputs resolves every file the loader variables env (loaderEnvAt) make the loader
+// take into a dynamic program. Missing files are left out: the loader skips them too.
+func loaderInputs(r *resolver, env []string) []loaderInput {
 	var out []loaderInput
-	if prog.elfInterp != "" {
-		if f, err := r.locate(prog.elfInterp); err == nil {
-			out = append(out, loaderInput{what: "ELF interpreter " + prog.elfInterp, file: f, interp: true})
-		}
-	}
-	if prog.elfInterp == "" {
-		return out // a static program: no loader reads the environment
-	}
 	var searchDirs []string
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "LD_LIBRARY_PATH="); ok {

@@ -5,6 +5,8 @@ package defender
 import (
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -65,4 +67,58 @@ func FuzzElfInterp(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = interpOf(t, b)
 	})
+}
+
+// TestProcmapQuery checks that PROCMAP_QUERY and the text of /proc/PID/maps name the same
+// file at the start of every file mapping of this process, and that an address inside a
+// mapping is not taken for its start.
+func TestProcmapQuery(t *testing.T) {
+	fd, err := unix.Open("/proc/self/maps", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if _, err := procmapAt(fd, 0); err == unix.ENOTTY || err == unix.EINVAL {
+		t.Skipf("no PROCMAP_QUERY on this kernel (%v): mappedAt reads the text", err)
+	}
+	text, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasPrefix(f[5], "/") {
+			continue
+		}
+		start, end, _ := strings.Cut(f[0], "-")
+		s, _ := strconv.ParseUint(start, 16, 64)
+		e, _ := strconv.ParseUint(end, 16, 64)
+		q, err := procmapAt(fd, s)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		tfd, err := unix.Open("/proc/self/maps", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev, ino, err := mappedAtText(tfd, s)
+		unix.Close(tfd)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if q.vmaStart != s || q.vmaEnd != e || unix.Mkdev(q.devMajor, q.devMinor) != dev || q.inode != ino {
+			t.Errorf("%s: PROCMAP_QUERY says %#x-%#x %d:%d %d, the text %d %d", line, q.vmaStart, q.vmaEnd, q.devMajor, q.devMinor, q.inode, dev, ino)
+		}
+		if q2, err := procmapAt(fd, s+1); err != nil || q2.vmaStart != s {
+			t.Errorf("%s: inside the mapping: %#x, %v", line, q2.vmaStart, err)
+		}
+		files++
+	}
+	if files == 0 {
+		t.Fatal("no file mapping in /proc/self/maps")
+	}
+	if noProcmapQuery.Load() {
+		t.Error("mappedAt gave up PROCMAP_QUERY on a kernel that has it")
+	}
 }

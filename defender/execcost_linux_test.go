@@ -77,7 +77,7 @@ func BenchmarkExecPieces(b *testing.B) {
 	defer unix.Close(root)
 	b.Run("readExecArgs", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, _, _, err := readExecArgs(pid, x.path, x.argv, 0, nil); err != nil {
+			if _, _, _, err := readExecArgs(pid, x.path, x.argv); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -86,13 +86,6 @@ func BenchmarkExecPieces(b *testing.B) {
 	b.Run("readExecCall", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := readExecCall(pid, pid, unix.SYS_EXECVE, args); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("readLoaderEnv", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := readLoaderEnv(pid, x.envp); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -119,10 +112,10 @@ func BenchmarkExecPieces(b *testing.B) {
 			r.execTarget(unix.AT_FDCWD, "/bin/true", 0)
 		}
 	})
-	b.Run("loaderInputs", func(b *testing.B) {
+	b.Run("locate(interpreter)", func(b *testing.B) {
 		for b.Loop() {
-			if in := loaderInputs(r, prog, c.loaderEnv); len(in) != 1 {
-				b.Fatalf("loader inputs %+v", in)
+			if _, err := r.locate(prog.elfInterp); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})

@@ -274,46 +274,29 @@ func TestReadExecArgs(t *testing.T) {
 	edgeArray := addrOf(page[pageSize-len(edge):])
 	pathAtEnd := page[pageSize-200 : pageSize-len(edge)]
 	copy(pathAtEnd, "/at/the/end\x00")
-	// An environment array whose end is the end of a mapping, with a loader variable.
-	envPage := guarded(t)
-	envEdge := ptrArray(cstr("A=1"), cstr("LD_PRELOAD=/tmp/x.so"))
-	copy(envPage[pageSize-len(envEdge):], envEdge)
-	envEdgeArray := addrOf(envPage[pageSize-len(envEdge):])
-	env := heapArray(cstr("HOME=/"), cstr("LD_AUDIT=/a.so"), cstr("LD_LIBRARY_PATH=/l"))
 	for _, tc := range []struct {
-		name            string
-		path, argv, env uint64
+		name       string
+		path, argv uint64
 	}{
-		{"short", cstr("/bin/true"), heapArray(cstr("true"), cstr("-x")), env},
-		{"long path", cstr("/" + strings.Repeat("p", 1000)), heapArray(cstr("a")), env},
-		{"argv NULL", cstr("/bin/true"), 0, env},
-		{"env NULL", cstr("/bin/true"), heapArray(cstr("true")), 0},
-		{"argv at a mapping's end", cstr("/bin/true"), edgeArray, env},
-		{"env at a mapping's end", cstr("/bin/true"), heapArray(cstr("true")), envEdgeArray},
-		{"path near a mapping's end", addrOf(pathAtEnd), heapArray(cstr("b")), envEdgeArray},
+		{"short", cstr("/bin/true"), heapArray(cstr("true"), cstr("-x"))},
+		{"long path", cstr("/" + strings.Repeat("p", 1000)), heapArray(cstr("a"))},
+		{"argv NULL", cstr("/bin/true"), 0},
+		{"argv at a mapping's end", cstr("/bin/true"), edgeArray},
+		{"path near a mapping's end", addrOf(pathAtEnd), heapArray(cstr("b"))},
 	} {
-		sc := new(execScratch)
-		path, argv, trunc, envN, err := readExecArgs(pid, tc.path, tc.argv, tc.env, sc.envPtrs[:maxArgs*8])
+		path, argv, trunc, err := readExecArgs(pid, tc.path, tc.argv)
 		wantPath, err1 := readString(pid, tc.path, maxPathLen)
 		wantArgv, wantTrunc, err2 := readArgv(pid, tc.argv)
 		if err != nil || err1 != nil || err2 != nil || path != wantPath || strings.Join(argv, "|") != strings.Join(wantArgv, "|") || trunc != wantTrunc {
 			t.Errorf("%s: got %q %q %v %v; want %q %q %v (%v, %v)", tc.name, path, argv, trunc, err, wantPath, wantArgv, wantTrunc, err1, err2)
 		}
-		if tc.name != "argv at a mapping's end" && tc.env != 0 && envN <= 0 {
-			t.Errorf("%s: the environment's pointers were not read with the rest (%d bytes)", tc.name, envN)
-		}
-		gotEnv, err := sc.loaderEnv(pid, tc.env, envN)
-		wantEnv, err3 := readLoaderEnv(pid, tc.env)
-		if err != nil || err3 != nil || strings.Join(gotEnv, "|") != strings.Join(wantEnv, "|") || (tc.env != 0 && len(wantEnv) == 0) {
-			t.Errorf("%s: loader variables %q, %v; read alone %q, %v", tc.name, gotEnv, err, wantEnv, err3)
-		}
 	}
 	// An unterminated path before an unmapped page: an error, as readString gives.
 	copy(page[pageSize-3:], "abc")
-	if _, _, _, _, err := readExecArgs(pid, addrOf(page[pageSize-3:]), 0, 0, nil); err == nil {
+	if _, _, _, err := readExecArgs(pid, addrOf(page[pageSize-3:]), 0); err == nil {
 		t.Error("unterminated path: no error")
 	}
-	if _, _, _, _, err := readExecArgs(pid, 0, 0, 0, nil); err == nil {
+	if _, _, _, err := readExecArgs(pid, 0, 0); err == nil {
 		t.Error("NULL path: no error")
 	}
 	if len(keep) == 0 {
@@ -385,101 +368,6 @@ func TestLocate(t *testing.T) {
 	}
 }
 
-// TestReadLoaderEnv compares readLoaderEnv, which peeks at every environment string in
-// one batched read, with reading every string whole, over the layouts a program can
-// choose: strings one after the other, scattered, out of order, a loader variable
-// starting just before the end of a mapping's page (its name then spans two pages), long
-// values, more strings than one batch holds, and the scan's bound.
-func TestReadLoaderEnv(t *testing.T) {
-	pid := os.Getpid()
-	m, err := unix.Mmap(-1, 0, 4*pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	must(t, err)
-	defer unix.Munmap(m)
-	var keep [][]byte
-	// at places s (NUL added) at offset off of the mapping, or on the heap when off < 0.
-	at := func(s string, off int) uint64 {
-		if off < 0 {
-			b := append([]byte(s), 0)
-			keep = append(keep, b)
-			return addrOf(b)
-		}
-		copy(m[off:], s+"\x00")
-		return addrOf(m[off:])
-	}
-	array := func(ptrs []uint64) uint64 {
-		b := make([]byte, 8*len(ptrs)+8)
-		for i, p := range ptrs {
-			binary.LittleEndian.PutUint64(b[8*i:], p)
-		}
-		keep = append(keep, b)
-		return addrOf(b)
-	}
-	reference := func(ptrs []uint64) []string {
-		var out []string
-		for i, p := range ptrs {
-			if i >= maxEnvScan {
-				break
-			}
-			s, err := readString(pid, p, maxArgLen)
-			if err != nil && err != errNotTerminated {
-				t.Fatal(err)
-			}
-			if isLoaderEnv(s) {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	contiguous := func(env []string, off int) []uint64 {
-		var ptrs []uint64
-		for _, s := range env {
-			ptrs = append(ptrs, at(s, off))
-			off += len(s) + 1
-		}
-		return ptrs
-	}
-	long := "LD_LIBRARY_PATH=" + strings.Repeat("/opt/lib:", 300)
-	many := func(n int) []uint64 {
-		var ptrs []uint64
-		for i := 0; i < n; i++ {
-			s := "V" + itoa(i) + "=x"
-			if i%97 == 5 {
-				s = "LD_PRELOAD=/lib/l" + itoa(i) + ".so"
-			}
-			ptrs = append(ptrs, at(s, -1))
-		}
-		return ptrs
-	}
-	for _, tc := range []struct {
-		name string
-		ptrs []uint64
-		want int // loader variables expected
-	}{
-		{"none", contiguous(containerEnv, 0), 0},
-		{"contiguous", contiguous(append([]string{"A=1", "LD_PRELOAD=/tmp/x.so", "LD_AUDITX=no", "LD_AUDIT=/a.so", "LD_=", "LD"}, containerEnv...), 0), 2},
-		{"scattered", []uint64{at("HOME=/", -1), at("LD_AUDIT=/a.so", -1), at("X=1", 3*pageSize), at("LD_LIBRARY_PATH=/l", pageSize+100)}, 2},
-		{"backwards", []uint64{at("LD_PRELOAD=/b.so", 900), at("A=2", 500), at("LD_AUDIT=/c.so", 100)}, 2},
-		{"name across a page end", []uint64{at("A=1", 2*pageSize-40), at("LD_PRELOAD=/tmp/evil.so", 2*pageSize-2)}, 1},
-		{"long value", []uint64{at("A=1", -1), at(long, -1)}, 1},
-		{"more than one batch", many(600), 7},
-		{"past the scan's bound", many(maxEnvScan + 10), 11},
-	} {
-		got, err := readLoaderEnv(pid, array(tc.ptrs))
-		want := reference(tc.ptrs)
-		if err != nil || strings.Join(got, "|") != strings.Join(want, "|") || len(got) != tc.want {
-			t.Errorf("%s: got %q, %v; want %q (%d)", tc.name, got, err, want, tc.want)
-		}
-	}
-	// A string on an unreadable page fails the read, as it fails the exec.
-	must(t, unix.Mprotect(m[3*pageSize:], unix.PROT_NONE))
-	if _, err := readLoaderEnv(pid, array([]uint64{at("A=1", -1), addrOf(m[3*pageSize:])})); err == nil {
-		t.Error("a string on an unreadable page: no error")
-	}
-	if len(keep) == 0 {
-		t.Fatal("unreachable")
-	}
-}
-
 // loaderVarsReference is loaderVars written the plain way: split, filter, join.
 func loaderVarsReference(env []byte) []byte {
 	var out []byte
@@ -548,7 +436,7 @@ func TestLoaderVarsOnStack(t *testing.T) {
 		{"none", []string{}, true},
 		{"a container's", containerEnv, true},
 		{"loader variables", append([]string{"LD_PRELOAD=/lib/a.so", "A=1"}, append(containerEnv, "LD_AUDIT=/b.so", "LD_LIBRARY_PATH=/l:/m")...), true},
-		{"more than the exec call scans", append(slices.Repeat([]string{"v="}, maxEnvScan+10), "LD_PRELOAD=/late.so"), true},
+		{"a thousand variables first", append(slices.Repeat([]string{"v="}, 1000), "LD_PRELOAD=/late.so"), true},
 		{"more than one read", append(many, "LD_PRELOAD=/later.so"), false},
 		{"a long value", []string{"LD_AUDIT=/x.so", "BIG=" + strings.Repeat("b", stackReadSize)}, false},
 	} {
@@ -582,7 +470,7 @@ func TestLoaderVarsOnStack(t *testing.T) {
 		if ok != tc.onStack || (ok && string(got) != string(want)) {
 			t.Errorf("%s: from the stack %q (ok %v), from environ %q", tc.name, got, ok, want)
 		}
-		if strings.Contains(tc.name, "loader") && len(want) == 0 || strings.Contains(tc.name, "scans") && !strings.Contains(string(want), "late.so") {
+		if strings.Contains(tc.name, "loader") && len(want) == 0 || strings.Contains(tc.name, "first") && !strings.Contains(string(want), "late.so") {
 			t.Errorf("%s: environ shows no loader variable: %q", tc.name, want)
 		}
 	}

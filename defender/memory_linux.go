@@ -80,66 +80,49 @@ const (
 	prefetchBufBytes = argPrefetch * maxPrefetchArgs
 )
 
-// readExecArgs reads the path and argv of an exec call, and the start of its environment
-// pointer array into envPtrs (at most maxArgs pointers; nil to skip it). The path's first
-// bytes and both pointer arrays come in one process_vm_readv, the argument strings in a
-// second; anything those reads leave incomplete (a long path, an array or string at the
-// edge of a mapping) is read again on its own, with the bounds and errors of readString
-// and readArgv. envN is how many bytes of envPtrs were read, or -1 when the batched read
-// did not reach them (the caller reads them itself: readLoaderEnv).
-func readExecArgs(tid int, pathAddr, argvAddr, envAddr uint64, envPtrs []byte) (path string, argv []string, truncated bool, envN int, err error) {
+// readExecArgs reads the path and argv of an exec call. The path's first bytes and the
+// argv pointer array come in one process_vm_readv, the argument strings in a second;
+// anything those reads leave incomplete (a long path, an array or string at the edge of
+// a mapping) is read again on its own, with the bounds and errors of readString and
+// readArgv. The environment is not read here: what the loader takes from it is read at
+// PTRACE_EVENT_EXEC, from the copy the kernel made (loaderRule).
+func readExecArgs(tid int, pathAddr, argvAddr uint64) (path string, argv []string, truncated bool, err error) {
 	if pathAddr == 0 {
-		return "", nil, false, -1, unix.EFAULT
+		return "", nil, false, unix.EFAULT
 	}
 	const ptrBytes = maxArgs * 8
-	var buf [argPrefetch + 2*ptrBytes]byte
-	var remote [1 + 2*maxMemIovecs]unix.RemoteIovec
+	var buf [argPrefetch + ptrBytes]byte
+	var remote [1 + maxMemIovecs]unix.RemoteIovec
 	pl := min(argPrefetch, int(pageSize-pathAddr%pageSize))
 	remote[0] = unix.RemoteIovec{Base: uintptr(pathAddr), Len: pl}
 	n, off := 1, pl
-	// pages adds the remote iovecs of size bytes at addr, split at page boundaries.
-	pages := func(addr uint64, size int) {
-		for o := 0; o < size; n++ {
-			a := addr + uint64(o)
-			chunk := min(size-o, int(pageSize-a%pageSize))
+	if argvAddr != 0 {
+		for o := 0; o < ptrBytes; n++ {
+			a := argvAddr + uint64(o)
+			chunk := min(ptrBytes-o, int(pageSize-a%pageSize))
 			remote[n] = unix.RemoteIovec{Base: uintptr(a), Len: chunk}
 			o += chunk
 		}
-		off += size
-	}
-	if argvAddr != 0 {
-		pages(argvAddr, ptrBytes)
-	}
-	envAt := off
-	envPtrs = envPtrs[:min(len(envPtrs), ptrBytes)]
-	if envAddr != 0 && len(envPtrs) > 0 {
-		pages(envAddr, len(envPtrs))
+		off += ptrBytes
 	}
 	got, err := processVMRead(tid, buf[:off], remote[:n])
 	if err != nil {
-		got = 0
-	}
-	// The kernel stops at the first iovec it cannot read: the environment's pointers count
-	// only when argv's were read whole, and none read at all means "read them again" (for
-	// the error an unreadable array gives).
-	envN = -1
-	if envAddr != 0 && got > envAt {
-		envN = copy(envPtrs, buf[envAt:got])
+		got = 0 // the kernel stops at the first iovec it cannot read: read each again alone
 	}
 	if i := bytes.IndexByte(buf[:min(pl, got)], 0); i >= 0 {
 		path = string(buf[:i])
 	} else if path, err = readString(tid, pathAddr, maxPathLen); err != nil {
-		return "", nil, false, -1, err
+		return "", nil, false, err
 	}
 	if argvAddr == 0 {
-		return path, nil, false, envN, nil // execve(path, NULL, ...) is allowed by Linux: argc 0
+		return path, nil, false, nil // execve(path, NULL, ...) is allowed by Linux: argc 0
 	}
-	if got >= envAt {
-		argv, truncated, err = argvFromPtrs(tid, buf[pl:envAt])
+	if got == off {
+		argv, truncated, err = argvFromPtrs(tid, buf[pl:off])
 	} else {
 		argv, truncated, err = readArgv(tid, argvAddr)
 	}
-	return path, argv, truncated, envN, err
+	return path, argv, truncated, err
 }
 
 // readArgv reads a NULL-terminated array of string pointers at addr, bounded by maxArgs
@@ -224,142 +207,11 @@ func argvFromPtrs(tid int, ptrs []byte) (argv []string, truncated bool, err erro
 }
 
 // loaderEnvNames are the environment variables that make the dynamic loader load code the
-// program did not name: inputs to drift (decideExec) and to the EXEC-time check.
+// program did not name: read at PTRACE_EVENT_EXEC and decided there (loaderRule).
 var loaderEnvNames = []string{"LD_PRELOAD=", "LD_AUDIT=", "LD_LIBRARY_PATH="}
 
-// maxEnvScan bounds the environment pointers read at an exec call. Entries past it are
-// not seen there; the EXEC-time check reads the whole environment the kernel copied.
-const maxEnvScan = 1024
-
-// readLoaderEnv returns the loader variables (loaderEnvNames) of the environment array at
-// addr, in order. The first envPeek bytes of each string come in one process_vm_readv
-// (envPeeks); only loader variables are read whole.
-func readLoaderEnv(tid int, addr uint64) ([]string, error) {
-	sc := execScratches.Get().(*execScratch)
-	defer execScratches.Put(sc)
-	return sc.loaderEnv(tid, addr, -1)
-}
-
-// execScratch is the memory one exec call's reads work in: about 16 KiB, reused (an
-// array on the stack would be zeroed at every exec).
-type execScratch struct {
-	envPtrs [maxEnvScan * 8]byte
-	peeks   envPeeks
-}
-
-var execScratches = sync.Pool{New: func() any { return new(execScratch) }}
-
-// loaderEnv is readLoaderEnv with the first n bytes of the pointer array at addr already
-// in sc.envPtrs (readExecArgs), or none when n < 0.
-func (sc *execScratch) loaderEnv(tid int, addr uint64, n int) ([]string, error) {
-	if addr == 0 {
-		return nil, nil
-	}
-	ptrs := &sc.envPtrs
-	if n < 0 {
-		var err error
-		if n, err = readMem(tid, addr, ptrs[:maxArgs*8]); err != nil { // the first page or two
-			return nil, err
-		}
-	}
-	if n == maxArgs*8 && !hasNullPtr(ptrs[:n]) {
-		m, _ := readMemLong(tid, addr+uint64(n), ptrs[n:])
-		n += m
-	}
-	count := 0
-	for ; count*8+8 <= n && binary.LittleEndian.Uint64(ptrs[count*8:]) != 0; count++ {
-	}
-	var out []string
-	pk := &sc.peeks
-	for start := 0; start < count; {
-		next, err := pk.read(tid, ptrs[start*8:count*8])
-		if err != nil {
-			return nil, err
-		}
-		for i := range next {
-			p := binary.LittleEndian.Uint64(ptrs[(start+i)*8:])
-			b := pk.of(i)
-			if len(b) < envPeek && bytes.IndexByte(b, 0) < 0 {
-				// Cut by the end of its page: read it whole to see its name.
-			} else if len(b) < 3 || string(b[:3]) != "LD_" {
-				continue
-			}
-			s, err := readString(tid, p, maxArgLen)
-			if err != nil && !errors.Is(err, errNotTerminated) {
-				return nil, err
-			}
-			if isLoaderEnv(s) {
-				out = append(out, s)
-			}
-		}
-		start += next
-	}
-	return out, nil
-}
-
-// envPeek is how much of each environment string readLoaderEnv looks at first:
-// "LD_LIBRARY_PATH=" is the longest name it looks for.
-const envPeek = 16
-
-// envPeeks reads the first envPeek bytes of many strings in one process_vm_readv. Each
-// remote read costs the kernel a page lookup, so strings that start close together on one
-// page (an environment is usually laid out string after string) share one remote iovec.
-type envPeeks struct {
-	buf    [8 << 10]byte
-	remote [256]unix.RemoteIovec
-	at     [256]int // where string i's bytes start in buf
-	end    [256]int // and end (cut at its page's end, or at what the kernel copied)
-}
-
-// envGap is the most bytes between two strings that one remote iovec still spans.
-const envGap = 256
-
-// read peeks at the strings whose pointers are ptrs, as many as fit (at most 256), and
-// returns how many it covered. A string whose page cannot be read makes the call fail, as
-// it would make the exec fail.
-func (k *envPeeks) read(tid int, ptrs []byte) (int, error) {
-	nv, off, i := 0, 0, 0
-	var lo, hi uint64 // the open iovec's remote range
-	for ; i*8+8 <= len(ptrs) && i < len(k.at); i++ {
-		p := binary.LittleEndian.Uint64(ptrs[i*8:])
-		end := min(p+envPeek, p|(pageSize-1)+1) // never across a page
-		if nv > 0 && p >= lo && p <= hi+envGap && p&^(pageSize-1) == lo&^(pageSize-1) {
-			if end > hi { // extend the open iovec
-				if off+int(end-hi) > len(k.buf) {
-					break
-				}
-				off += int(end - hi)
-				hi = end
-				k.remote[nv-1].Len = int(hi - lo)
-			}
-			k.at[i] = off - int(hi-p)
-			k.end[i] = k.at[i] + int(end-p)
-			continue
-		}
-		if nv == len(k.remote) || off+int(end-p) > len(k.buf) {
-			break
-		}
-		lo, hi = p, end
-		k.remote[nv] = unix.RemoteIovec{Base: uintptr(p), Len: int(end - p)}
-		nv++
-		k.at[i], k.end[i] = off, off+int(end-p)
-		off += int(end - p)
-	}
-	got, err := processVMRead(tid, k.buf[:off], k.remote[:nv])
-	if err != nil {
-		return 0, err
-	}
-	for j := 0; j < i; j++ {
-		k.end[j] = max(k.at[j], min(k.end[j], got))
-	}
-	return i, nil
-}
-
-// of is the peeked bytes of string i of the last read.
-func (k *envPeeks) of(i int) []byte { return k.buf[k.at[i]:k.end[i]] }
-
 // loaderVarsIn reads the environment file fd (/proc/PID/environ) and returns its loader
-// variables, each followed by a NUL, as approval.loaderEnv. procfs copies the whole
+// variables, each followed by a NUL. procfs copies the whole
 // requested range in one read (fs/proc/base.c, environ_read), so an environment smaller
 // than environBufSize takes a single pread into a reused buffer; only a larger one is read
 // on into a buffer of its size.
@@ -539,27 +391,4 @@ func isLoaderEnv(kv string) bool {
 		}
 	}
 	return false
-}
-
-func hasNullPtr(ptrs []byte) bool {
-	for i := 0; i+8 <= len(ptrs); i += 8 {
-		if binary.LittleEndian.Uint64(ptrs[i:]) == 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// readMemLong is readMem for buffers of any length, page by page in one call per
-// maxMemIovecs pages; it stops at the first unreadable page.
-func readMemLong(tid int, addr uint64, buf []byte) (int, error) {
-	total := 0
-	for total < len(buf) {
-		n, err := readMem(tid, addr+uint64(total), buf[total:min(len(buf), total+2*pageSize)])
-		total += n
-		if err != nil || n == 0 {
-			return total, err
-		}
-	}
-	return total, nil
 }

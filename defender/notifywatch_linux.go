@@ -172,9 +172,12 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 				if wpid != tid {
 					a.release() // the prepared descriptors name the thread's old id
 				}
-				if ok, why := checkExec(wpid, a); !ok {
-					s.killTracee(wpid, why, inline, nil)
+				switch c := checkExec(wpid, a); {
+				case c.kill:
+					s.killTracee(wpid, s.imageEvent(wpid, c), inline, nil)
 					return
+				case c.alert:
+					s.cfg.Reporter.Report(s.imageEvent(wpid, c))
 				}
 				if a.script == nil {
 					ptraceDetach(wpid, 0)
@@ -217,7 +220,7 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 			case watchGoOn:
 				unix.PtraceSyscall(wpid, 0)
 			case watchKill:
-				s.killTracee(wpid, why, inline, tids)
+				s.killTracee(wpid, s.checkedEvent(wpid, why), inline, tids)
 				return
 			default:
 				// Done: let every thread go, each at its next stop (the interrupt makes
@@ -244,13 +247,13 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 	}
 }
 
-// killTracee kills the stopped tracee tid and its process, reports why, and waits for the
+// killTracee kills the stopped tracee tid and its process, reports ev, and waits for the
 // exits of tid and of the other threads in tids (nil: tid alone): SIGKILL wakes them from
 // their stops, so they cannot be detached, and their deaths are reported to their tracer,
 // which must collect them before the process can be reaped by its parent. inline: on the
 // supervisor's thread, whose own child it may be (so handled as any exit).
-func (s *supervisor) killTracee(tid int, why string, inline bool, tids map[int]bool) {
-	s.killChecked(tid, why)
+func (s *supervisor) killTracee(tid int, ev *Event, inline bool, tids map[int]bool) {
+	s.killFor(tid, ev)
 	left := map[int]bool{tid: true}
 	for t := range tids {
 		left[t] = true

@@ -388,7 +388,7 @@ func (s *supervisor) onWatchStop(tid int) {
 		unix.PtraceSyscall(tid, 0)
 		return
 	case watchKill:
-		s.killChecked(tid, why)
+		s.killFor(tid, s.checkedEvent(tid, why))
 	}
 	s.unwatch(tid)
 	unix.PtraceCont(tid, 0) // the loop collects the killed one's exit
@@ -412,11 +412,24 @@ func orNone(p string) string {
 	return p
 }
 
-// killChecked kills the process of the stopped tracee tid, whose exec failed an
-// integrity check, and reports why. The event is built first, while /proc still shows the
-// process (its program, arguments and parents).
-func (s *supervisor) killChecked(tid int, why string) {
-	ev := s.eventFor(ActionKilled, "exec-check", why, tgid(tid), nil, nil)
+// checkedEvent is the event of a failed integrity check of the stopped tracee tid. Built
+// before the kill, while /proc still shows the process (its program, arguments, parents).
+func (s *supervisor) checkedEvent(tid int, why string) *Event {
+	return s.eventFor(ActionKilled, ruleExecCheck, why, tgid(tid), nil, nil)
+}
+
+// imageEvent is the event of checkExec's verdict c on the new image of tid (killed or
+// alerted), built as checkedEvent.
+func (s *supervisor) imageEvent(tid int, c imageCheck) *Event {
+	action := ActionAlerted
+	if c.kill {
+		action = ActionKilled
+	}
+	return s.eventFor(action, c.rule, c.why, tgid(tid), c.exec, nil)
+}
+
+// killFor kills the process of the stopped tracee tid and reports ev, built before.
+func (s *supervisor) killFor(tid int, ev *Event) {
 	unix.Kill(tid, unix.SIGKILL)
 	s.cfg.Reporter.Report(ev)
 }

@@ -310,18 +310,12 @@ func descendants(pid int) []int {
 // arguments args) from the memory of tid.
 func readExecCall(pid, tid, nr int, args [6]uint64) (*execCall, error) {
 	c := &execCall{pid: pid, tid: tid, dirfd: unix.AT_FDCWD}
-	pathArg, argvArg, envArg := args[0], args[1], args[2]
+	pathArg, argvArg := args[0], args[1]
 	if nr == unix.SYS_EXECVEAT {
-		c.dirfd, pathArg, argvArg, envArg, c.flags = int(int32(args[0])), args[1], args[2], args[3], int(int32(args[4]))
+		c.dirfd, pathArg, argvArg, c.flags = int(int32(args[0])), args[1], args[2], int(int32(args[4]))
 	}
-	sc := execScratches.Get().(*execScratch)
-	defer execScratches.Put(sc)
-	var envN int
 	var err error
-	c.path, c.argv, c.truncated, envN, err = readExecArgs(tid, pathArg, argvArg, envArg, sc.envPtrs[:maxArgs*8])
-	if err == nil {
-		c.loaderEnv, err = sc.loaderEnv(tid, envArg, envN)
-	}
+	c.path, c.argv, c.truncated, err = readExecArgs(tid, pathArg, argvArg)
 	return c, err
 }
 

@@ -47,7 +47,7 @@ func (s *supervisor) runTrace(self string, stageArgv, env []string, sigs chan os
 	// PTRACE_EVENT_EXEC. Approve exactly that exec: our own file, with the stage's argv.
 	var st unix.Stat_t
 	if err := unix.Stat(self, &st); err == nil {
-		s.approvals[pid] = &approval{ev: evidenceOf(&st), path: self, cmdline: joinCmdline(stageArgv), loaderEnv: loaderEnvOf(env)}
+		s.approvals[pid] = &approval{ev: evidenceOf(&st), path: self, cmdline: joinCmdline(stageArgv)}
 	}
 	if _, err := pw.Write([]byte{1}); err != nil {
 		return 0, fmt.Errorf("release stage: %w", err)
@@ -229,11 +229,14 @@ func (s *supervisor) onExec(pid int) {
 	}
 	s.unwatch(former)
 	s.unwatch(pid)
-	ok, why := checkExec(pid, a)
-	if !ok {
-		s.killChecked(pid, why)
+	c := checkExec(pid, a)
+	switch {
+	case c.kill:
+		s.killFor(pid, s.imageEvent(pid, c))
+	case c.alert:
+		s.cfg.Reporter.Report(s.imageEvent(pid, c))
 	}
-	if ok && a.script != nil {
+	if !c.kill && a.script != nil {
 		s.watch(pid, a.script)
 	}
 	s.cont(pid, 0)

@@ -197,8 +197,10 @@ func TestRewriteAfterDecision(t *testing.T) {
 // TestLoaderDrift: a dynamic image program runs with what the dynamic loader loads into
 // it. Image libraries (LD_PRELOAD, LD_LIBRARY_PATH naming the image's own) stay quiet; a
 // dropped library named by LD_PRELOAD or LD_AUDIT, a directory of drops on
-// LD_LIBRARY_PATH, and a replaced ELF interpreter (PT_INTERP) are drift of the program:
-// it is refused before any of them runs.
+// LD_LIBRARY_PATH, and a replaced ELF interpreter (PT_INTERP) are drift of the program.
+// The interpreter is refused at the exec call (status 126); the loader variables are
+// decided at PTRACE_EVENT_EXEC, from the environment the kernel copied, and the program
+// is killed there, before the loader runs (status 137, a "killed" drift event).
 func TestLoaderDrift(t *testing.T) {
 	const libc = "/lib/x86_64-linux-gnu/libc.so.6"
 	echo, err := os.ReadFile("/usr/bin/echo")
@@ -223,7 +225,7 @@ attack tiny-elf PWN""ED /tmp/ld && cp /tmp/ld /lib64/ld-linux-x86-64.so.2 && $e 
 `
 		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}})
 		out := c.stdout.String()
-		for _, want := range []string{"IMAGE-DYN-OK", "IMAGE-PRELOAD-OK", "PRELOAD-RC=126", "AUDIT-RC=126", "LIBPATH-RC=126", "INTERP-RC=126"} {
+		for _, want := range []string{"IMAGE-DYN-OK", "IMAGE-PRELOAD-OK", "PRELOAD-RC=137", "AUDIT-RC=137", "LIBPATH-RC=137", "INTERP-RC=126"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q", want)
 			}
@@ -233,19 +235,35 @@ attack tiny-elf PWN""ED /tmp/ld && cp /tmp/ld /lib64/ld-linux-x86-64.so.2 && $e 
 				t.Errorf("forbidden code ran: output has %q", bad)
 			}
 		}
-		reasons := ""
+		reasons := map[string]string{} // action: reasons of drift events
 		for _, e := range driftEvents(c) {
-			if e["action"] == "blocked" {
-				reasons += fmt.Sprint(e["reason"]) + "\n"
+			if e["rule"] == "drift" {
+				reasons[fmt.Sprint(e["action"])] += fmt.Sprint(e["reason"]) + "\n"
 			}
 		}
-		for _, want := range []string{"LD_PRELOAD /tmp/evil.so of /usr/local/bin/echo-dyn", "LD_AUDIT /tmp/evil.so", "LD_LIBRARY_PATH directory /tmp/libs", "ELF interpreter /lib64/ld-linux-x86-64.so.2"} {
-			if !strings.Contains(reasons, want) {
-				t.Errorf("no blocked drift event naming %q; reasons:\n%s", want, reasons)
+		for _, want := range []struct{ action, reason string }{
+			{"killed", "LD_PRELOAD /tmp/evil.so of /usr/local/bin/echo-dyn"},
+			{"killed", "LD_AUDIT /tmp/evil.so"},
+			{"killed", "LD_LIBRARY_PATH directory /tmp/libs"},
+			{"blocked", "ELF interpreter /lib64/ld-linux-x86-64.so.2"},
+		} {
+			if !strings.Contains(reasons[want.action], want.reason) {
+				t.Errorf("no %s drift event naming %q; reasons: %q", want.action, want.reason, reasons)
 			}
 		}
 		if t.Failed() {
 			t.Logf("output:\n%s\nstderr:\n%s", out, c.stderr.String())
+		}
+		// With drift set to alert, the program runs with its preloaded drop, and the
+		// alert names it (on a fresh image: the run above replaced its loader).
+		root = overlayImage(t, l, map[string]string{"usr/local/bin/echo-dyn": string(echo), libc[1:]: string(lib)})
+		c = runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", "cp "+libc+" /tmp/evil.so && LD_PRELOAD=/tmp/evil.so /usr/local/bin/echo-dyn PRELOAD-\"\"ALERTED"), env: []string{`TASKWARD_POLICY={"name":"alerting","drift":"alert"}`}})
+		alerted := false
+		for _, e := range driftEvents(c) {
+			alerted = alerted || e["action"] == "alerted" && strings.Contains(fmt.Sprint(e["reason"]), "LD_PRELOAD /tmp/evil.so of /usr/local/bin/echo-dyn")
+		}
+		if !strings.Contains(c.stdout.String(), "PRELOAD-ALERTED") || !alerted {
+			t.Errorf("drift: alert: want the program to run and an alert naming LD_PRELOAD; output %q, stderr:\n%s", c.stdout.String(), c.stderr.String())
 		}
 	})
 }

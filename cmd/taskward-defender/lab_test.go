@@ -110,7 +110,7 @@ func (l *lab) build() {
 		// A dynamically linked program of the image and its libc, for the loader's tests
 		// (busybox is static: the loader cannot run it).
 		if _, err := os.Stat("/lib/x86_64-linux-gnu/libc.so.6"); err == nil {
-			extras = append(extras, "/lib/x86_64-linux-gnu/libc.so.6:/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/echo:/usr/bin/dynecho")
+			extras = append(extras, "/lib/x86_64-linux-gnu/libc.so.6:/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/echo:/usr/bin/dynecho", "/usr/bin/cat:/usr/bin/dyncat")
 		}
 	}
 	if out, err := exec.Command("bash", append([]string{"../../hack/rootfs.sh", l.rootfs}, extras...)...).CombinedOutput(); err != nil {

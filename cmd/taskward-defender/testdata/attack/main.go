@@ -309,6 +309,39 @@ func main() {
 		}
 		stop.Store(true)
 		fmt.Printf("RESULT: %v\n", counts)
+	case "preload-race": // N runs of PROG FILE with LD_PRELOAD=LINK while a thread flips the symlink LINK between GOOD and EVIL (a preloaded library swapped after its check)
+		n, _ := strconv.Atoi(args[0])
+		prog, file, link, good, evil := args[1], args[2], args[3], args[4], args[5]
+		var stop atomic.Bool
+		go func() {
+			runtime.LockOSThread()
+			tmp := link + ".flip"
+			for !stop.Load() {
+				for _, t := range []string{evil, good} {
+					os.Remove(tmp)
+					os.Symlink(t, tmp)
+					os.Rename(tmp, link)
+				}
+			}
+		}()
+		counts := map[string]int{}
+		for i := 0; i < n; i++ {
+			cmd := exec.Command(prog, file)
+			cmd.Env = append(os.Environ(), "LD_PRELOAD="+link)
+			out, err := cmd.Output()
+			switch {
+			case strings.Contains(string(out), evil):
+				counts["evil library loaded"]++
+			case err != nil && strings.Contains(err.Error(), "killed"):
+				counts["killed"]++
+			case err != nil:
+				counts["failed"]++
+			default:
+				counts["ran"]++
+			}
+		}
+		stop.Store(true)
+		fmt.Printf("RESULT: %v\n", counts)
 	default:
 		fmt.Println("unknown case", os.Args[1])
 		os.Exit(2)
