@@ -217,7 +217,8 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	// The loader runs inside the program: its drift is drift of the program. What the
 	// environment makes it load is decided at PTRACE_EVENT_EXEC, from the environment
 	// the kernel copied (loaderRule).
-	if f.elfInterp != "" {
+	switch {
+	case f.elfInterp != "":
 		if in, err := r.locate(f.elfInterp); err == nil {
 			best.approval.interp, best.approval.interpEv = in.Path, in.ev
 			best.approval.interpShared = sharedRoot >= 0
@@ -228,6 +229,9 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 			}
 		}
 		best.approval.loader = &loaderRule{p: p, drift: drift, prog: f, exec: last, sharedRoot: sharedRoot}
+	case policy.IsLoader(f.Path):
+		// The loader run directly: it reads the loader variables and its own options.
+		best.approval.loader = &loaderRule{p: p, drift: drift, prog: f, exec: last, sharedRoot: sharedRoot, direct: true}
 	}
 	if f.setID.any() {
 		best.setID, best.setIDFile = f.setID, f.Path
@@ -364,6 +368,8 @@ type imageCheck struct {
 	rule  string // the event's rule: ruleExecCheck, or the policy rule of a loader input
 	why   string
 	exec  *policy.Exec // the exec a loader input was decided with; nil: what /proc shows
+	// watch, when not nil, follows the loader until it hands over (loaderwatch_linux.go).
+	watch *loaderWatch
 }
 
 // ruleExecCheck is the rule of an image that is not what was approved.
@@ -424,11 +430,11 @@ func checkExec(pid int, a *approval) imageCheck {
 	if !bytes.Equal(got, a.cmdline) {
 		return mismatch(fmt.Sprintf("arguments changed between check and exec: approved %q, found %q", cmdlineArgs(a.cmdline), cmdlineArgs(got)))
 	}
-	if a.interp == "" {
+	if a.interp == "" && a.loader == nil {
 		// A static program: no loader reads the environment.
 		return imageCheck{}
 	}
-	{
+	if a.interp != "" {
 		p := a.interp
 		if !a.interpShared {
 			p = "/proc/" + strconv.Itoa(pid) + "/root" + p
@@ -447,27 +453,38 @@ func checkExec(pid int, a *approval) imageCheck {
 	}
 	// The name's file is the approved one now; the file the kernel mapped must be it too,
 	// or a name swapped around the kernel's load and back passes (TestInterpreterRace).
-	if base == 0 {
-		// A loader (ET_DYN) is mapped at a load bias, never 0: the kernel loaded another
-		// file, a fixed-address one.
-		return mismatch(fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped one at a fixed address (AT_BASE 0)", a.interp, a.interpEv.dev, a.interpEv.ino))
+	// (The loader run directly has no interpreter: the kernel mapped the program, checked
+	// above.)
+	if a.interp != "" {
+		if base == 0 {
+			// A loader (ET_DYN) is mapped at a load bias, never 0: the kernel loaded another
+			// file, a fixed-address one.
+			return mismatch(fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped one at a fixed address (AT_BASE 0)", a.interp, a.interpEv.dev, a.interpEv.ino))
+		}
+		if dev, ino, err := mappedAt(pid, a, base); err != nil {
+			return mismatch("cannot find the mapped ELF interpreter: " + err.Error())
+		} else if dev != a.interpEv.dev || ino != a.interpEv.ino {
+			return mismatch(fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped %d:%d", a.interp, a.interpEv.dev, a.interpEv.ino, dev, ino))
+		}
 	}
-	if dev, ino, err := mappedAt(pid, a, base); err != nil {
-		return mismatch("cannot find the mapped ELF interpreter: " + err.Error())
-	} else if dev != a.interpEv.dev || ino != a.interpEv.ino {
-		return mismatch(fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped %d:%d", a.interp, a.interpEv.dev, a.interpEv.ino, dev, ino))
-	}
-	if len(env) == 0 || a.loader == nil {
+	if a.loader == nil || len(env) == 0 && !a.loader.direct {
 		return imageCheck{}
 	}
-	d, e := a.loader.decide(pid, cmdlineArgs(env))
+	var c imageCheck
+	d, e, inputs := a.loader.decide(pid, cmdlineArgs(env))
 	switch d.Effect {
 	case policy.Block:
 		return imageCheck{kill: true, rule: d.Rule, why: d.Reason, exec: e}
 	case policy.Alert:
-		return imageCheck{alert: true, rule: d.Rule, why: d.Reason, exec: e}
+		c = imageCheck{alert: true, rule: d.Rule, why: d.Reason, exec: e}
 	}
-	return imageCheck{}
+	// What the names led to when decided is not what the loader opens later: follow it.
+	w, err := a.loader.watch(pid, a, inputs)
+	if err != nil {
+		return mismatch("cannot find the loader's mappings, to follow what it loads: " + err.Error())
+	}
+	c.watch = w
+	return c
 }
 
 // loaderRule decides, at PTRACE_EVENT_EXEC, the files the new image's loader variables
@@ -482,20 +499,26 @@ type loaderRule struct {
 	prog       *file        // the program the kernel maps
 	exec       *policy.Exec // its exec, as decided at the call
 	sharedRoot int          // as decideExec's
+	direct     bool         // prog is the loader itself, run directly (`ld.so PROG`)
 }
 
 // decide is the strongest decision on the loader inputs of env for pid (stopped at its
-// PTRACE_EVENT_EXEC), with the exec it was made for; an Off decision when none drifted.
-func (l *loaderRule) decide(pid int, env []string) (policy.Decision, *policy.Exec) {
+// PTRACE_EVENT_EXEC), with the exec it was made for (an Off decision when none drifted),
+// and the inputs found.
+func (l *loaderRule) decide(pid int, env []string) (policy.Decision, *policy.Exec, []loaderInput) {
 	best, be := policy.Decision{Effect: policy.Off}, (*policy.Exec)(nil)
+	if l.direct {
+		env = append(env, policy.LoaderOptionVariables(l.exec.Argv)...)
+	}
+	inputs := loaderInputs(l.resolver(pid), env)
 	if l.exec.Drift != policy.NoDrift {
-		return best, nil // decided at the call already
+		return best, nil, inputs // decided at the call already
 	}
-	r := newResolver(pid, pid)
-	if l.sharedRoot >= 0 {
-		r.sharedRoot, r.rootView = l.sharedRoot, "/"
-	}
-	for _, in := range loaderInputs(r, env) {
+	var auditors []string
+	for _, in := range inputs {
+		if in.audit {
+			auditors = append(auditors, in.file.Path)
+		}
 		df := l.drift.Of(in.file)
 		if df.Kind == policy.NoDrift {
 			continue
@@ -506,7 +529,45 @@ func (l *loaderRule) decide(pid int, env []string) (policy.Decision, *policy.Exe
 			best, be = d, &e
 		}
 	}
-	return best, be
+	// Auditors of the image: the loader rule's (drift of one is named above, first).
+	if len(auditors) > 0 {
+		e := *l.exec
+		e.Auditors = auditors
+		if d := l.p.Decide(&e); be == nil || rank(d.Effect) > rank(best.Effect) {
+			best, be = d, &e
+		}
+	}
+	return best, be, inputs
+}
+
+// resolver resolves names as pid, stopped at its PTRACE_EVENT_EXEC, would.
+func (l *loaderRule) resolver(pid int) *resolver {
+	r := newResolver(pid, pid)
+	if l.sharedRoot >= 0 {
+		r.sharedRoot, r.rootView = l.sharedRoot, "/"
+	}
+	return r
+}
+
+// watch is the loader watch of pid (loaderwatch_linux.go): the loader's address range
+// (the ELF interpreter's mappings, or the program's when it is the loader), and the
+// auditors among its inputs (decide's), which a policy may let run (Loader: alert or off).
+func (l *loaderRule) watch(pid int, a *approval, inputs []loaderInput) (*loaderWatch, error) {
+	dev, ino := a.interpEv.dev, a.interpEv.ino
+	if l.direct {
+		dev, ino = a.ev.dev, a.ev.ino
+	}
+	lo, hi, err := spanOf(pid, a, dev, ino)
+	if err != nil {
+		return nil, err
+	}
+	w := &loaderWatch{rule: l, ld: [2]uint64{lo, hi}, audit: map[[2]uint64]bool{}, pending: map[int]mappingCall{}}
+	for _, in := range inputs {
+		if in.audit {
+			w.audit[[2]uint64{in.file.ev.dev, in.file.ev.ino}] = true
+		}
+	}
+	return w, nil
 }
 
 // cmdlineArgs splits NUL-terminated strings (a command line, loader variables) for events.
@@ -625,6 +686,64 @@ func mappedAt(pid int, a *approval, base uint64) (dev, ino uint64, err error) {
 		}
 	}
 	return mappedAtText(fd, base)
+}
+
+// spanOf is the address range [lo, hi) that pid's mappings of the file dev:ino cover
+// (a loaded ELF object: its segments, mapped next to each other), from /proc/PID/maps.
+func spanOf(pid int, a *approval, dev, ino uint64) (lo, hi uint64, err error) {
+	fd, err := openProcNow(pid, a, "maps")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer unix.Close(fd)
+	note := func(start, end, d, i uint64) {
+		if d == dev && i == ino {
+			if hi == 0 || start < lo {
+				lo = start
+			}
+			hi = max(hi, end)
+		}
+	}
+	if !noProcmapQuery.Load() {
+		for addr, n := uint64(0), 0; n < 65536; n++ {
+			q, err := procmapNext(fd, addr)
+			if err == unix.ENOENT {
+				break
+			}
+			if err != nil {
+				return 0, 0, err
+			}
+			note(q.vmaStart, q.vmaEnd, unix.Mkdev(q.devMajor, q.devMinor), q.inode)
+			addr = q.vmaEnd
+		}
+	} else {
+		bp := environBufs.Get().(*[environBufSize]byte)
+		defer environBufs.Put(bp)
+		b, err := readUpTo(fd, bp[:])
+		if err != nil {
+			return 0, 0, err
+		}
+		for line := range bytes.SplitSeq(b, []byte{'\n'}) {
+			f := strings.Fields(string(line))
+			if len(f) < 5 {
+				continue
+			}
+			start, end, _ := strings.Cut(f[0], "-")
+			maj, min, _ := strings.Cut(f[3], ":")
+			s, err1 := strconv.ParseUint(start, 16, 64)
+			e, err2 := strconv.ParseUint(end, 16, 64)
+			ma, err3 := strconv.ParseUint(maj, 16, 32)
+			mi, err4 := strconv.ParseUint(min, 16, 32)
+			in, err5 := strconv.ParseUint(f[4], 10, 64)
+			if err1 == nil && err2 == nil && err3 == nil && err4 == nil && err5 == nil {
+				note(s, e, unix.Mkdev(uint32(ma), uint32(mi)), in)
+			}
+		}
+	}
+	if hi == 0 {
+		return 0, 0, fmt.Errorf("no mapping of %d:%d", dev, ino)
+	}
+	return lo, hi, nil
 }
 
 // noProcmapQuery is set once the kernel has refused PROCMAP_QUERY.

@@ -58,8 +58,9 @@ func elfInterp(fd int, header []byte) string {
 // loaderInput is a file the dynamic loader will load into a program because the
 // environment says so: a library it preloads, an auditor, or a directory it searches first.
 type loaderInput struct {
-	what string // for events: "LD_PRELOAD /tmp/x.so"
-	file *file
+	what  string // for events: "LD_PRELOAD /tmp/x.so"
+	file  *file
+	audit bool // an LD_AUDIT library: its callbacks run while the loader loads
 }
 
 // libDirs are searched for a preloaded library named without a slash, after
@@ -96,7 +97,7 @@ func loaderInputs(r *resolver, env []string) []loaderInput {
 			}
 			for _, c := range cands {
 				if f, err := r.locate(c); err == nil {
-					out = append(out, loaderInput{what: name + " " + c, file: f})
+					out = append(out, loaderInput{what: name + " " + c, file: f, audit: name == "LD_AUDIT"})
 					break
 				}
 			}

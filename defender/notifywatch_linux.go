@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -132,7 +133,9 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 		a.prepare(tid)
 		defer a.release()
 	}
-	var w *scriptWatch     // once the exec is checked
+	var w execWatch       // once the exec is checked
+	var guard *watchGuard // bounds a loader watch on the supervisor's thread
+	defer func() { guard.stop() }()
 	tids := map[int]bool{} // the program's threads attached while w is followed
 	ending := false        // w is over: each remaining thread is let go at its stop
 	for {
@@ -172,19 +175,27 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 				if wpid != tid {
 					a.release() // the prepared descriptors name the thread's old id
 				}
-				switch c := checkExec(wpid, a); {
+				c := checkExec(wpid, a)
+				switch {
 				case c.kill:
 					s.killTracee(wpid, s.imageEvent(wpid, c), inline, nil)
 					return
 				case c.alert:
 					s.cfg.Reporter.Report(s.imageEvent(wpid, c))
 				}
-				if a.script == nil {
+				if w = watchAfter(a.script, c.watch); w == nil {
 					ptraceDetach(wpid, 0)
 					return
 				}
-				// Follow the program, and every thread it starts, to its open of the script.
-				w, tid = a.script, wpid
+				if inline {
+					// A loader watch, decided only now: the supervisor's thread follows it,
+					// and serves no other exec meanwhile. A loader blocked in an open (a
+					// FIFO named as a library) or an auditor's callback must not hold it.
+					guard = s.guardWatch(wpid)
+				}
+				// Follow the program, and every thread it starts, to its open of the script
+				// and through its loader's mappings.
+				tid = wpid
 				tids[tid] = true
 				ptraceRequest(unix.PTRACE_SETOPTIONS, tid, transientTraceOptions|unix.PTRACE_O_TRACECLONE)
 				unix.PtraceSyscall(tid, 0)
@@ -212,15 +223,21 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 		switch {
 		case ev == 0 && sig == syscallStop:
 			si, err := getSyscallInfo(wpid)
-			out, why := watchDone, ""
+			out, c := watchDone, (*imageCheck)(nil)
 			if err == nil {
-				out, why = s.judge(wpid, w, si, j.root)
+				out, c = s.judge(wpid, w, si, j.root)
+			}
+			if out != watchGoOn && !guard.stop() {
+				out, c = watchGoOn, nil // the guard killed it: collect the exits
 			}
 			switch out {
 			case watchGoOn:
+				if c != nil {
+					s.cfg.Reporter.Report(s.imageEvent(wpid, *c))
+				}
 				unix.PtraceSyscall(wpid, 0)
 			case watchKill:
-				s.killTracee(wpid, s.checkedEvent(wpid, why), inline, tids)
+				s.killTracee(wpid, s.imageEvent(wpid, *c), inline, tids)
 				return
 			default:
 				// Done: let every thread go, each at its next stop (the interrupt makes
@@ -245,6 +262,43 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 			unix.PtraceSyscall(wpid, 0) // a first stop, the interrupt's trap, another event
 		}
 	}
+}
+
+// watchLimit bounds a watch followed on the supervisor's thread (a loader watch under
+// Notify): a loader hands over within milliseconds.
+const watchLimit = time.Second
+
+// watchGuard kills a watched program that outlasts watchLimit (fail closed), unless the
+// watch ends first.
+type watchGuard struct {
+	t     *time.Timer
+	state atomic.Int32 // 0 watching, 1 killed by the guard, 2 ended
+}
+
+// guardWatch starts the guard of the watched program tid.
+func (s *supervisor) guardWatch(tid int) *watchGuard {
+	g := &watchGuard{}
+	g.t = time.AfterFunc(watchLimit, func() {
+		ev := s.checkedEvent(tid, "the loader of this program did not hand over within "+watchLimit.String()+" (blocked in a system call, or stopped): what it maps could not be judged")
+		if g.state.CompareAndSwap(0, 1) {
+			unix.Kill(tid, unix.SIGKILL)
+			s.cfg.Reporter.Report(ev)
+		}
+	})
+	return g
+}
+
+// stop ends the guard before the program is let go or killed by the watch. It reports
+// false when the guard has killed it already. g may be nil.
+func (g *watchGuard) stop() bool {
+	if g == nil {
+		return true
+	}
+	if g.state.CompareAndSwap(0, 2) {
+		g.t.Stop()
+		return true
+	}
+	return g.state.Load() == 2
 }
 
 // killTracee kills the stopped tracee tid and its process, reports ev, and waits for the

@@ -230,6 +230,60 @@ func watchedCallOf(nr int, args [6]uint64) pendingCall {
 	return pendingCall{}
 }
 
+// execWatch follows a program past its exec with syscall stops: to its open of its script
+// (scriptWatch), through its loader's mappings (loaderWatch), or both (watchSet).
+type execWatch interface {
+	// step looks at one syscall stop of the watched thread tid. An outcome other than
+	// watchGoOn ends the watch for every thread. c, when not nil, is what to report: the
+	// reason of a kill, or an alert while the watch goes on.
+	step(tid int, si syscallInfo, r *resolver) (out watchOutcome, c *imageCheck)
+}
+
+// step is onSyscallStop as an execWatch.
+func (w *scriptWatch) step(tid int, si syscallInfo, r *resolver) (watchOutcome, *imageCheck) {
+	out, why := w.onSyscallStop(tid, si, r)
+	if out == watchKill {
+		c := mismatch(why)
+		return out, &c
+	}
+	return out, nil
+}
+
+// watchSet is the watches of one program, each going on until it is done: the program is
+// let go when all are.
+type watchSet []execWatch
+
+func (ws watchSet) step(tid int, si syscallInfo, r *resolver) (watchOutcome, *imageCheck) {
+	out, note := watchDone, (*imageCheck)(nil)
+	for _, w := range ws {
+		o, c := w.step(tid, si, r)
+		if o == watchKill {
+			return o, c
+		}
+		if o == watchGoOn {
+			out = watchGoOn
+		}
+		if c != nil {
+			note = c
+		}
+	}
+	return out, note
+}
+
+// watchAfter is the watch of a program past its exec: its script's, its loader's, both,
+// or nil for none.
+func watchAfter(script *scriptWatch, loader *loaderWatch) execWatch {
+	switch {
+	case script != nil && loader != nil:
+		return watchSet{script, loader}
+	case script != nil:
+		return script
+	case loader != nil:
+		return loader
+	}
+	return nil
+}
+
 // watchOutcome is what one syscall stop of a watch comes to.
 type watchOutcome uint8
 
@@ -363,7 +417,7 @@ func (w *scriptWatch) callPath(tid int, pc pendingCall, r *resolver) (string, bo
 
 // watch starts following tid, stopped, for w (Trace); the caller then resumes it with
 // PTRACE_SYSCALL.
-func (s *supervisor) watch(tid int, w *scriptWatch) { s.watches[tid] = w }
+func (s *supervisor) watch(tid int, w execWatch) { s.watches[tid] = w }
 
 // unwatch stops following tid (gone, exec'ing, or done), if a watch did.
 func (s *supervisor) unwatch(tid int) { delete(s.watches, tid) }
@@ -383,12 +437,15 @@ func (s *supervisor) onWatchStop(tid int) {
 		unix.PtraceCont(tid, 0)
 		return
 	}
-	switch out, why := s.judge(tid, w, si, s.root()); out {
+	switch out, c := s.judge(tid, w, si, s.root()); out {
 	case watchGoOn:
+		if c != nil {
+			s.cfg.Reporter.Report(s.imageEvent(tid, *c))
+		}
 		unix.PtraceSyscall(tid, 0)
 		return
 	case watchKill:
-		s.killFor(tid, s.checkedEvent(tid, why))
+		s.killFor(tid, s.imageEvent(tid, *c))
 	}
 	s.unwatch(tid)
 	unix.PtraceCont(tid, 0) // the loop collects the killed one's exit
@@ -396,12 +453,12 @@ func (s *supervisor) onWatchStop(tid int) {
 
 // judge looks at one syscall stop si of tid for w and says what to do. root is s.root()
 // as the caller read it.
-func (s *supervisor) judge(tid int, w *scriptWatch, si syscallInfo, root int) (watchOutcome, string) {
+func (s *supervisor) judge(tid int, w execWatch, si syscallInfo, root int) (watchOutcome, *imageCheck) {
 	r := newResolver(tid, tid)
 	if root >= 0 {
 		r.sharedRoot, r.rootView = root, "/"
 	}
-	return w.onSyscallStop(tid, si, r)
+	return w.step(tid, si, r)
 }
 
 // orNone is p, or "nothing (the name did not resolve)" for "".

@@ -63,7 +63,7 @@ type supervisor struct {
 	approvals map[int]*approval // by the tid that made the approved exec call
 	// watches are the threads followed from their exec to their open of a script
 	// (scriptwatch_linux.go), by tid.
-	watches map[int]*scriptWatch
+	watches map[int]execWatch
 	// transient: the Notify mechanism, which attaches to a thread only for its exec (and
 	// a script watch), and detaches where Trace continues.
 	transient bool
@@ -142,7 +142,7 @@ func Run(cfg *Config) (int, error) {
 			return 0, err
 		}
 	}
-	s := &supervisor{cfg: cfg, drift: driftCheck{baseline: baseline}, tracees: map[int]struct{}{}, approvals: map[int]*approval{}, watches: map[int]*scriptWatch{}, ownRoot: -1, status: -1, setIDSeen: map[string]bool{}}
+	s := &supervisor{cfg: cfg, drift: driftCheck{baseline: baseline}, tracees: map[int]struct{}{}, approvals: map[int]*approval{}, watches: map[int]execWatch{}, ownRoot: -1, status: -1, setIDSeen: map[string]bool{}}
 	// O_CLOEXEC: the stage must not inherit it.
 	if fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
 		s.ownRoot = fd

@@ -12,7 +12,8 @@ import (
 // syscallInfo is what PTRACE_GET_SYSCALL_INFO (Linux 5.3) says of a tracee in a
 // syscall-entry or syscall-exit stop (struct ptrace_syscall_info, linux/ptrace.h).
 type syscallInfo struct {
-	op    uint8 // unix.PTRACE_SYSCALL_INFO_ENTRY, _EXIT, _SECCOMP or _NONE
+	op    uint8  // unix.PTRACE_SYSCALL_INFO_ENTRY, _EXIT, _SECCOMP or _NONE
+	ip    uint64 // the instruction pointer: where in the program the call was made
 	nr    int
 	args  [6]uint64
 	rval  int64 // the return value at exit: -errno when isErr
@@ -29,7 +30,7 @@ func getSyscallInfo(tid int) (syscallInfo, error) {
 		return syscallInfo{}, errno
 	}
 	le := binary.LittleEndian
-	si := syscallInfo{op: buf[0]}
+	si := syscallInfo{op: buf[0], ip: le.Uint64(buf[8:])}
 	u := buf[24:]
 	switch si.op {
 	case unix.PTRACE_SYSCALL_INFO_ENTRY, unix.PTRACE_SYSCALL_INFO_SECCOMP:

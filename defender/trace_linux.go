@@ -236,8 +236,10 @@ func (s *supervisor) onExec(pid int) {
 	case c.alert:
 		s.cfg.Reporter.Report(s.imageEvent(pid, c))
 	}
-	if !c.kill && a.script != nil {
-		s.watch(pid, a.script)
+	if !c.kill {
+		if w := watchAfter(a.script, c.watch); w != nil {
+			s.watch(pid, w)
+		}
 	}
 	s.cont(pid, 0)
 	a.release()

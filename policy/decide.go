@@ -53,6 +53,10 @@ type Exec struct {
 	// Unresolved says the file of a loaded program could not be found when it was checked:
 	// what the loader will map then is unknown.
 	Unresolved bool
+	// Auditors are the LD_AUDIT libraries (or `ld.so --audit`) the loader will run while it
+	// loads the program: their code runs before the loader hands over, so the defender
+	// cannot tell when it has (the Loader rule).
+	Auditors []string
 }
 
 // Decision is the outcome of evaluating one exec or image.
@@ -94,6 +98,9 @@ func (p *Policy) Decide(e *Exec) Decision {
 	}
 	if e.Drift != NoDrift {
 		consider(p.Drift, RuleDrift, driftReason(e)+via)
+	}
+	if len(e.Auditors) > 0 {
+		consider(p.Loader, RuleLoader, fmt.Sprintf("the dynamic loader of %s would run auditor %s while it loads (LD_AUDIT): what it maps after that cannot be followed", e.subject(), strings.Join(e.Auditors, ", ")))
 	}
 	if e.Role == RoleLoaded && e.Unresolved {
 		consider(p.Loader, RuleLoader, fmt.Sprintf("dynamic loader %s runs %q, which could not be found when checked", e.Runner, e.Invoked))

@@ -288,6 +288,39 @@ func optionEffect(family, a string, argv []string, i int) (stop bool, skip int, 
 	return false, skip, ""
 }
 
+// loaderValueOptions are the dynamic loader's options that take the next argument as their
+// value, with the loader variable each stands for ("" for none).
+var loaderValueOptions = map[string]string{
+	"--library-path": "LD_LIBRARY_PATH=", "--audit": "LD_AUDIT=", "--preload": "LD_PRELOAD=",
+	"--inhibit-rpath": "", "--argv0": "", "--glibc-hwcaps-prepend": "", "--glibc-hwcaps-mask": "",
+}
+
+// LoaderOptionVariables is what the options of a loader run directly (argv, as
+// loaderOperand reads it) make it load, as the loader variables they stand for:
+// `ld.so --preload /x.so PROG` gives "LD_PRELOAD=/x.so".
+func LoaderOptionVariables(argv []string) []string {
+	var out []string
+	end, _ := loaderOperand(argv, false)
+	if end < 0 {
+		end = len(argv)
+	}
+	for i := 1; i < end; i++ {
+		if v, ok := loaderValueOptions[argv[i]]; ok {
+			if v != "" && i+1 < end {
+				out = append(out, v+argv[i+1])
+			}
+			i++
+			continue
+		}
+		for _, o := range []string{"--library-path=", "--preload="} {
+			if val, ok := strings.CutPrefix(argv[i], o); ok {
+				out = append(out, loaderValueOptions[strings.TrimSuffix(o, "=")]+val)
+			}
+		}
+	}
+	return out
+}
+
 // loaderOperand finds the program the dynamic loader will run. glibc's ld.so (elf/rtld.c)
 // and musl's take only options spelled with two dashes, from a fixed list, some of which
 // take the next argument as their value; the first argument that is not one of them is the
@@ -297,11 +330,11 @@ func optionEffect(family, a string, argv []string, i int) (stop bool, skip int, 
 func loaderOperand(argv []string, truncated bool) (index int, cut bool) {
 	for i := 1; i < len(argv); i++ {
 		a := argv[i]
-		switch a {
-		case "--library-path", "--inhibit-rpath", "--audit", "--preload", "--argv0",
-			"--glibc-hwcaps-prepend", "--glibc-hwcaps-mask":
+		if _, ok := loaderValueOptions[a]; ok {
 			i++
 			continue
+		}
+		switch a {
 		case "--list", "--verify", "--inhibit-cache":
 			continue
 		case "--help", "--version", "--list-tunables", "--list-diagnostics":

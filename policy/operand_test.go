@@ -136,3 +136,25 @@ func TestPackageManagerQueries(t *testing.T) {
 		}
 	}
 }
+
+// TestLoaderOptionVariables: the options of a loader run directly that make it load
+// libraries, as the loader variables they stand for; options after the program are the
+// program's.
+func TestLoaderOptionVariables(t *testing.T) {
+	for _, tc := range []struct {
+		argv []string
+		want string
+	}{
+		{[]string{"/lib64/ld-linux-x86-64.so.2", "/bin/true"}, ""},
+		{[]string{"ld.so", "--preload", "/tmp/x.so", "/bin/true"}, "LD_PRELOAD=/tmp/x.so"},
+		{[]string{"ld.so", "--audit", "a.so:b.so", "--library-path", "/opt/lib", "--argv0", "--preload", "/bin/true", "--preload", "/y.so"}, "LD_AUDIT=a.so:b.so|LD_LIBRARY_PATH=/opt/lib"},
+		{[]string{"ld-musl-x86_64.so.1", "--preload=/m.so", "--library-path=/l", "/bin/true"}, "LD_PRELOAD=/m.so|LD_LIBRARY_PATH=/l"},
+		{[]string{"ld.so", "--list", "--inhibit-cache", "--preload", "/z.so", "/bin/true"}, "LD_PRELOAD=/z.so"},
+		{[]string{"ld.so", "--preload"}, ""},
+		{[]string{"ld.so", "--help", "--preload", "/h.so"}, "LD_PRELOAD=/h.so"}, // nothing runs; judged all the same
+	} {
+		if got := strings.Join(LoaderOptionVariables(tc.argv), "|"); got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.argv, got, tc.want)
+		}
+	}
+}

@@ -244,3 +244,25 @@ func TestSelect(t *testing.T) {
 		t.Fatalf("two matching policies: err = %v", err)
 	}
 }
+
+// TestAuditors: a program whose loader would run auditors (LD_AUDIT) is the Loader rule's,
+// with its effect; without auditors that rule says nothing of an image program.
+func TestAuditors(t *testing.T) {
+	e := &Exec{Path: "/usr/bin/app", Argv: []string{"app"}, Auditors: []string{"/usr/lib/x86_64-linux-gnu/audit/sotruss-lib.so"}}
+	for _, tc := range []struct {
+		policy string
+		want   Effect
+	}{{`{"name":"d"}`, Block}, {`{"name":"a","loader":"alert"}`, Alert}, {`{"name":"o","loader":"off"}`, Off}} {
+		p, err := ParseJSON([]byte(tc.policy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := p.Decide(e)
+		if d.Effect != tc.want || tc.want != Off && (d.Rule != RuleLoader || !strings.Contains(d.Reason, "sotruss-lib.so")) {
+			t.Errorf("%s: got %+v, want %s by %s", tc.policy, d, tc.want, RuleLoader)
+		}
+		if d := p.Decide(&Exec{Path: e.Path, Argv: e.Argv}); d.Effect != Off {
+			t.Errorf("%s: without auditors: %+v", tc.policy, d)
+		}
+	}
+}

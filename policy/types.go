@@ -27,7 +27,9 @@ type Policy struct {
 	// program the defender cannot identify: a name without a slash (searched in library
 	// paths), or an argument vector too long to read whole. A program the loader runs by
 	// path is decided by every other rule as if it were exec'd, so `ldd` and `ld.so --list`
-	// of the image's programs run and `ld.so /tmp/dropped` is drift.
+	// of the image's programs run and `ld.so /tmp/dropped` is drift. It also covers
+	// auditors (LD_AUDIT, `ld.so --audit`): their code runs while the loader loads, before
+	// the defender can tell that the loader has handed over.
 	Loader Effect `json:"loader,omitempty" yaml:"loader,omitempty"`
 	// ReverseShell covers a shell started with its stdin or stdout on a network socket.
 	ReverseShell Effect `json:"reverseShell,omitempty" yaml:"reverseShell,omitempty"`

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"golang.org/x/sys/unix"
+
 	"encoding/json"
 	"fmt"
 	"os"
@@ -200,7 +202,10 @@ func TestRewriteAfterDecision(t *testing.T) {
 // LD_LIBRARY_PATH, and a replaced ELF interpreter (PT_INTERP) are drift of the program.
 // The interpreter is refused at the exec call (status 126); the loader variables are
 // decided at PTRACE_EVENT_EXEC, from the environment the kernel copied, and the program
-// is killed there, before the loader runs (status 137, a "killed" drift event).
+// is killed there, before the loader runs (status 137, a "killed" drift event). The loader
+// run directly reads the same variables, and its --preload option too: what it maps
+// executable is judged as it maps it (loaderwatch_linux.go). An auditor (LD_AUDIT), even
+// an image library, is the loader rule's: its code runs before the loader hands over.
 func TestLoaderDrift(t *testing.T) {
 	const libc = "/lib/x86_64-linux-gnu/libc.so.6"
 	echo, err := os.ReadFile("/usr/bin/echo")
@@ -221,6 +226,9 @@ cp ` + libc + ` /tmp/evil.so
 LD_PRELOAD=/tmp/evil.so $e PRELOAD-""RAN; echo PRELOAD-RC=$?
 LD_AUDIT=/tmp/evil.so $e AUDIT-""RAN; echo AUDIT-RC=$?
 mkdir /tmp/libs && cp ` + libc + ` /tmp/libs/ && LD_LIBRARY_PATH=/tmp/libs $e LIBPATH-""RAN; echo LIBPATH-RC=$?
+LD_AUDIT=` + libc + ` $e AUDITOR-""RAN; echo AUDITOR-RC=$?
+LD_PRELOAD=/tmp/evil.so /lib64/ld-linux-x86-64.so.2 /usr/bin/dyncat /proc/self/maps | grep -q evil.so && echo DIRECT-""LOADER-RAN; echo DIRECT-RC=$?
+/lib64/ld-linux-x86-64.so.2 --preload /tmp/evil.so /usr/bin/dyncat /proc/self/maps | grep -q evil.so && echo OPT""PRE-RAN; echo OPTPRE-RC=$?
 attack tiny-elf PWN""ED /tmp/ld && cp /tmp/ld /lib64/ld-linux-x86-64.so.2 && $e INTERP-""RAN; echo INTERP-RC=$?
 `
 		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}})
@@ -230,7 +238,7 @@ attack tiny-elf PWN""ED /tmp/ld && cp /tmp/ld /lib64/ld-linux-x86-64.so.2 && $e 
 				t.Errorf("output lacks %q", want)
 			}
 		}
-		for _, bad := range []string{"PRELOAD-RAN", "AUDIT-RAN", "LIBPATH-RAN", "INTERP-RAN", "PWNED"} {
+		for _, bad := range []string{"PRELOAD-RAN", "AUDIT-RAN", "LIBPATH-RAN", "INTERP-RAN", "PWNED", "DIRECT-LOADER-RAN", "OPTPRE-RAN", "AUDITOR-RAN"} {
 			if strings.Contains(out, bad) {
 				t.Errorf("forbidden code ran: output has %q", bad)
 			}
@@ -246,10 +254,17 @@ attack tiny-elf PWN""ED /tmp/ld && cp /tmp/ld /lib64/ld-linux-x86-64.so.2 && $e 
 			{"killed", "LD_AUDIT /tmp/evil.so"},
 			{"killed", "LD_LIBRARY_PATH directory /tmp/libs"},
 			{"blocked", "ELF interpreter /lib64/ld-linux-x86-64.so.2"},
+			{"killed", "LD_PRELOAD /tmp/evil.so of /lib64/ld-linux-x86-64.so.2"}, // the loader run directly
+			{"killed", "LD_PRELOAD /tmp/evil.so of /lib64/ld-linux"},             // its --preload option
 		} {
 			if !strings.Contains(reasons[want.action], want.reason) {
 				t.Errorf("no %s drift event naming %q; reasons: %q", want.action, want.reason, reasons)
 			}
+		}
+		// An image library as an auditor: the Loader rule's (block by default), since an
+		// auditor runs code before the loader hands over.
+		if !strings.Contains(out, "AUDITOR-RC=137") || !strings.Contains(c.stderr.String(), `"rule":"loader","reason":"the dynamic loader of /usr/local/bin/echo-dyn would run auditor `+libc) {
+			t.Errorf("an image auditor: want a kill by the loader rule")
 		}
 		if t.Failed() {
 			t.Logf("output:\n%s\nstderr:\n%s", out, c.stderr.String())
@@ -361,6 +376,81 @@ su -s /bin/sh app -c 'attack script-swap symlink ` + n + ` /opt/user/s /tmp/evil
 			t.Fatalf("no swap won the race, so nothing was tested (want an exec-check kill naming the script):\n%s", c.stderr.String())
 		}
 	})
+}
+
+// TestPreloadRace: a program flips the symlink its LD_PRELOAD names between an image
+// library and a dropped copy of it, so that the loader may open the drop after the decision
+// at PTRACE_EVENT_EXEC saw the image's. The marker is the drop's name in the maps of the
+// program (cat of /proc/self/maps): the dropped library was mapped, and its constructors
+// ran, inside an allowed program.
+func TestPreloadRace(t *testing.T) {
+	const libc = "/lib/x86_64-linux-gnu/libc.so.6"
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		if _, err := os.Stat(filepath.Join(l.rootfs, "usr/bin/dyncat")); err != nil {
+			t.Skip("needs the host's dynamic cat and libc in the lab rootfs")
+		}
+		root := overlayImage(t, l, nil)
+		script := `cp ` + libc + ` /tmp/evil.so && attack preload-race 300 /usr/bin/dyncat /proc/self/maps /tmp/lib.so ` + libc + ` /tmp/evil.so`
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}})
+		out := c.stdout.String()
+		t.Logf("output: %s", out)
+		if strings.Contains(out, "evil library loaded") || !strings.Contains(out, "RESULT:") {
+			t.Fatalf("the dropped library was loaded, or the attack did not finish\nstderr:\n%s", c.stderr.String())
+		}
+		// Decided at the exec event while the link led to the drop, or mapped by the loader
+		// after it was flipped there: both must have happened, or the race was not run.
+		// (Events of one rule are rate-limited: the attack's own count of kills is higher.)
+		decided, mapped := 0, 0
+		for _, e := range driftEvents(c) {
+			r, _ := e["reason"].(string)
+			switch {
+			case e["action"] != "killed" || !strings.Contains(r, "/tmp/evil.so"):
+			case strings.Contains(r, "library /tmp/evil.so mapped by the loader of"):
+				mapped++
+			default:
+				decided++
+			}
+		}
+		t.Logf("killed: %d at the exec event, %d at the loader's mapping", decided, mapped)
+		if decided == 0 || mapped == 0 {
+			t.Fatalf("the flip did not land on both sides of the decision, so the loader watch was not tested:\n%s", c.stderr.String())
+		}
+	})
+}
+
+// TestLoaderWatchStall: under notify a loader watch is followed on the supervisor's own
+// thread, which serves no other exec meanwhile. A loader that blocks (an image FIFO named
+// by LD_PRELOAD: its open waits for a writer) must not hold every other exec of the task:
+// it is killed after watchLimit, and the execs waiting behind it go on.
+func TestLoaderWatchStall(t *testing.T) {
+	l := needLab(t)
+	if _, err := os.Stat(filepath.Join(l.rootfs, "usr/bin/dynecho")); err != nil {
+		t.Skip("needs the host's dynamic echo and libc in the lab rootfs")
+	}
+	root := overlayImage(t, l, nil)
+	fifo := filepath.Join(root, "opt/fifo")
+	if err := os.MkdirAll(filepath.Dir(fifo), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(fifo, imageTime, imageTime); err != nil { // it came with the image
+		t.Fatal(err)
+	}
+	script := `LD_PRELOAD=/opt/fifo /usr/bin/dynecho STALLED & p=$!
+sleep 0.2; /usr/bin/dynecho ALIVE
+wait $p; echo STALL-RC=$?
+`
+	c := runToEnd(t, l, spec{rootfs: root, args: []string{"/taskward/defender", "run", "--mechanism", "notify", "--", "/bin/sh", "-c", script}, env: []string{defaultPolicyEnv}})
+	out := c.stdout.String()
+	if !strings.Contains(out, "ALIVE") || !strings.Contains(out, "STALL-RC=137") || strings.Contains(out, "STALLED") {
+		t.Fatalf("want ALIVE and the stalled exec killed (137); output %q, stderr:\n%s", out, c.stderr.String())
+	}
+	if !strings.Contains(c.stderr.String(), "did not hand over within") {
+		t.Fatalf("no event for the stalled loader:\n%s", c.stderr.String())
+	}
 }
 
 // TestInterpreterRace: a root program flips the symlink of the ELF interpreter between the
