@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -47,6 +48,9 @@ type approval struct {
 	// shares (stat it directly, not through /proc/PID/root).
 	interpShared bool
 	interpEv     evidence
+	// interpName is the program's PT_INTERP, the name the kernel opens (and the key of
+	// interpFiles): stat'ed at the exec event when the root is shared.
+	interpName string
 	// loader decides, at PTRACE_EVENT_EXEC, what the new image's loader variables make the
 	// loader load; nil for a static program.
 	loader *loaderRule
@@ -219,9 +223,15 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	// the kernel copied (loaderRule).
 	switch {
 	case f.elfInterp != "":
-		if in, err := r.locate(f.elfInterp); err == nil {
+		in, held, err := r.locateInterp(f.elfInterp)
+		if err == nil && held && drift.Of(in).Kind != policy.NoDrift {
+			// Never refuse on what the cache holds: the path may lead elsewhere now.
+			interpFiles.drop(f.elfInterp)
+			in, _, err = r.locateInterp(f.elfInterp)
+		}
+		if err == nil {
 			best.approval.interp, best.approval.interpEv = in.Path, in.ev
-			best.approval.interpShared = sharedRoot >= 0
+			best.approval.interpShared, best.approval.interpName = sharedRoot >= 0, f.elfInterp
 			if df := drift.Of(in); last.Drift == policy.NoDrift && df.Kind != policy.NoDrift {
 				e := *last
 				e.Drift, e.DriftDetail = df.Kind, "ELF interpreter "+f.elfInterp+" of "+f.Path+": "+df.Detail
@@ -434,43 +444,65 @@ func checkExec(pid int, a *approval) imageCheck {
 		// A static program: no loader reads the environment.
 		return imageCheck{}
 	}
+	var ist unix.Stat_t // the interpreter's name now
 	if a.interp != "" {
-		p := a.interp
+		p := a.interpName
 		if !a.interpShared {
-			p = "/proc/" + strconv.Itoa(pid) + "/root" + p
+			p = "/proc/" + strconv.Itoa(pid) + "/root" + a.interp
 		}
-		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err != nil {
+		if err := unix.Stat(p, &ist); err != nil {
+			interpFiles.drop(a.interpName)
 			return mismatch("cannot stat the approved ELF interpreter " + a.interp + ": " + err.Error())
-		}
-		if d := a.interpEv.differs(evidenceOf(&st)); d != "" {
-			return mismatch("ELF interpreter " + a.interp + " changed between check and exec: approved " + d)
 		}
 	}
 	env, base, err := loaderEnvAt(pid, a)
 	if err != nil {
 		return mismatch("cannot read /proc/PID/environ: " + err.Error())
 	}
-	// The name's file is the approved one now; the file the kernel mapped must be it too,
-	// or a name swapped around the kernel's load and back passes (TestInterpreterRace).
-	// (The loader run directly has no interpreter: the kernel mapped the program, checked
-	// above.)
+	var c imageCheck
+	// The file the kernel mapped must be the approved one, unchanged; comparing the name's
+	// file alone would pass a name swapped around the kernel's load and back
+	// (TestInterpreterRace). (The loader run directly has no interpreter: the kernel mapped
+	// the program, checked above.)
 	if a.interp != "" {
 		if base == 0 {
 			// A loader (ET_DYN) is mapped at a load bias, never 0: the kernel loaded another
 			// file, a fixed-address one.
+			interpFiles.drop(a.interpName)
 			return mismatch(fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped one at a fixed address (AT_BASE 0)", a.interp, a.interpEv.dev, a.interpEv.ino))
 		}
-		if dev, ino, err := mappedAt(pid, a, base); err != nil {
+		dev, ino, err := mappedAt(pid, a, base)
+		if err != nil {
 			return mismatch("cannot find the mapped ELF interpreter: " + err.Error())
-		} else if dev != a.interpEv.dev || ino != a.interpEv.ino {
+		}
+		now := evidenceOf(&ist)
+		switch {
+		case dev == a.interpEv.dev && ino == a.interpEv.ino && a.interpEv.differs(now) == "":
+			// The approved file, mapped: the usual case.
+		case dev == now.dev && ino == now.ino && a.loader != nil:
+			// The name leads to another file than the one decided (or the same with new
+			// content or metadata), and that is the file the kernel mapped: the call decided
+			// a file it held (interpFiles) and no longer is. Judge this one as the call
+			// would have; the next call resolves the name afresh.
+			interpFiles.drop(a.interpName)
+			f := &file{Path: a.interp, Nlink: uint64(ist.Nlink), Mtime: time.Unix(ist.Mtim.Unix())}
+			if j := a.loader.judgeFile(f, "ELF interpreter "+a.interpName+" of "+a.path); j != nil {
+				if j.kill {
+					return *j
+				}
+				c = *j
+			}
+		default:
+			interpFiles.drop(a.interpName)
+			if d := a.interpEv.differs(now); d != "" && dev == a.interpEv.dev && ino == a.interpEv.ino {
+				return mismatch("ELF interpreter " + a.interp + " changed between check and exec: approved " + d)
+			}
 			return mismatch(fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped %d:%d", a.interp, a.interpEv.dev, a.interpEv.ino, dev, ino))
 		}
 	}
 	if a.loader == nil || len(env) == 0 && !a.loader.direct {
-		return imageCheck{}
+		return c
 	}
-	var c imageCheck
 	d, e, inputs := a.loader.decide(pid, cmdlineArgs(env))
 	switch d.Effect {
 	case policy.Block:

@@ -304,6 +304,60 @@ func TestReadExecArgs(t *testing.T) {
 	}
 }
 
+// TestLocateInterp checks the interpreter cache (interpFiles) against locate: the file held
+// for a path shows new content at once; a file renamed over the held one (which then has no
+// name left) is found afresh; while the held one keeps a name elsewhere (a hard link) the
+// cache answers with it, which the EXEC-time check settles (it drops the entry); a dropped
+// entry is resolved afresh.
+func TestLocateInterp(t *testing.T) {
+	dir := t.TempDir()
+	ld := filepath.Join(dir, "ld.so")
+	must(t, os.WriteFile(ld, []byte("\x7fELF loader"), 0o755))
+	link := filepath.Join(dir, "lib64-ld")
+	must(t, os.Symlink(ld, link))
+	ownRoot, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	must(t, err)
+	defer unix.Close(ownRoot)
+	r := newResolver(os.Getpid(), unix.Gettid())
+	r.sharedRoot, r.rootView = ownRoot, "/"
+	defer interpFiles.drop(link)
+	check := func(what string, wantFresh bool) *file {
+		t.Helper()
+		got, _, err := r.locateInterp(link)
+		must(t, err)
+		fresh, err := r.locate(link)
+		must(t, err)
+		if same := got.ev == fresh.ev && got.Path == fresh.Path; same != wantFresh {
+			t.Fatalf("%s: locateInterp %+v, locate %+v (want equal: %v)", what, got.ev, fresh.ev, wantFresh)
+		}
+		return got
+	}
+	first := check("first", true)
+	if _, ok := interpFiles.m[link]; !ok {
+		t.Fatal("nothing held after the first call")
+	}
+	check("held", true)
+	// New content in place: the held descriptor shows it.
+	must(t, os.WriteFile(ld, []byte("\x7fELF rewritten, longer"), 0o755))
+	if got := check("rewritten", true); got.ev == first.ev {
+		t.Fatal("rewritten in place: same evidence")
+	}
+	// Renamed over, the held file has no name left: found afresh.
+	tmp := filepath.Join(dir, "new.so")
+	must(t, os.WriteFile(tmp, []byte("\x7fELF replaced"), 0o755))
+	must(t, os.Rename(tmp, ld))
+	replaced := check("renamed over", true)
+	// Renamed over while the held file keeps a name: the cache answers with the held one.
+	must(t, os.Link(ld, filepath.Join(dir, "keep.so")))
+	must(t, os.WriteFile(tmp, []byte("\x7fELF replaced again"), 0o755))
+	must(t, os.Rename(tmp, ld))
+	if got := check("renamed over, held one linked", false); got.ev.dev != replaced.ev.dev || got.ev.ino != replaced.ev.ino {
+		t.Fatalf("want the held file %+v, got %+v", replaced.ev, got.ev)
+	}
+	interpFiles.drop(link)
+	check("dropped", true)
+}
+
 // TestLocate checks locate, the loader inputs' cheap resolution, against execTarget, and
 // that its remembered names never hide a change: a file replaced at the path, or a
 // symlink repointed, is seen at once, with its new evidence and name.

@@ -101,7 +101,7 @@ func (l *loaderWatch) step(tid int, si syscallInfo, r *resolver) (watchOutcome, 
 		ev := evidenceOf(&st)
 		l.pending[tid] = mappingCall{fd: fd, length: si.args[1], ev: ev, audit: l.audit[[2]uint64{ev.dev, ev.ino}], path: path}
 		f := &file{Path: path, Nlink: uint64(st.Nlink), Mtime: time.Unix(st.Mtim.Unix())}
-		if c := l.rule.judgeMapped(f); c != nil {
+		if c := l.rule.judgeFile(f, "library "+path+" mapped by the loader of "+l.rule.prog.Path); c != nil {
 			if c.kill {
 				l.done = true
 				return watchKill, c
@@ -148,15 +148,15 @@ func fdStat(tid, fd int, r *resolver) (unix.Stat_t, string, bool) {
 	return st, r.toTracee(name), true
 }
 
-// judgeMapped decides a file the loader maps executable into the program: drift of it is
-// drift of the program. nil when the policy has nothing to say.
-func (l *loaderRule) judgeMapped(f *file) *imageCheck {
+// judgeFile decides a file the loader maps into the program (what says which, for the
+// event): drift of it is drift of the program. nil when the policy has nothing to say.
+func (l *loaderRule) judgeFile(f *file, what string) *imageCheck {
 	df := l.drift.Of(f)
 	if df.Kind == policy.NoDrift {
 		return nil
 	}
 	e := *l.exec
-	e.Drift, e.DriftDetail = df.Kind, "library "+f.Path+" mapped by the loader of "+l.prog.Path+": "+df.Detail
+	e.Drift, e.DriftDetail = df.Kind, what+": "+df.Detail
 	switch d := l.p.Decide(&e); d.Effect {
 	case policy.Block:
 		return &imageCheck{kill: true, rule: d.Rule, why: d.Reason, exec: &e}

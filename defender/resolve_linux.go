@@ -171,17 +171,31 @@ func (r *resolver) fastOpen(path string) *file {
 // instead of a readlink (the stat is always fresh: a replaced or rewritten file is seen).
 // Paths fastResolve declines take execTarget's way, with the same result as before.
 func (r *resolver) locate(path string) (*file, error) {
+	f, fd, err := r.locateFD(path)
+	if fd >= 0 {
+		unix.Close(fd)
+	}
+	return f, err
+}
+
+// locateFD is locate, with the O_PATH descriptor of the file it found kept open for the
+// caller (-1 when it took execTarget's way).
+func (r *resolver) locateFD(path string) (*file, int, error) {
+	slow := func() (*file, int, error) {
+		f, err := r.execTarget(unix.AT_FDCWD, path, 0)
+		return f, -1, err
+	}
 	if !strings.HasPrefix(path, "/") {
-		return r.execTarget(unix.AT_FDCWD, path, 0)
+		return slow()
 	}
 	fd, ok := r.openInRoot(path, unix.O_PATH)
 	if !ok {
-		return r.execTarget(unix.AT_FDCWD, path, 0)
+		return slow()
 	}
-	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return r.execTarget(unix.AT_FDCWD, path, 0)
+		unix.Close(fd)
+		return slow()
 	}
 	shared := r.sharedRoot >= 0
 	p, ok := "", false
@@ -190,7 +204,8 @@ func (r *resolver) locate(path string) (*file, error) {
 	}
 	if !ok {
 		if p, ok = r.nameOf(fd); !ok {
-			return r.execTarget(unix.AT_FDCWD, path, 0)
+			unix.Close(fd)
+			return slow()
 		}
 		if shared {
 			loaderNames.put(path, st.Dev, st.Ino, p)
@@ -198,7 +213,95 @@ func (r *resolver) locate(path string) (*file, error) {
 	}
 	f := statFile(&st, p, false)
 	f.Invoked, f.hostTarget = cleanAbs(path), r.rootPrefix+p
-	return f, nil
+	return f, fd, nil
+}
+
+// locateInterp is locate for a program's ELF interpreter (PT_INTERP), which nearly every
+// exec names, and always the same few: under the defender's root (the one every tracee
+// shares until a root change) the file a path led to is kept open (interpFiles) and stat'ed
+// through that descriptor at the next exec call, with no walk of the path. Whether the path
+// still leads there is the EXEC-time check's concern: it stats the path and finds the file
+// the kernel mapped, and drops the entry when either has moved on (checkExec).
+//
+// held says the file came from the cache: a caller that finds fault with it resolves the
+// path afresh (drop, then locateInterp again) before it decides anything.
+func (r *resolver) locateInterp(path string) (f *file, held bool, err error) {
+	if r.sharedRoot < 0 || !strings.HasPrefix(path, "/") {
+		f, err = r.locate(path)
+		return f, false, err
+	}
+	if f, ok := interpFiles.stat(path, r.rootPrefix); ok {
+		return f, true, nil
+	}
+	f, fd, err := r.locateFD(path)
+	if err == nil && fd >= 0 {
+		interpFiles.put(path, fd, f.Path)
+	} else if fd >= 0 {
+		unix.Close(fd)
+	}
+	return f, false, err
+}
+
+// interpFiles is locateInterp's cache of open interpreters.
+var interpFiles = &heldFiles{m: map[string]heldFile{}}
+
+// maxHeldFiles bounds interpFiles: a program's PT_INTERP is its own choice. Past it the
+// cache starts over.
+const maxHeldFiles = 8
+
+type heldFiles struct {
+	mu sync.Mutex
+	m  map[string]heldFile
+}
+
+type heldFile struct {
+	fd   int // O_PATH
+	name string
+}
+
+// stat is the file held for path, stat'ed now, named as when it was found (rootPrefix as
+// the resolver's). A file with no name left is dropped: the path leads elsewhere now.
+func (c *heldFiles) stat(path, rootPrefix string) (*file, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.m[path]
+	if !ok {
+		return nil, false
+	}
+	var st unix.Stat_t
+	if unix.Fstat(h.fd, &st) != nil || st.Nlink == 0 {
+		unix.Close(h.fd)
+		delete(c.m, path)
+		return nil, false
+	}
+	f := statFile(&st, h.name, false)
+	f.Invoked, f.hostTarget = cleanAbs(path), rootPrefix+h.name
+	return f, true
+}
+
+// put holds fd, the O_PATH descriptor of the file path led to, named name.
+func (c *heldFiles) put(path string, fd int, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok := c.m[path]; ok {
+		unix.Close(h.fd)
+	} else if len(c.m) >= maxHeldFiles {
+		for _, h := range c.m {
+			unix.Close(h.fd)
+		}
+		clear(c.m)
+	}
+	c.m[path] = heldFile{fd: fd, name: name}
+}
+
+// drop forgets path: the next exec call resolves it afresh.
+func (c *heldFiles) drop(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok := c.m[path]; ok {
+		unix.Close(h.fd)
+		delete(c.m, path)
+	}
 }
 
 // loaderNames remembers, for paths that locate resolved under the defender's root (the

@@ -453,6 +453,45 @@ wait $p; echo STALL-RC=$?
 	}
 }
 
+// TestInterpreterRenamed: an image copy of the loader renamed over its name (as a package
+// upgrade renames files into place), while the old one keeps a name, runs quietly: the
+// exec call decides the interpreter the defender holds open from the last call, the
+// kernel maps the new one, and the EXEC-time check judges the file mapped (an image file:
+// no drift) rather than killing for the difference. A drop renamed over it the same way is
+// killed at the exec event, then refused at the next call.
+func TestInterpreterRenamed(t *testing.T) {
+	const ld = "/lib64/ld-linux-x86-64.so.2"
+	loader, err := os.ReadFile(ld)
+	if err != nil {
+		t.Skipf("needs the host's %s: %v", ld, err)
+	}
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		if _, err := os.Stat(filepath.Join(l.rootfs, "usr/bin/dynecho")); err != nil {
+			t.Skip("needs the host's dynamic echo and loader in the lab rootfs")
+		}
+		root := overlayImage(t, l, map[string]string{"lib64/ld-copy": string(loader)})
+		script := `e=/usr/bin/dynecho
+$e ONE && ln ` + ld + ` /lib64/ld-keep && mv /lib64/ld-copy ` + ld + ` && $e TWO && $e THREE
+cp ` + ld + ` /tmp/ld-drop && ln ` + ld + ` /lib64/ld-keep2 && mv /tmp/ld-drop ` + ld + `
+$e DROP-""FIRST; echo FIRST-RC=$?
+$e DROP-""SECOND; echo SECOND-RC=$?
+`
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}})
+		out := c.stdout.String()
+		if !strings.Contains(out, "ONE\nTWO\nTHREE\n") || !strings.Contains(out, "FIRST-RC=137") || !strings.Contains(out, "SECOND-RC=126") || strings.Contains(out, "DROP-FIRST") || strings.Contains(out, "DROP-SECOND") {
+			t.Errorf("want ONE TWO THREE, the drop killed then refused; output:\n%s", out)
+		}
+		var kinds []string
+		for _, e := range driftEvents(c) {
+			kinds = append(kinds, fmt.Sprint(e["action"], " ", e["rule"]))
+		}
+		if strings.Join(kinds, ",") != "killed drift,blocked drift" {
+			t.Errorf("want one kill then one refusal, both drift; got %q\n%s", kinds, c.stderr.String())
+		}
+	})
+}
+
 // TestInterpreterRace: a root program flips the symlink of the ELF interpreter between the
 // image's loader and a dropped one, so that the kernel may load the dropped one between a
 // decision and an EXEC-time check that both see the image's. The check compares the file
@@ -478,13 +517,21 @@ cp /lib64/ld-real /tmp/ld-copy && attack interp-race 300 /usr/bin/dynecho ` + ld
 		// The marker shows the fixed-address loader; a copy of the real one (a loader at a
 		// load bias, like any) runs the program normally, and only the kill shows it was
 		// mapped: both must be caught.
+		// A kill at the exec event names the mapped file's device and inode ("swapped
+		// around"), or, when the name led to the mapped file again by then, judges that file
+		// (a drift kill naming the interpreter): both come from the mapped-file check.
 		swapped, mapped := 0, 0
 		for _, e := range driftEvents(c) {
-			if r, _ := e["reason"].(string); e["action"] == "killed" && strings.Contains(r, "swapped around the exec") {
+			r, _ := e["reason"].(string)
+			switch {
+			case e["action"] != "killed":
+			case strings.Contains(r, "swapped around the exec"):
 				swapped++
 				if strings.Contains(r, "the kernel mapped ") && !strings.Contains(r, "AT_BASE 0") {
 					mapped++
 				}
+			case e["rule"] == "drift" && strings.Contains(r, "ELF interpreter "+ld):
+				mapped++
 			}
 		}
 		if swapped == 0 || mapped == 0 {
