@@ -585,6 +585,9 @@ func (l *loaderRule) resolver(pid int) *resolver {
 // (the ELF interpreter's mappings, or the program's when it is the loader), and the
 // auditors among its inputs (decide's), which a policy may let run (Loader: alert or off).
 func (l *loaderRule) watch(pid int, a *approval, inputs []loaderInput) (*loaderWatch, error) {
+	if l.p.Drift == policy.Off {
+		return nil, nil // nothing it maps would be judged
+	}
 	dev, ino := a.interpEv.dev, a.interpEv.ino
 	if l.direct {
 		dev, ino = a.ev.dev, a.ev.ino
