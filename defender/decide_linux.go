@@ -731,13 +731,14 @@ func spanOf(pid int, a *approval, dev, ino uint64) (lo, hi uint64, err error) {
 		return 0, 0, err
 	}
 	defer unix.Close(fd)
-	note := func(start, end, d, i uint64) {
+	note := func(start, end, d, i uint64) bool {
 		if d == dev && i == ino {
 			if hi == 0 || start < lo {
 				lo = start
 			}
 			hi = max(hi, end)
 		}
+		return true
 	}
 	if !noProcmapQuery.Load() {
 		for addr, n := uint64(0), 0; n < 65536; n++ {
@@ -751,29 +752,8 @@ func spanOf(pid int, a *approval, dev, ino uint64) (lo, hi uint64, err error) {
 			note(q.vmaStart, q.vmaEnd, unix.Mkdev(q.devMajor, q.devMinor), q.inode)
 			addr = q.vmaEnd
 		}
-	} else {
-		bp := environBufs.Get().(*[environBufSize]byte)
-		defer environBufs.Put(bp)
-		b, err := readUpTo(fd, bp[:])
-		if err != nil {
-			return 0, 0, err
-		}
-		for line := range bytes.SplitSeq(b, []byte{'\n'}) {
-			f := strings.Fields(string(line))
-			if len(f) < 5 {
-				continue
-			}
-			start, end, _ := strings.Cut(f[0], "-")
-			maj, min, _ := strings.Cut(f[3], ":")
-			s, err1 := strconv.ParseUint(start, 16, 64)
-			e, err2 := strconv.ParseUint(end, 16, 64)
-			ma, err3 := strconv.ParseUint(maj, 16, 32)
-			mi, err4 := strconv.ParseUint(min, 16, 32)
-			in, err5 := strconv.ParseUint(f[4], 10, 64)
-			if err1 == nil && err2 == nil && err3 == nil && err4 == nil && err5 == nil {
-				note(s, e, unix.Mkdev(uint32(ma), uint32(mi)), in)
-			}
-		}
+	} else if err := eachMapping(fd, note); err != nil {
+		return 0, 0, err
 	}
 	if hi == 0 {
 		return 0, 0, fmt.Errorf("no mapping of %d:%d", dev, ino)
@@ -786,29 +766,44 @@ var noProcmapQuery atomic.Bool
 
 // mappedAtText is mappedAt from the text of the maps file fd.
 func mappedAtText(fd int, base uint64) (dev, ino uint64, err error) {
+	found := false
+	err = eachMapping(fd, func(start, _, d, i uint64) bool {
+		if start == base {
+			dev, ino, found = d, i, true
+		}
+		return !found
+	})
+	if err == nil && !found {
+		err = fmt.Errorf("no mapping starts at %#x", base)
+	}
+	return dev, ino, err
+}
+
+// eachMapping calls f with the range, device and inode of each line of the maps file fd
+// ("start-end perms offset major:minor inode path", numbers in hex but the inode), until f
+// returns false.
+func eachMapping(fd int, f func(start, end, dev, ino uint64) bool) error {
 	bp := environBufs.Get().(*[environBufSize]byte)
 	defer environBufs.Put(bp)
 	b, err := readUpTo(fd, bp[:])
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	for line := range bytes.SplitSeq(b, []byte{'\n'}) {
-		start, _, ok := bytes.Cut(line, []byte{'-'})
-		if s, err := strconv.ParseUint(string(start), 16, 64); !ok || err != nil || s != base {
+		w := strings.Fields(string(line))
+		if len(w) < 5 {
 			continue
 		}
-		f := strings.Fields(string(line))
-		if len(f) < 5 {
+		start, end, _ := strings.Cut(w[0], "-")
+		maj, min, _ := strings.Cut(w[3], ":")
+		s, err1 := strconv.ParseUint(start, 16, 64)
+		e, err2 := strconv.ParseUint(end, 16, 64)
+		ma, err3 := strconv.ParseUint(maj, 16, 32)
+		mi, err4 := strconv.ParseUint(min, 16, 32)
+		in, err5 := strconv.ParseUint(w[4], 10, 64)
+		if err1 == nil && err2 == nil && err3 == nil && err4 == nil && err5 == nil && !f(s, e, unix.Mkdev(uint32(ma), uint32(mi)), in) {
 			break
 		}
-		maj, min, _ := strings.Cut(f[3], ":")
-		ma, err1 := strconv.ParseUint(maj, 16, 32)
-		mi, err2 := strconv.ParseUint(min, 16, 32)
-		in, err3 := strconv.ParseUint(f[4], 10, 64)
-		if err1 != nil || err2 != nil || err3 != nil {
-			break
-		}
-		return unix.Mkdev(uint32(ma), uint32(mi)), in, nil
 	}
-	return 0, 0, fmt.Errorf("no mapping starts at %#x", base)
+	return nil
 }

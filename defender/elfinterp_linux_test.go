@@ -121,4 +121,16 @@ func TestProcmapQuery(t *testing.T) {
 	if noProcmapQuery.Load() {
 		t.Error("mappedAt gave up PROCMAP_QUERY on a kernel that has it")
 	}
+	// spanOf, the loader watch's range of one file's mappings, agrees both ways.
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi, err := spanOf(os.Getpid(), &approval{}, st.Dev, st.Ino)
+	noProcmapQuery.Store(true)
+	tlo, thi, terr := spanOf(os.Getpid(), &approval{}, st.Dev, st.Ino)
+	noProcmapQuery.Store(false)
+	if err != nil || terr != nil || lo != tlo || hi != thi || lo >= hi {
+		t.Errorf("spanOf of this program: PROCMAP_QUERY %#x-%#x (%v), text %#x-%#x (%v)", lo, hi, err, tlo, thi, terr)
+	}
 }

@@ -281,18 +281,7 @@ func main() {
 	case "interp-race": // N execs of PROG while a thread flips the symlink LD between REAL and EVIL (the ELF interpreter swapped and restored around the kernel's load)
 		n, _ := strconv.Atoi(args[0])
 		prog, ld, real, evil := args[1], args[2], args[3], args[4]
-		var stop atomic.Bool
-		go func() {
-			runtime.LockOSThread()
-			tmp := ld + ".flip"
-			for !stop.Load() {
-				for _, t := range []string{evil, real} {
-					os.Remove(tmp)
-					os.Symlink(t, tmp)
-					os.Rename(tmp, ld)
-				}
-			}
-		}()
+		stop := flipLink(ld, evil, real)
 		counts := map[string]int{}
 		for i := 0; i < n; i++ {
 			out, err := exec.Command(prog, "GOOD").CombinedOutput()
@@ -307,23 +296,12 @@ func main() {
 				counts["ran"]++
 			}
 		}
-		stop.Store(true)
+		stop()
 		fmt.Printf("RESULT: %v\n", counts)
 	case "preload-race": // N runs of PROG FILE with LD_PRELOAD=LINK while a thread flips the symlink LINK between GOOD and EVIL (a preloaded library swapped after its check)
 		n, _ := strconv.Atoi(args[0])
 		prog, file, link, good, evil := args[1], args[2], args[3], args[4], args[5]
-		var stop atomic.Bool
-		go func() {
-			runtime.LockOSThread()
-			tmp := link + ".flip"
-			for !stop.Load() {
-				for _, t := range []string{evil, good} {
-					os.Remove(tmp)
-					os.Symlink(t, tmp)
-					os.Rename(tmp, link)
-				}
-			}
-		}()
+		stop := flipLink(link, evil, good)
 		counts := map[string]int{}
 		for i := 0; i < n; i++ {
 			cmd := exec.Command(prog, file)
@@ -340,12 +318,30 @@ func main() {
 				counts["ran"]++
 			}
 		}
-		stop.Store(true)
+		stop()
 		fmt.Printf("RESULT: %v\n", counts)
 	default:
 		fmt.Println("unknown case", os.Args[1])
 		os.Exit(2)
 	}
+}
+
+// flipLink points the symlink link at a, then b, then a again, atomically (a rename over
+// it), on a thread of its own until the returned stop is called.
+func flipLink(link, a, b string) (stop func()) {
+	var done atomic.Bool
+	go func() {
+		runtime.LockOSThread()
+		tmp := link + ".flip"
+		for !done.Load() {
+			for _, t := range []string{a, b} {
+				os.Remove(tmp)
+				os.Symlink(t, tmp)
+				os.Rename(tmp, link)
+			}
+		}
+	}()
+	return func() { done.Store(true) }
 }
 
 func execveat(fd int, path string, argv []string, flags int) error {
