@@ -500,10 +500,17 @@ func checkExec(pid int, a *approval) imageCheck {
 			return mismatch(fmt.Sprintf("ELF interpreter %s swapped around the exec: approved file %d:%d, the kernel mapped %d:%d", a.interp, a.interpEv.dev, a.interpEv.ino, dev, ino))
 		}
 	}
-	if a.loader == nil || len(env) == 0 && !a.loader.direct {
+	if a.loader == nil {
 		return c
 	}
-	d, e, inputs := a.loader.decide(pid, cmdlineArgs(env))
+	vars := cmdlineArgs(env)
+	if p, ok := a.loader.systemPreload(pid); ok {
+		vars = append(vars, p)
+	}
+	if len(vars) == 0 && !a.loader.direct {
+		return c
+	}
+	d, e, inputs := a.loader.decide(pid, vars)
 	switch d.Effect {
 	case policy.Block:
 		return imageCheck{kill: true, rule: d.Rule, why: d.Reason, exec: e}
@@ -570,6 +577,24 @@ func (l *loaderRule) decide(pid int, env []string) (policy.Decision, *policy.Exe
 		}
 	}
 	return best, be, inputs
+}
+
+// systemPreload reads /etc/ld.so.preload in pid's root, as its loader will, as the entry
+// "/etc/ld.so.preload=LIST" for loaderInputs; ok is false when there is no such file (the
+// usual case: one failed open). A file that cannot be read gets an empty list: the loader
+// is followed all the same (what it maps is judged as it maps it).
+func (l *loaderRule) systemPreload(pid int) (string, bool) {
+	fd, err := l.resolver(pid).openInRootErr(systemPreload, unix.O_RDONLY|unix.O_NONBLOCK)
+	if err == unix.ENOENT {
+		return "", false
+	}
+	if err != nil {
+		return systemPreload + "=", true
+	}
+	defer unix.Close(fd)
+	var buf [4096]byte
+	b, _ := readUpTo(fd, buf[:])
+	return systemPreload + "=" + strings.Join(strings.FieldsFunc(string(b), func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == ':' }), ":"), true
 }
 
 // resolver resolves names as pid, stopped at its PTRACE_EVENT_EXEC, would.

@@ -67,8 +67,13 @@ type loaderInput struct {
 // LD_LIBRARY_PATH (ld.so(8); the cache and RUNPATH are not read).
 var libDirs = []string{"/lib", "/usr/lib", "/lib64", "/usr/lib64", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu"}
 
+// systemPreload is the file glibc's loader reads libraries to preload from, in every
+// program (elf/rtld.c): its entries are taken as LD_PRELOAD's (loaderRule.systemPreload).
+const systemPreload = "/etc/ld.so.preload"
+
 // loaderInputs resolves every file the loader variables env (loaderEnvAt) make the loader
-// take into a dynamic program. Missing files are left out: the loader skips them too.
+// take into a dynamic program; an entry "/etc/ld.so.preload=LIST" is that file's list.
+// Missing files are left out: the loader skips them too.
 func loaderInputs(r *resolver, env []string) []loaderInput {
 	var out []loaderInput
 	var searchDirs []string
@@ -84,7 +89,7 @@ func loaderInputs(r *resolver, env []string) []loaderInput {
 	}
 	for _, kv := range env {
 		name, v, _ := strings.Cut(kv, "=")
-		if name != "LD_PRELOAD" && name != "LD_AUDIT" {
+		if name != "LD_PRELOAD" && name != "LD_AUDIT" && name != systemPreload {
 			continue
 		}
 		for _, lib := range strings.FieldsFunc(v, func(r rune) bool { return r == ':' || r == ' ' || r == '\t' }) {

@@ -371,19 +371,24 @@ func (r *resolver) openInRoot(path string, flags int) (int, bool) {
 	if strings.Contains(path, "/proc") {
 		return -1, false
 	}
+	fd, err := r.openInRootErr(path, flags)
+	return fd, err == nil
+}
+
+// openInRootErr is openInRoot's openat2, with its error.
+func (r *resolver) openInRootErr(path string, flags int) (int, error) {
 	root := r.sharedRoot
 	if root < 0 {
 		var err error
 		if root, err = unix.Open(r.rootPrefix, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
-			return -1, false
+			return -1, err
 		}
 		defer unix.Close(root)
 	}
-	fd, err := unix.Openat2(root, path, &unix.OpenHow{
+	return unix.Openat2(root, path, &unix.OpenHow{
 		Flags:   uint64(flags | unix.O_CLOEXEC),
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
 	})
-	return fd, err == nil
 }
 
 // nameOf names the file of our descriptor fd, opened by openInRoot, by reading its link:

@@ -206,6 +206,7 @@ func TestRewriteAfterDecision(t *testing.T) {
 // run directly reads the same variables, and its --preload option too: what it maps
 // executable is judged as it maps it (loaderwatch_linux.go). An auditor (LD_AUDIT), even
 // an image library, is the loader rule's: its code runs before the loader hands over.
+// /etc/ld.so.preload, which root can write, is taken as every program's LD_PRELOAD.
 func TestLoaderDrift(t *testing.T) {
 	const libc = "/lib/x86_64-linux-gnu/libc.so.6"
 	echo, err := os.ReadFile("/usr/bin/echo")
@@ -229,16 +230,18 @@ mkdir /tmp/libs && cp ` + libc + ` /tmp/libs/ && LD_LIBRARY_PATH=/tmp/libs $e LI
 LD_AUDIT=` + libc + ` $e AUDITOR-""RAN; echo AUDITOR-RC=$?
 LD_PRELOAD=/tmp/evil.so /lib64/ld-linux-x86-64.so.2 /usr/bin/dyncat /proc/self/maps | grep -q evil.so && echo DIRECT-""LOADER-RAN; echo DIRECT-RC=$?
 /lib64/ld-linux-x86-64.so.2 --preload /tmp/evil.so /usr/bin/dyncat /proc/self/maps | grep -q evil.so && echo OPT""PRE-RAN; echo OPTPRE-RC=$?
+echo ` + libc + ` > /etc/ld.so.preload && $e SYSPRE-IMAGE-OK; rm -f /etc/ld.so.preload
+echo /tmp/evil.so > /etc/ld.so.preload && /usr/bin/dyncat /proc/self/maps | grep -q evil.so && echo SYS""PRE-RAN; echo SYSPRE-RC=$?; rm -f /etc/ld.so.preload
 attack tiny-elf PWN""ED /tmp/ld && cp /tmp/ld /lib64/ld-linux-x86-64.so.2 && $e INTERP-""RAN; echo INTERP-RC=$?
 `
 		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}})
 		out := c.stdout.String()
-		for _, want := range []string{"IMAGE-DYN-OK", "IMAGE-PRELOAD-OK", "PRELOAD-RC=137", "AUDIT-RC=137", "LIBPATH-RC=137", "INTERP-RC=126"} {
+		for _, want := range []string{"IMAGE-DYN-OK", "IMAGE-PRELOAD-OK", "SYSPRE-IMAGE-OK", "PRELOAD-RC=137", "AUDIT-RC=137", "LIBPATH-RC=137", "INTERP-RC=126"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q", want)
 			}
 		}
-		for _, bad := range []string{"PRELOAD-RAN", "AUDIT-RAN", "LIBPATH-RAN", "INTERP-RAN", "PWNED", "DIRECT-LOADER-RAN", "OPTPRE-RAN", "AUDITOR-RAN"} {
+		for _, bad := range []string{"PRELOAD-RAN", "AUDIT-RAN", "LIBPATH-RAN", "INTERP-RAN", "PWNED", "DIRECT-LOADER-RAN", "OPTPRE-RAN", "AUDITOR-RAN", "SYSPRE-RAN"} {
 			if strings.Contains(out, bad) {
 				t.Errorf("forbidden code ran: output has %q", bad)
 			}
@@ -256,6 +259,7 @@ attack tiny-elf PWN""ED /tmp/ld && cp /tmp/ld /lib64/ld-linux-x86-64.so.2 && $e 
 			{"blocked", "ELF interpreter /lib64/ld-linux-x86-64.so.2"},
 			{"killed", "LD_PRELOAD /tmp/evil.so of /lib64/ld-linux-x86-64.so.2"}, // the loader run directly
 			{"killed", "LD_PRELOAD /tmp/evil.so of /lib64/ld-linux"},             // its --preload option
+			{"killed", "/etc/ld.so.preload /tmp/evil.so of /usr/bin/dyncat"},     // the system-wide list
 		} {
 			if !strings.Contains(reasons[want.action], want.reason) {
 				t.Errorf("no %s drift event naming %q; reasons: %q", want.action, want.reason, reasons)
