@@ -149,7 +149,7 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 	}
 	for depth := 0; ; depth++ {
 		df := drift.Of(f)
-		e := &policy.Exec{Path: f.Path, Invoked: f.Invoked, Argv: argv, Truncated: c.truncated, Drift: df.Kind, DriftDetail: df.Detail}
+		e := &policy.Exec{Path: f.Path, Invoked: f.Invoked, Argv: argv, Truncated: c.truncated, Drift: df.Kind, DriftDetail: df.Detail, Loader: f.sharedObject}
 		if rank(p.ReverseShell) > 0 && e.IsShell() { // the sockets matter only to that rule
 			if socks == nil {
 				socks = &[2]bool{isNetSocket(c.pid, 0), isNetSocket(c.pid, 1)}
@@ -239,8 +239,10 @@ func decideExec(p *policy.Policy, c *execCall, drift driftCheck, sharedRoot int)
 			}
 		}
 		best.approval.loader = &loaderRule{p: p, drift: drift, prog: f, exec: last, sharedRoot: sharedRoot}
-	case policy.IsLoader(f.Path):
-		// The loader run directly: it reads the loader variables and its own options.
+	case f.sharedObject || policy.IsLoader(f.Path):
+		// The loader run directly: it reads the loader variables and its own options. It is
+		// known by its content too: a hard link of it under another name is not drift
+		// (TestLoaderHardLinked).
 		best.approval.loader = &loaderRule{p: p, drift: drift, prog: f, exec: last, sharedRoot: sharedRoot, direct: true}
 	}
 	if f.setID.any() {

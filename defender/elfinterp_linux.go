@@ -15,23 +15,14 @@ import (
 // kernel (fs/binfmt_elf.c), it reads the program headers from e_phoff and the path from
 // the PT_INTERP segment, which must end in a NUL.
 func elfInterp(fd int, header []byte) string {
-	const ehdr, phent = 64, 56
-	if len(header) < ehdr || !bytes.HasPrefix(header, []byte("\x7fELF\x02\x01")) {
+	phs, ok := programHeaders(fd, header)
+	if !ok {
 		return ""
 	}
 	le := binary.LittleEndian
-	phoff := le.Uint64(header[32:])
-	phentsize, phnum := le.Uint16(header[54:]), le.Uint16(header[56:])
-	if phentsize != phent || phnum == 0 || phnum > 64 || phoff > 1<<20 {
-		return ""
-	}
-	phs := make([]byte, int(phnum)*phent)
-	if end := phoff + uint64(len(phs)); end <= uint64(len(header)) {
-		copy(phs, header[phoff:end])
-	} else if n, err := unix.Pread(fd, phs, int64(phoff)); err != nil || n != len(phs) {
-		return ""
-	}
-	for i := 0; i < int(phnum); i++ {
+	const phent = 56
+	phnum := len(phs) / phent
+	for i := 0; i < phnum; i++ {
 		ph := phs[i*phent:]
 		if le.Uint32(ph) != 3 { // PT_INTERP
 			continue
@@ -51,6 +42,94 @@ func elfInterp(fd int, header []byte) string {
 			return ""
 		}
 		return string(buf[:size-1])
+	}
+	return ""
+}
+
+// programHeaders returns the program headers of the 64-bit little-endian ELF file fd,
+// whose first bytes are header, read from e_phoff as the kernel reads them; ok is false
+// for anything else.
+func programHeaders(fd int, header []byte) (phs []byte, ok bool) {
+	const ehdr, phent = 64, 56
+	if len(header) < ehdr || !bytes.HasPrefix(header, []byte("\x7fELF\x02\x01")) {
+		return nil, false
+	}
+	le := binary.LittleEndian
+	phoff := le.Uint64(header[32:])
+	phentsize, phnum := le.Uint16(header[54:]), le.Uint16(header[56:])
+	if phentsize != phent || phnum == 0 || phnum > 64 || phoff > 1<<20 {
+		return nil, false
+	}
+	phs = make([]byte, int(phnum)*phent)
+	if end := phoff + uint64(len(phs)); end <= uint64(len(header)) {
+		copy(phs, header[phoff:end])
+	} else if n, err := unix.Pread(fd, phs, int64(phoff)); err != nil || n != len(phs) {
+		return nil, false
+	}
+	return phs, true
+}
+
+// elfSoname returns the DT_SONAME of the ELF shared object (ET_DYN) fd, whose first bytes
+// are header, or "" when it has none or is anything else. A program with no PT_INTERP
+// and a DT_SONAME is a library run as a program: glibc's ld.so ("ld-linux-x86-64.so.2"),
+// musl's libc.so, which is its loader; a static-pie program has no DT_SONAME.
+func elfSoname(fd int, header []byte) string {
+	phs, ok := programHeaders(fd, header)
+	if !ok || binary.LittleEndian.Uint16(header[16:]) != 3 { // ET_DYN
+		return ""
+	}
+	le := binary.LittleEndian
+	const phent = 56
+	var dynOff, dynSize uint64
+	var loads [][3]uint64 // vaddr, filesz, offset of each PT_LOAD
+	for i := 0; i+phent <= len(phs); i += phent {
+		ph := phs[i:]
+		switch le.Uint32(ph) {
+		case 1: // PT_LOAD
+			loads = append(loads, [3]uint64{le.Uint64(ph[16:]), le.Uint64(ph[32:]), le.Uint64(ph[8:])})
+		case 2: // PT_DYNAMIC
+			dynOff, dynSize = le.Uint64(ph[8:]), le.Uint64(ph[32:])
+		}
+	}
+	if dynSize < 16 || dynSize > 64<<10 || dynOff > 1<<30 {
+		return ""
+	}
+	dyn := make([]byte, dynSize)
+	if n, err := unix.Pread(fd, dyn, int64(dynOff)); err != nil || n != len(dyn) {
+		return ""
+	}
+	var strtab, soname uint64
+	have := false
+	for i := 0; i+16 <= len(dyn); i += 16 {
+		switch le.Uint64(dyn[i:]) {
+		case 0: // DT_NULL
+			i = len(dyn)
+		case 5: // DT_STRTAB (an address)
+			strtab = le.Uint64(dyn[i+8:])
+		case 14: // DT_SONAME (an offset in the string table)
+			soname, have = le.Uint64(dyn[i+8:]), true
+		}
+	}
+	if !have {
+		return ""
+	}
+	for _, l := range loads {
+		if strtab < l[0] || strtab-l[0] >= l[1] {
+			continue
+		}
+		off := strtab - l[0] + l[2] + soname
+		if off > 1<<30 {
+			return ""
+		}
+		var buf [256]byte
+		n, err := unix.Pread(fd, buf[:], int64(off))
+		if err != nil {
+			return ""
+		}
+		if i := bytes.IndexByte(buf[:n], 0); i > 0 {
+			return string(buf[:i])
+		}
+		return ""
 	}
 	return ""
 }

@@ -58,14 +58,35 @@ func TestElfInterp(t *testing.T) {
 	}
 }
 
-// FuzzElfInterp: any file content, however malformed, gives a path or "" without a panic.
+// TestElfSoname: the loader is known by its DT_SONAME; a program (PT_INTERP or static)
+// has none.
+func TestElfSoname(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the host programs read here are amd64")
+	}
+	for path, want := range map[string]string{"/lib64/ld-linux-x86-64.so.2": "ld-linux-x86-64.so.2", "/usr/bin/echo": ""} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Skip(err)
+		}
+		if got := elfSoname(memfdOf(t, b), b[:min(1024, len(b))]); got != want {
+			t.Errorf("DT_SONAME of %s = %q, want %q", path, got, want)
+		}
+	}
+}
+
+// FuzzElfInterp: any file content, however malformed, gives a path (a DT_SONAME) or ""
+// without a panic.
 func FuzzElfInterp(f *testing.F) {
-	if dyn, err := os.ReadFile("/usr/bin/echo"); err == nil {
-		f.Add(dyn[:min(len(dyn), 4096)])
+	for _, p := range []string{"/usr/bin/echo", "/lib64/ld-linux-x86-64.so.2"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b[:min(len(b), 4096)])
+		}
 	}
 	f.Add([]byte("\x7fELF\x02\x01\x01"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = interpOf(t, b)
+		_ = elfSoname(memfdOf(t, b), b[:min(1024, len(b))])
 	})
 }
 

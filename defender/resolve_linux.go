@@ -32,6 +32,10 @@ type file struct {
 	header     []byte   // the file's first bytes, to detect "#!" scripts; nil if unreadable
 	elfInterp  string   // the ELF program interpreter (PT_INTERP) the kernel will load, or ""
 	hostTarget string   // the path the defender opens the file by
+	// sharedObject: an ELF shared object with no PT_INTERP and a DT_SONAME, which is what
+	// the loader is (elfSoname): run as a program, it is the loader run directly, whatever
+	// its name (a hard link of the image's loader is not drift).
+	sharedObject bool
 }
 
 // resolver resolves paths the way the kernel's path walk does for one tracee: relative to
@@ -566,6 +570,7 @@ func describe(fd int, p string, viaFD, readable bool) (*file, error) {
 		var buf [1024]byte
 		if n, err := unix.Pread(fd, buf[:], 0); err == nil && n >= 2 {
 			f.elfInterp = elfInterp(fd, buf[:n])
+			f.sharedObject = f.elfInterp == "" && elfSoname(fd, buf[:n]) != ""
 			f.header = append([]byte(nil), buf[:min(n, binprmBufSize)]...)
 		}
 	}

@@ -57,6 +57,9 @@ type Exec struct {
 	// loads the program: their code runs before the loader hands over, so the defender
 	// cannot tell when it has (the Loader rule).
 	Auditors []string
+	// Loader says the program is a dynamic loader by its content (a shared object with no
+	// interpreter of its own), whatever its name: IsLoader judges names only.
+	Loader bool
 }
 
 // Decision is the outcome of evaluating one exec or image.

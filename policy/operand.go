@@ -98,7 +98,7 @@ func (e *Exec) Operand() (Operand, bool) {
 	if e.Role != RoleProgram {
 		return none, false
 	}
-	if IsLoader(e.Path) {
+	if e.Loader || IsLoader(e.Path) {
 		i, cut := loaderOperand(e.Argv, e.Truncated)
 		op := Operand{Index: i, Role: RoleLoaded, Runner: e.Path, Cut: cut}
 		return op, i >= 0 || cut

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLoaderHardLinked: the loader is recognised by its content, not its name. A root
+// program hard-links the image's loader under another name (same inode, same content: not
+// drift) and runs a dropped program, or an image program with a dropped library, through
+// it. The markers are the drops' names in the maps the dropped code prints.
+func TestLoaderHardLinked(t *testing.T) {
+	const ld, libc = "/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6"
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		if _, err := os.Stat(filepath.Join(l.rootfs, "usr/bin/dyncat")); err != nil {
+			t.Skip("needs the host's dynamic cat and loader in the lab rootfs")
+		}
+		root := overlayImage(t, l, nil)
+		script := `ln $(readlink -f ` + ld + `) /lib64/x && cp /usr/bin/dyncat /tmp/dropcat && cp ` + libc + ` /tmp/evil.so
+/lib64/x /tmp/dropcat /proc/self/maps | grep -q dropcat && echo DROP-""RAN; echo DROP-RC=$?
+/lib64/x --preload /tmp/evil.so /usr/bin/dyncat /proc/self/maps | grep -q evil.so && echo OPT-""RAN
+LD_PRELOAD=/tmp/evil.so /lib64/x /usr/bin/dyncat /proc/self/maps | grep -q evil.so && echo ENV-""RAN
+/lib64/x /usr/bin/dyncat /proc/self/cmdline; echo
+echo END
+`
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}, caps: dockerCaps})
+		out := c.stdout.String()
+		for _, bad := range []string{"DROP-RAN", "OPT-RAN", "ENV-RAN"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("forbidden code ran through the hard-linked loader: output has %q", bad)
+			}
+		}
+		if !strings.Contains(out, "/usr/bin/dyncat") || !strings.Contains(out, "END") {
+			t.Errorf("an image program run through the hard-linked loader must run; output:\n%s", out)
+		}
+		blocked, killed := 0, 0
+		for _, e := range driftEvents(c) {
+			r, _ := e["reason"].(string)
+			switch {
+			case e["action"] == "blocked" && strings.Contains(r, "program /tmp/dropcat did not come with the image") && strings.Contains(r, "(run by /lib64/x)"):
+				blocked++
+			case e["action"] == "killed" && strings.Contains(r, "LD_PRELOAD /tmp/evil.so of /lib64/x"):
+				killed++
+			}
+		}
+		if blocked != 1 || killed != 2 {
+			t.Errorf("want the dropped program refused and both preloads killed as drift of /lib64/x; got %d and %d", blocked, killed)
+		}
+		if t.Failed() {
+			t.Logf("output:\n%s\nstderr:\n%s", out, c.stderr.String())
+		}
+	})
+}
