@@ -71,8 +71,9 @@ func programHeaders(fd int, header []byte) (phs []byte, ok bool) {
 
 // elfSoname returns the DT_SONAME of the ELF shared object (ET_DYN) fd, whose first bytes
 // are header, or "" when it has none or is anything else. A program with no PT_INTERP
-// and a DT_SONAME is a library run as a program: glibc's ld.so ("ld-linux-x86-64.so.2"),
-// musl's libc.so, which is its loader; a static-pie program has no DT_SONAME.
+// and a DT_SONAME is a library run as a program, as glibc's ld.so is
+// ("ld-linux-x86-64.so.2"); a static-pie program has no DT_SONAME, and neither has musl's
+// libc.so (its loader, known by its name only: policy.IsLoader).
 func elfSoname(fd int, header []byte) string {
 	phs, ok := programHeaders(fd, header)
 	if !ok || binary.LittleEndian.Uint16(header[16:]) != 3 { // ET_DYN
