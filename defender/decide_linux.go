@@ -494,6 +494,8 @@ func checkExec(pid int, a *approval) imageCheck {
 				}
 				c = *j
 			}
+			// The loader watch follows the loader mapped (TestInterpreterRenamedWithLoaderVars).
+			a.interpEv = now
 		default:
 			interpFiles.drop(a.interpName)
 			if d := a.interpEv.differs(now); d != "" && dev == a.interpEv.dev && ino == a.interpEv.ino {
