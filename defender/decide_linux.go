@@ -494,7 +494,7 @@ func checkExec(pid int, a *approval) imageCheck {
 				}
 				c = *j
 			}
-			// The loader watch follows the loader mapped (TestInterpreterRenamedWithLoaderVars).
+			// The loader watch follows the loader mapped (TestInterpreterRenamed).
 			a.interpEv = now
 		default:
 			interpFiles.drop(a.interpName)

@@ -461,8 +461,9 @@ wait $p; echo STALL-RC=$?
 // upgrade renames files into place), while the old one keeps a name, runs quietly: the
 // exec call decides the interpreter the defender holds open from the last call, the
 // kernel maps the new one, and the EXEC-time check judges the file mapped (an image file:
-// no drift) rather than killing for the difference. A drop renamed over it the same way is
-// killed at the exec event, then refused at the next call.
+// no drift) rather than killing for the difference; the first exec after the rename has a
+// loader variable, so its loader watch must follow the mapped loader too. A drop renamed
+// over it the same way is killed at the exec event, then refused at the next call.
 func TestInterpreterRenamed(t *testing.T) {
 	const ld = "/lib64/ld-linux-x86-64.so.2"
 	loader, err := os.ReadFile(ld)
@@ -476,7 +477,7 @@ func TestInterpreterRenamed(t *testing.T) {
 		}
 		root := overlayImage(t, l, map[string]string{"lib64/ld-copy": string(loader)})
 		script := `e=/usr/bin/dynecho
-$e ONE && ln ` + ld + ` /lib64/ld-keep && mv /lib64/ld-copy ` + ld + ` && $e TWO && $e THREE
+$e ONE && ln ` + ld + ` /lib64/ld-keep && mv /lib64/ld-copy ` + ld + ` && LD_LIBRARY_PATH=/lib/x86_64-linux-gnu $e TWO && $e THREE
 cp ` + ld + ` /tmp/ld-drop && ln ` + ld + ` /lib64/ld-keep2 && mv /tmp/ld-drop ` + ld + `
 $e DROP-""FIRST; echo FIRST-RC=$?
 $e DROP-""SECOND; echo SECOND-RC=$?

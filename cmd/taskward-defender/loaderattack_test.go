@@ -56,30 +56,3 @@ echo END
 		}
 	})
 }
-
-// TestInterpreterRenamedWithLoaderVars: an image copy of the loader renamed over its name
-// (a package upgrade), then a program with loader variables: the EXEC-time check judges
-// the mapped loader (an image file) and the loader watch must follow that file, not the
-// one decided at the call, which is no longer mapped.
-func TestInterpreterRenamedWithLoaderVars(t *testing.T) {
-	const ld = "/lib64/ld-linux-x86-64.so.2"
-	loader, err := os.ReadFile(ld)
-	if err != nil {
-		t.Skipf("needs the host's %s: %v", ld, err)
-	}
-	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
-		l := needLab(t)
-		if _, err := os.Stat(filepath.Join(l.rootfs, "usr/bin/dynecho")); err != nil {
-			t.Skip("needs the host's dynamic echo and loader in the lab rootfs")
-		}
-		root := overlayImage(t, l, map[string]string{"lib64/ld-copy": string(loader)})
-		script := `e=/usr/bin/dynecho
-$e ONE && ln ` + ld + ` /lib64/ld-keep && mv /lib64/ld-copy ` + ld + ` && LD_LIBRARY_PATH=/lib/x86_64-linux-gnu $e TWO; echo RC=$?
-`
-		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}})
-		out := c.stdout.String()
-		if !strings.Contains(out, "ONE\nTWO\nRC=0\n") || len(driftEvents(c)) != 0 {
-			t.Errorf("want ONE TWO, no event; output:\n%s\nstderr:\n%s", out, c.stderr.String())
-		}
-	})
-}
