@@ -511,7 +511,9 @@ func checkExec(pid int, a *approval) imageCheck {
 	if p, ok := a.loader.systemPreload(pid); ok {
 		vars = append(vars, p)
 	}
-	if len(vars) == 0 && !a.loader.direct {
+	// In a root of its own (chroot) every library directory is the caller's choice, as
+	// LD_LIBRARY_PATH's are: the loader is followed there too (TestChrootLibraries).
+	if len(vars) == 0 && !a.loader.direct && (a.interpShared || sameRoot(pid, a)) {
 		return c
 	}
 	d, e, inputs := a.loader.decide(pid, vars)
@@ -528,6 +530,20 @@ func checkExec(pid int, a *approval) imageCheck {
 	}
 	c.watch = w
 	return c
+}
+
+// sameRoot reports whether pid's root directory is the defender's own (the task's), or
+// whether that could not be told (then false: the loader is followed).
+func sameRoot(pid int, a *approval) bool {
+	var mine, its unix.Stat_t
+	var err error = unix.ENOENT
+	if a.prepared && a.procDir >= 0 {
+		err = unix.Fstatat(a.procDir, "root", &its, 0)
+	}
+	if err != nil && unix.Stat("/proc/"+strconv.Itoa(pid)+"/root", &its) != nil || unix.Stat("/", &mine) != nil {
+		return false
+	}
+	return mine.Dev == its.Dev && mine.Ino == its.Ino
 }
 
 // loaderRule decides, at PTRACE_EVENT_EXEC, the files the new image's loader variables

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,39 @@ echo END
 		}
 		if t.Failed() {
 			t.Logf("output:\n%s\nstderr:\n%s", out, c.stderr.String())
+		}
+	})
+}
+
+// TestChrootLibraries: in a root of its own (chroot, CAP_SYS_CHROOT), every library
+// directory is the caller's: a root program hard-links an image program and the loader
+// into a new root (same inodes: not drift) and drops a libc there, which the loader maps
+// with no loader variable set. The drop's marker is a libc message it rewrote.
+func TestChrootLibraries(t *testing.T) {
+	const ld, libc = "/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6"
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		if _, err := os.Stat(filepath.Join(l.rootfs, "usr/bin/dyncat")); err != nil {
+			t.Skip("needs the host's dynamic cat and libc in the lab rootfs")
+		}
+		root := overlayImage(t, l, nil)
+		script := `r=/opt/r && mkdir -p $r/usr/bin $r/lib64 $r/lib/x86_64-linux-gnu &&
+ln /usr/bin/dyncat $r/usr/bin/dyncat && ln $(readlink -f ` + ld + `) $r` + ld + ` && ln ` + libc + ` $r` + libc + ` &&
+chroot $r /usr/bin/dyncat /nonexistent; echo IMAGE-RC=$?
+rm $r` + libc + ` && attack patch ` + libc + ` $r` + libc + ` 'No such file or directory' 'PWN''ED-BY-DROPPED-LIBC!!!!' &&
+chroot $r /usr/bin/dyncat /nonexistent; echo DROP-RC=$?
+`
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}, caps: dockerCaps})
+		out, errs := c.stdout.String(), c.stderr.String()
+		if strings.Contains(errs, "PWNED-BY") || !strings.Contains(errs, "/nonexistent: No such file or directory") || !strings.Contains(out, "IMAGE-RC=1") || !strings.Contains(out, "DROP-RC=137") {
+			t.Errorf("want the image libraries to run in the new root, and the dropped libc killed; output:\n%s\nstderr:\n%s", out, errs)
+		}
+		var reasons []string
+		for _, e := range driftEvents(c) {
+			reasons = append(reasons, fmt.Sprint(e["action"], ": ", e["reason"]))
+		}
+		if len(reasons) != 1 || !strings.Contains(reasons[0], "killed: did not come with the image: library "+libc+" mapped by the loader of /usr/bin/dyncat") {
+			t.Errorf("want one kill naming the dropped libc mapped by the loader; got %q", reasons)
 		}
 	})
 }

@@ -260,6 +260,15 @@ func main() {
 	case "tiny-elf": // write a minimal static x86-64 program printing MSG to OUT (for image layers)
 		check(os.WriteFile(args[1], tinyELF(args[0]+"\n"), 0o755))
 		os.Exit(0)
+	case "patch": // copy IN to OUT with the bytes OLD replaced by NEW, of the same length (a dropped library that says so)
+		b, err := os.ReadFile(args[0])
+		check(err)
+		if len(args[2]) != len(args[3]) || !strings.Contains(string(b), args[2]) {
+			fmt.Println("RESULT: cannot patch")
+			os.Exit(1)
+		}
+		check(os.WriteFile(args[1], []byte(strings.ReplaceAll(string(b), args[2], args[3])), 0o755))
+		os.Exit(0)
 	case "rewrite": // N times: exec PREFIX<i> (a tiny-elf image program) by a long path, and rewrite it in place once the defender has read it
 		n, _ := strconv.Atoi(args[0])
 		counts := map[string]int{}
