@@ -512,8 +512,9 @@ func checkExec(pid int, a *approval) imageCheck {
 		vars = append(vars, p)
 	}
 	// In a root of its own (chroot) every library directory is the caller's choice, as
-	// LD_LIBRARY_PATH's are: the loader is followed there too (TestChrootLibraries).
-	if len(vars) == 0 && !a.loader.direct && (a.interpShared || sameRoot(pid, a)) {
+	// LD_LIBRARY_PATH's are, and so is every one a loader cache written during the task
+	// names: the loader is followed there too (TestChrootLibraries, TestLoaderCacheDrift).
+	if len(vars) == 0 && !a.loader.direct && (a.interpShared || sameRoot(pid, a)) && !a.loader.cacheDrifted(pid) {
 		return c
 	}
 	d, e, inputs := a.loader.decide(pid, vars)
@@ -530,6 +531,18 @@ func checkExec(pid int, a *approval) imageCheck {
 	}
 	c.watch = w
 	return c
+}
+
+// loaderCache is the file glibc's loader looks DT_NEEDED libraries up in before its
+// default directories (ldconfig writes it).
+const loaderCache = "/etc/ld.so.cache"
+
+// cacheDrifted reports whether pid's loader cache was written during the task: then the
+// directories it names are anyone's, and what the loader maps must be followed. An image's
+// cache (or none, as in musl or busybox images) costs one lookup.
+func (l *loaderRule) cacheDrifted(pid int) bool {
+	f, err := l.resolver(pid).locate(loaderCache)
+	return err == nil && l.drift.Of(f).Kind != policy.NoDrift
 }
 
 // sameRoot reports whether pid's root directory is the defender's own (the task's), or

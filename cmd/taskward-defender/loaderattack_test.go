@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,6 +87,65 @@ chroot $r /usr/bin/dyncat /nonexistent; echo DROP-RC=$?
 			reasons = append(reasons, fmt.Sprint(e["action"], ": ", e["reason"]))
 		}
 		if len(reasons) != 1 || !strings.Contains(reasons[0], "killed: did not come with the image: library "+libc+" mapped by the loader of /usr/bin/dyncat") {
+			t.Errorf("want one kill naming the dropped libc mapped by the loader; got %q", reasons)
+		}
+	})
+}
+
+// TestLoaderCacheDrift: the loader finds DT_NEEDED libraries through /etc/ld.so.cache
+// before the default directories. A root program writes a cache (ldconfig's format, built
+// here on the host) naming a dropped libc in a directory of its own: every dynamic program
+// of the image then maps the drop, with no loader variable and nothing written into the
+// image's library directories. The drop's marker is a libc message it rewrote.
+func TestLoaderCacheDrift(t *testing.T) {
+	const libc = "/lib/x86_64-linux-gnu/libc.so.6"
+	ldconfig, err := exec.LookPath("ldconfig")
+	if err != nil {
+		ldconfig = "/sbin/ldconfig"
+	}
+	host := t.TempDir()
+	for _, d := range []string{"opt/evil", "etc"} {
+		if err := os.MkdirAll(filepath.Join(host, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lib, err := os.ReadFile(libc)
+	if err != nil {
+		t.Skip(err)
+	}
+	if err := os.WriteFile(filepath.Join(host, "opt/evil/libc.so.6"), lib, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(host, "etc/ld.so.conf"), []byte("/opt/evil\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(ldconfig, "-r", host, "-X").CombinedOutput(); err != nil {
+		t.Skipf("ldconfig: %v %s", err, out)
+	}
+	cache, err := os.ReadFile(filepath.Join(host, "etc/ld.so.cache"))
+	if err != nil || !strings.Contains(string(cache), "/opt/evil/libc.so.6") {
+		t.Fatalf("ldconfig wrote no cache naming /opt/evil/libc.so.6: %v", err)
+	}
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		if _, err := os.Stat(filepath.Join(l.rootfs, "usr/bin/dyncat")); err != nil {
+			t.Skip("needs the host's dynamic cat and libc in the lab rootfs")
+		}
+		root := overlayImage(t, l, map[string]string{"opt/stash/ld.so.cache": string(cache)})
+		script := `/usr/bin/dyncat /nonexistent; echo IMAGE-RC=$?
+mkdir -p /opt/evil && attack patch ` + libc + ` /opt/evil/libc.so.6 'No such file or directory' 'PWN''ED-BY-DROPPED-LIBC!!!!' && cp /opt/stash/ld.so.cache /etc/ld.so.cache &&
+/usr/bin/dyncat /nonexistent; echo DROP-RC=$?
+`
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}})
+		out, errs := c.stdout.String(), c.stderr.String()
+		if strings.Contains(errs, "PWNED-BY") || !strings.Contains(out, "IMAGE-RC=1") || !strings.Contains(out, "DROP-RC=137") {
+			t.Errorf("want the dropped libc named by a new loader cache killed; output:\n%s\nstderr:\n%s", out, errs)
+		}
+		var reasons []string
+		for _, e := range driftEvents(c) {
+			reasons = append(reasons, fmt.Sprint(e["action"], ": ", e["reason"]))
+		}
+		if len(reasons) != 1 || !strings.Contains(reasons[0], "killed: did not come with the image: library /opt/evil/libc.so.6 mapped by the loader of /usr/bin/dyncat") {
 			t.Errorf("want one kill naming the dropped libc mapped by the loader; got %q", reasons)
 		}
 	})
