@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -660,6 +661,14 @@ func (l *loaderRule) watch(pid int, a *approval, inputs []loaderInput) (*loaderW
 			w.audit[[2]uint64{in.file.ev.dev, in.file.ev.ino}] = true
 		}
 	}
+	// musl's loader is its libc: its program's system calls never leave the loader's
+	// mappings, so the program's entry marks the hand-over (TestLoaderWatchMusl). Run
+	// directly, the entry is the loader's own: not planted.
+	if !l.direct && strings.HasPrefix(path.Base(a.interpName), "ld-musl-") {
+		if entry, err := auxvFileValue(pid, a, 9); err == nil { // AT_ENTRY
+			w.arm(pid, entry)
+		}
+	}
 	return w, nil
 }
 
@@ -695,7 +704,11 @@ func loaderEnvAt(pid int, a *approval) (vars []byte, base uint64, err error) {
 }
 
 // auxvFileBase reads AT_BASE from /proc/PID/auxv (opened now: the new image's).
-func auxvFileBase(pid int, a *approval) (uint64, error) {
+func auxvFileBase(pid int, a *approval) (uint64, error) { return auxvFileValue(pid, a, 7) }
+
+// auxvFileValue reads the entry of type typ from /proc/PID/auxv (opened now: the new
+// image's), 0 when there is none.
+func auxvFileValue(pid int, a *approval, typ uint64) (uint64, error) {
 	bp := environBufs.Get().(*[environBufSize]byte)
 	defer environBufs.Put(bp)
 	b, err := readProcNow(pid, a, "auxv", bp[:])
@@ -704,7 +717,7 @@ func auxvFileBase(pid int, a *approval) (uint64, error) {
 	}
 	le := binary.LittleEndian
 	for i := 0; i+16 <= len(b); i += 16 {
-		if t := le.Uint64(b[i:]); t == 7 { // AT_BASE
+		if t := le.Uint64(b[i:]); t == typ {
 			return le.Uint64(b[i+8:]), nil
 		} else if t == 0 {
 			break

@@ -53,6 +53,12 @@ type loaderWatch struct {
 	pending   map[int]mappingCall
 	stops     int
 	done      bool
+	// entry is the program's entry point (AT_ENTRY) when the loader is also the program's
+	// libc (musl): every system call of the program then comes from inside the loader's
+	// mappings, and none marks the hand-over, so a breakpoint planted there does (saved is
+	// the text it replaced; nil when none is planted).
+	entry uint64
+	saved []byte
 }
 
 // mappingCall is an executable file mapping between its entry and exit stops.
@@ -88,6 +94,7 @@ func (l *loaderWatch) step(tid int, si syscallInfo, r *resolver) (watchOutcome, 
 		delete(l.pending, tid)
 		if si.nr == unix.SYS_EXECVE || si.nr == unix.SYS_EXECVEAT || !l.inLoader(si.ip) {
 			l.done = true
+			l.disarm(tid)
 			return watchDone, nil
 		}
 		if si.nr != unix.SYS_MMAP || si.args[2]&unix.PROT_EXEC == 0 || si.args[3]&unix.MAP_ANONYMOUS != 0 || int32(si.args[4]) < 0 {
@@ -135,6 +142,54 @@ func (l *loaderWatch) step(tid int, si syscallInfo, r *resolver) (watchOutcome, 
 		return watchKill, &imageCheck{kill: true, rule: ruleExecCheck, why: "the loader of " + l.rule.prog.Path + " did not hand over within " + strconv.Itoa(maxWatchStops) + " system call stops: what it maps could not be judged"}
 	}
 	return watchGoOn, nil
+}
+
+// arm plants the entry breakpoint in pid, stopped at its PTRACE_EVENT_EXEC (see entry), or
+// leaves the watch as it is when it cannot. Precondition: called on the tracer thread.
+func (l *loaderWatch) arm(pid int, entry uint64) {
+	if len(entryTrap) == 0 || entry == 0 {
+		return
+	}
+	saved := make([]byte, len(entryTrap))
+	if n, err := unix.PtracePeekText(pid, uintptr(entry), saved); err != nil || n != len(saved) {
+		return
+	}
+	if n, err := unix.PtracePokeText(pid, uintptr(entry), entryTrap); err != nil || n != len(entryTrap) {
+		return
+	}
+	l.entry, l.saved = entry, saved
+}
+
+// disarm puts back what the entry breakpoint replaced, if it is planted, so that the
+// program runs on untraced. Precondition: tid is stopped, traced from this thread.
+func (l *loaderWatch) disarm(tid int) {
+	if l.saved != nil {
+		unix.PtracePokeText(tid, uintptr(l.entry), l.saved)
+		l.saved = nil
+	}
+}
+
+// entryTrapped looks at a SIGTRAP signal-delivery stop of tid under w: when it is the
+// entry breakpoint of w's loader watch, the loader has handed over: the breakpoint is
+// taken out, tid set back to run the entry, and the loader watch is done (the next system
+// call stop ends it). The caller then resumes tid without the signal.
+func entryTrapped(w execWatch, tid int) bool {
+	switch w := w.(type) {
+	case *loaderWatch:
+		if w.saved == nil || !rewindTrap(tid, w.entry) {
+			return false
+		}
+		w.disarm(tid)
+		w.done = true
+		return true
+	case watchSet:
+		for _, x := range w {
+			if entryTrapped(x, tid) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fdStat stats descriptor fd of tid and names its file in the tracee's view.

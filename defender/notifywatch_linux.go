@@ -249,6 +249,8 @@ func (s *supervisor) followExec(j watchJob, inline bool, live func()) {
 					ptraceInterrupt(t)
 				}
 			}
+		case ev == 0 && sig == unix.SIGTRAP && entryTrapped(w, wpid):
+			unix.PtraceSyscall(wpid, 0) // the loader handed over at the program's entry
 		case ev == 0:
 			unix.PtraceSyscall(wpid, int(sig)) // a signal: deliver it
 		case ev == unix.PTRACE_EVENT_CLONE:

@@ -27,6 +27,21 @@ func denySyscall(tid int, errno unix.Errno) error {
 	return unix.PtraceSetRegs(tid, &r)
 }
 
+// entryTrap is the instruction planted at a program's entry to stop it there (int3).
+var entryTrap = []byte{0xcc}
+
+// rewindTrap reports whether tid, in a SIGTRAP signal-delivery stop, trapped on an
+// entryTrap planted at addr (int3 leaves rip past it), and then sets rip back to addr.
+// Precondition: called on the tracer thread.
+func rewindTrap(tid int, addr uint64) bool {
+	var r unix.PtraceRegs
+	if unix.PtraceGetRegs(tid, &r) != nil || r.Rip != addr+1 {
+		return false
+	}
+	r.Rip = addr
+	return unix.PtraceSetRegs(tid, &r) == nil
+}
+
 // stackPointer reads the stack pointer of a stopped tracee (rsp). At PTRACE_EVENT_EXEC it
 // points at the new image's argc. Precondition: called on the tracer thread.
 func stackPointer(tid int) (uint64, error) {

@@ -45,3 +45,10 @@ func stackPointer(tid int) (uint64, error) {
 	}
 	return r.Sp, nil
 }
+
+// entryTrap is empty on arm64: no breakpoint is planted at a program's entry (see
+// loaderWatch.entry), so a loader that is its program's libc is followed as before.
+var entryTrap []byte
+
+// rewindTrap is never reached on arm64 (nothing is planted).
+func rewindTrap(tid int, addr uint64) bool { return false }

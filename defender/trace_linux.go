@@ -94,6 +94,10 @@ func (s *supervisor) onStop(tid int, ws unix.WaitStatus) {
 			s.onWatchStop(tid)
 			return
 		}
+		if w := s.watches[tid]; w != nil && sig == unix.SIGTRAP && entryTrapped(w, tid) {
+			unix.PtraceSyscall(tid, 0) // the loader handed over at the program's entry
+			return
+		}
 		// Signal-delivery stop: deliver the signal.
 		s.cont(tid, int(sig))
 	case unix.PTRACE_EVENT_SECCOMP:

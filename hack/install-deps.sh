@@ -15,6 +15,9 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v unshare >/dev/null || need+=(util-linux)
 # debootstrap builds the Debian rootfs of the false-positive suite (hack/debian-rootfs.sh).
 command -v debootstrap >/dev/null || need+=(debootstrap)
+# musl-gcc (and gcc, which it wraps) builds the musl and $ORIGIN programs of the loader's
+# tests (cmd/taskward-defender/loaderattack_test.go).
+command -v musl-gcc >/dev/null || need+=(musl-tools)
 # A real browser looks at the controller's status page (controller/statuspage_test.go).
 # Measured: about 55 s to download and install on the CI's 2 cores, once.
 command -v chromium >/dev/null || need+=(chromium)
