@@ -662,9 +662,10 @@ func (l *loaderRule) watch(pid int, a *approval, inputs []loaderInput) (*loaderW
 		}
 	}
 	// musl's loader is its libc: its program's system calls never leave the loader's
-	// mappings, so the program's entry marks the hand-over (TestLoaderWatchMusl). Run
-	// directly, the entry is the loader's own: not planted.
-	if !l.direct && strings.HasPrefix(path.Base(a.interpName), "ld-musl-") {
+	// mappings; an auditor's own libc makes some before the program's libraries are
+	// mapped. Then the program's entry marks the hand-over (TestLoaderWatchMusl,
+	// TestAuditorEarlyHandOver). Run directly, the entry is the loader's own: not planted.
+	if !l.direct && (strings.HasPrefix(path.Base(a.interpName), "ld-musl-") || len(w.audit) > 0) {
 		if entry, err := auxvFileValue(pid, a, 9); err == nil { // AT_ENTRY
 			w.arm(pid, entry)
 		}

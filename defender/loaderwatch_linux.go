@@ -53,10 +53,12 @@ type loaderWatch struct {
 	pending   map[int]mappingCall
 	stops     int
 	done      bool
-	// entry is the program's entry point (AT_ENTRY) when the loader is also the program's
-	// libc (musl): every system call of the program then comes from inside the loader's
-	// mappings, and none marks the hand-over, so a breakpoint planted there does (saved is
-	// the text it replaced; nil when none is planted).
+	// entry is the program's entry point (AT_ENTRY), where a breakpoint planted at the exec
+	// event ends the watch, when a first system call from outside the loader does not mark
+	// the hand-over: the loader is also the program's libc (musl: every system call of the
+	// program comes from inside its mappings), or auditors run (glibc loads each with its
+	// own libc, whose initialisation makes system calls before the program's libraries are
+	// mapped). saved is the text it replaced; nil when none is planted.
 	entry uint64
 	saved []byte
 }
@@ -92,7 +94,8 @@ func (l *loaderWatch) step(tid int, si syscallInfo, r *resolver) (watchOutcome, 
 	switch si.op {
 	case unix.PTRACE_SYSCALL_INFO_ENTRY:
 		delete(l.pending, tid)
-		if si.nr == unix.SYS_EXECVE || si.nr == unix.SYS_EXECVEAT || !l.inLoader(si.ip) {
+		// With a breakpoint at the entry, only it ends the watch (see entry).
+		if si.nr == unix.SYS_EXECVE || si.nr == unix.SYS_EXECVEAT || !l.inLoader(si.ip) && l.saved == nil {
 			l.done = true
 			l.disarm(tid)
 			return watchDone, nil

@@ -215,3 +215,45 @@ cp /opt/stash/evil.so /tmp/evil.so && attack preload-race 200 /usr/bin/mprog x /
 		}
 	})
 }
+
+// TestAuditorEarlyHandOver: a policy that lets auditors run (loader: alert) lets the
+// loader run an auditor's dependencies too: libm as LD_AUDIT makes the loader load libm
+// and its own libc in a namespace of their own and run that libc's initialisation
+// (prlimit64), from outside the loader and outside the auditor's text. That ended the
+// watch before the program's libraries were mapped: a preloaded name flipped to a drop
+// afterwards ran it (57-79 of 300). With auditors the program's entry ends the watch.
+func TestAuditorEarlyHandOver(t *testing.T) {
+	const libc, libm = "/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libm.so.6"
+	m, err := os.ReadFile(libm)
+	if err != nil {
+		t.Skipf("needs the host's %s: %v", libm, err)
+	}
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		if _, err := os.Stat(filepath.Join(l.rootfs, "usr/bin/dyncat")); err != nil {
+			t.Skip("needs the host's dynamic cat and libc in the lab rootfs")
+		}
+		ld, err := os.ReadFile(filepath.Join(l.rootfs, "lib64/ld-linux-x86-64.so.2"))
+		if err != nil {
+			t.Skip(err)
+		}
+		// The auditor's own libc needs the loader by its name in the library directory.
+		root := overlayImage(t, l, map[string]string{libm[1:]: string(m), "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2": string(ld)})
+		script := `cp ` + libc + ` /tmp/evil.so && LD_AUDIT=` + libm + ` attack preload-race 300 /usr/bin/dyncat /proc/self/maps /tmp/lib.so ` + libc + ` /tmp/evil.so`
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{`TASKWARD_POLICY={"name":"test","loader":"alert"}`}})
+		out := c.stdout.String()
+		t.Logf("output: %s", out)
+		if strings.Contains(out, "evil library loaded") || !strings.Contains(out, "RESULT:") {
+			t.Fatalf("the dropped library was loaded, or the attack did not finish\nstderr:\n%s", c.stderr.String())
+		}
+		mapped := 0
+		for _, e := range driftEvents(c) {
+			if r, _ := e["reason"].(string); e["action"] == "killed" && strings.Contains(r, "library /tmp/evil.so mapped by the loader of /usr/bin/dyncat") {
+				mapped++
+			}
+		}
+		if mapped == 0 {
+			t.Fatalf("no drop was caught at its mapping, so the watch past the auditor was not tested:\n%s", c.stderr.String())
+		}
+	})
+}
