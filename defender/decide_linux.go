@@ -514,8 +514,10 @@ func checkExec(pid int, a *approval) imageCheck {
 	}
 	// In a root of its own (chroot) every library directory is the caller's choice, as
 	// LD_LIBRARY_PATH's are, and so is every one a loader cache written during the task
-	// names: the loader is followed there too (TestChrootLibraries, TestLoaderCacheDrift).
-	if len(vars) == 0 && !a.loader.direct && (a.interpShared || sameRoot(pid, a)) && !a.loader.cacheDrifted(pid) {
+	// names, or a run path relative to the program's name or the working directory: the
+	// loader is followed there too (TestChrootLibraries, TestLoaderCacheDrift,
+	// TestOriginHardLinked).
+	if len(vars) == 0 && !a.loader.direct && !a.loader.prog.ownSearchPath && (a.interpShared || sameRoot(pid, a)) && !a.loader.cacheDrifted(pid) {
 		return c
 	}
 	d, e, inputs := a.loader.decide(pid, vars)

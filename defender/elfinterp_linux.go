@@ -75,8 +75,26 @@ func programHeaders(fd int, header []byte) (phs []byte, ok bool) {
 // ("ld-linux-x86-64.so.2"); a static-pie program has no DT_SONAME, and neither has musl's
 // libc.so (its loader, known by its name only: policy.IsLoader).
 func elfSoname(fd int, header []byte) string {
+	if len(header) < 18 || binary.LittleEndian.Uint16(header[16:]) != 3 { // ET_DYN
+		return ""
+	}
+	return elfDynString(fd, header, 14) // DT_SONAME
+}
+
+// elfRunPath returns the library search path the ELF program fd names itself, whose first
+// bytes are header: DT_RUNPATH, else DT_RPATH; "" for none.
+func elfRunPath(fd int, header []byte) string {
+	if p := elfDynString(fd, header, 29); p != "" { // DT_RUNPATH
+		return p
+	}
+	return elfDynString(fd, header, 15) // DT_RPATH
+}
+
+// elfDynString returns the string the dynamic section of the ELF file fd (whose first
+// bytes are header) gives for tag, an offset in its string table; "" for none.
+func elfDynString(fd int, header []byte, tag uint64) string {
 	phs, ok := programHeaders(fd, header)
-	if !ok || binary.LittleEndian.Uint16(header[16:]) != 3 { // ET_DYN
+	if !ok {
 		return ""
 	}
 	le := binary.LittleEndian
@@ -99,16 +117,16 @@ func elfSoname(fd int, header []byte) string {
 	if n, err := unix.Pread(fd, dyn, int64(dynOff)); err != nil || n != len(dyn) {
 		return ""
 	}
-	var strtab, soname uint64
+	var strtab, val uint64
 	have := false
 	for i := 0; i+16 <= len(dyn); i += 16 {
-		switch le.Uint64(dyn[i:]) {
-		case 0: // DT_NULL
+		switch t := le.Uint64(dyn[i:]); {
+		case t == 0: // DT_NULL
 			i = len(dyn)
-		case 5: // DT_STRTAB (an address)
+		case t == 5: // DT_STRTAB (an address)
 			strtab = le.Uint64(dyn[i+8:])
-		case 14: // DT_SONAME (an offset in the string table)
-			soname, have = le.Uint64(dyn[i+8:]), true
+		case t == tag:
+			val, have = le.Uint64(dyn[i+8:]), true
 		}
 	}
 	if !have {
@@ -118,11 +136,11 @@ func elfSoname(fd int, header []byte) string {
 		if strtab < l[0] || strtab-l[0] >= l[1] {
 			continue
 		}
-		off := strtab - l[0] + l[2] + soname
+		off := strtab - l[0] + l[2] + val
 		if off > 1<<30 {
 			return ""
 		}
-		var buf [256]byte
+		var buf [4096]byte
 		n, err := unix.Pread(fd, buf[:], int64(off))
 		if err != nil {
 			return ""
@@ -133,6 +151,21 @@ func elfSoname(fd int, header []byte) string {
 		return ""
 	}
 	return ""
+}
+
+// ownSearchPath reports whether run path p (elfRunPath) has a directory the caller
+// chooses: one relative to the program's name ($ORIGIN, which a hard link or a rename
+// moves), or to the working directory (a relative or empty entry).
+func ownSearchPath(p string) bool {
+	if p == "" {
+		return false
+	}
+	for _, d := range strings.Split(p, ":") {
+		if !strings.HasPrefix(d, "/") || strings.Contains(d, "$ORIGIN") || strings.Contains(d, "${ORIGIN}") {
+			return true
+		}
+	}
+	return false
 }
 
 // loaderInput is a file the dynamic loader will load into a program because the

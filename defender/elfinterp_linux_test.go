@@ -75,6 +75,16 @@ func TestElfSoname(t *testing.T) {
 	}
 }
 
+// TestOwnSearchPath: run path entries relative to the program's name or the working
+// directory are the caller's; absolute ones and $LIB are not.
+func TestOwnSearchPath(t *testing.T) {
+	for p, want := range map[string]bool{"": false, "/usr/lib/x": false, "/opt/$LIB": false, "$ORIGIN/../lib": true, "/a:${ORIGIN}": true, "lib": true, "/a:": true, "/a::/b": true} {
+		if got := ownSearchPath(p); got != want {
+			t.Errorf("ownSearchPath(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
+
 // FuzzElfInterp: any file content, however malformed, gives a path (a DT_SONAME) or ""
 // without a panic.
 func FuzzElfInterp(f *testing.F) {
@@ -87,6 +97,7 @@ func FuzzElfInterp(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = interpOf(t, b)
 		_ = elfSoname(memfdOf(t, b), b[:min(1024, len(b))])
+		_ = elfRunPath(memfdOf(t, b), b[:min(1024, len(b))])
 	})
 }
 

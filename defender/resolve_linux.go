@@ -36,6 +36,9 @@ type file struct {
 	// the loader is (elfSoname): run as a program, it is the loader run directly, whatever
 	// its name (a hard link of the image's loader is not drift).
 	sharedObject bool
+	// ownSearchPath: a dynamic program whose run path has a directory the caller chooses
+	// ($ORIGIN, a relative entry: ownSearchPath), as LD_LIBRARY_PATH's are.
+	ownSearchPath bool
 }
 
 // resolver resolves paths the way the kernel's path walk does for one tracee: relative to
@@ -571,10 +574,43 @@ func describe(fd int, p string, viaFD, readable bool) (*file, error) {
 		if n, err := unix.Pread(fd, buf[:], 0); err == nil && n >= 2 {
 			f.elfInterp = elfInterp(fd, buf[:n])
 			f.sharedObject = f.elfInterp == "" && elfSoname(fd, buf[:n]) != ""
+			f.ownSearchPath = f.elfInterp != "" && runPaths.own(fd, buf[:n], &st)
 			f.header = append([]byte(nil), buf[:min(n, binprmBufSize)]...)
 		}
 	}
 	return f, nil
+}
+
+// runPaths remembers, per program file (device, inode, mtime: its content), whether its
+// run path is the caller's (ownSearchPath): read once per program, not at every exec.
+var runPaths = &runPathCache{m: map[[4]int64]bool{}}
+
+// maxRunPaths bounds runPaths; past it the cache starts over.
+const maxRunPaths = 256
+
+type runPathCache struct {
+	mu sync.Mutex
+	m  map[[4]int64]bool
+}
+
+// own is ownSearchPath of the run path of the ELF program fd (header, st: its first bytes
+// and its stat).
+func (c *runPathCache) own(fd int, header []byte, st *unix.Stat_t) bool {
+	k := [4]int64{int64(st.Dev), int64(st.Ino), st.Mtim.Sec, st.Mtim.Nsec}
+	c.mu.Lock()
+	v, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = ownSearchPath(elfRunPath(fd, header))
+	c.mu.Lock()
+	if len(c.m) >= maxRunPaths {
+		clear(c.m)
+	}
+	c.m[k] = v
+	c.mu.Unlock()
+	return v
 }
 
 // statFile is the file named p (in the tracee) that st describes.

@@ -162,7 +162,7 @@ func buildC(t *testing.T, cc, dir, name, src string, flags ...string) string {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, name)
-	if b, err := exec.Command(cc, append(append([]string{"-o", out}, flags...), c)...).CombinedOutput(); err != nil {
+	if b, err := exec.Command(cc, append([]string{"-o", out, c}, flags...)...).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v %s", cc, err, b)
 	}
 	b, err := os.ReadFile(out)
@@ -254,6 +254,36 @@ func TestAuditorEarlyHandOver(t *testing.T) {
 		}
 		if mapped == 0 {
 			t.Fatalf("no drop was caught at its mapping, so the watch past the auditor was not tested:\n%s", c.stderr.String())
+		}
+	})
+}
+
+// TestOriginHardLinked: an image program whose DT_RUNPATH is $ORIGIN/../lib (every JDK's
+// java) hard-linked (or renamed) into a directory of the attacker's, next to a dropped
+// lib/ directory: the loader takes $ORIGIN from the name the program was run by, and maps
+// the drop. No loader variable was set, so the loader was not followed; a program whose
+// run path is the caller's (ownSearchPath) now is, and the drop is killed at its mapping.
+func TestOriginHardLinked(t *testing.T) {
+	dir := t.TempDir()
+	lib := "#include <stdio.h>\n__attribute__((constructor)) static void init(void) { printf(MARK \"\\n\"); }\nvoid f(void) {}\n"
+	image := buildC(t, "gcc", dir, "libx.so", lib, "-shared", "-fPIC", `-DMARK="IMAGE-LIB"`)
+	evil := buildC(t, "gcc", dir, "libx-evil.so", lib, "-shared", "-fPIC", `-DMARK="EVIL-""LIB"`)
+	prog := buildC(t, "gcc", dir, "prog", "#include <stdio.h>\nvoid f(void);\nint main(void) { f(); printf(\"PROG-RAN\\n\"); return 0; }\n", "-L"+dir, "-l:libx.so", "-Wl,-rpath,$ORIGIN/../lib", "-Wl,--enable-new-dtags")
+	eachMechanism(t, func(t *testing.T, app func(...string) []string) {
+		l := needLab(t)
+		root := overlayImage(t, l, map[string]string{"opt/app/bin/prog": prog, "opt/app/lib/libx.so": image, "opt/stash/libx-evil.so": evil})
+		script := `/opt/app/bin/prog; mkdir -p /opt/evil/bin /opt/evil/lib && ln /opt/app/bin/prog /opt/evil/bin/prog && cp /opt/stash/libx-evil.so /opt/evil/lib/libx.so && /opt/evil/bin/prog; echo RC=$?`
+		c := runToEnd(t, l, spec{rootfs: root, args: app("/bin/sh", "-c", script), env: []string{defaultPolicyEnv}})
+		out := c.stdout.String()
+		if strings.Contains(out, "EVIL-LIB") || !strings.Contains(out, "IMAGE-LIB\nPROG-RAN\n") || !strings.Contains(out, "RC=137") {
+			t.Fatalf("a dropped library ran through $ORIGIN of a hard-linked image program, or the image's did not; output:\n%s\nstderr:\n%s", out, c.stderr.String())
+		}
+		var reasons []string
+		for _, e := range driftEvents(c) {
+			reasons = append(reasons, fmt.Sprint(e["action"], ": ", e["reason"]))
+		}
+		if len(reasons) != 1 || !strings.Contains(reasons[0], "killed: did not come with the image: library /opt/evil/lib/libx.so mapped by the loader of /opt/evil/bin/prog") {
+			t.Errorf("want one kill naming the dropped library; got %q", reasons)
 		}
 	})
 }
