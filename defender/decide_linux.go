@@ -544,7 +544,17 @@ const loaderCache = "/etc/ld.so.cache"
 // directories it names are anyone's, and what the loader maps must be followed. An image's
 // cache (or none, as in musl or busybox images) costs one lookup.
 func (l *loaderRule) cacheDrifted(pid int) bool {
-	f, err := l.resolver(pid).locate(loaderCache)
+	r := l.resolver(pid)
+	if r.sharedRoot >= 0 {
+		// One stat per exec: the name as the loader opens it, symlinks followed in the root
+		// the tracee shares.
+		var st unix.Stat_t
+		if unix.Fstatat(r.sharedRoot, loaderCache[1:], &st, 0) != nil {
+			return false
+		}
+		return l.drift.Of(&file{Path: loaderCache, Nlink: uint64(st.Nlink), Mtime: time.Unix(st.Mtim.Unix())}).Kind != policy.NoDrift
+	}
+	f, err := r.locate(loaderCache)
 	return err == nil && l.drift.Of(f).Kind != policy.NoDrift
 }
 

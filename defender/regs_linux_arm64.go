@@ -46,9 +46,14 @@ func stackPointer(tid int) (uint64, error) {
 	return r.Sp, nil
 }
 
-// entryTrap is empty on arm64: no breakpoint is planted at a program's entry (see
-// loaderWatch.entry), so a loader that is its program's libc is followed as before.
-var entryTrap []byte
+// entryTrap is the instruction planted at a program's entry to stop it there (BRK #0,
+// little-endian).
+var entryTrap = []byte{0x00, 0x00, 0x20, 0xd4}
 
-// rewindTrap is never reached on arm64 (nothing is planted).
-func rewindTrap(tid int, addr uint64) bool { return false }
+// rewindTrap reports whether tid, in a SIGTRAP signal-delivery stop, trapped on an
+// entryTrap planted at addr (BRK leaves pc on it, so there is nothing to rewind).
+// Precondition: called on the tracer thread.
+func rewindTrap(tid int, addr uint64) bool {
+	var r unix.PtraceRegsArm64
+	return unix.PtraceGetRegSetArm64(tid, int(unix.NT_PRSTATUS), &r) == nil && r.Pc == addr
+}
