@@ -630,7 +630,15 @@ func (l *loaderRule) decide(pid int, env []string) (policy.Decision, *policy.Exe
 // usual case: one failed open). A file that cannot be read gets an empty list: the loader
 // is followed all the same (what it maps is judged as it maps it).
 func (l *loaderRule) systemPreload(pid int) (string, bool) {
-	fd, err := l.resolver(pid).openInRootErr(systemPreload, unix.O_RDONLY|unix.O_NONBLOCK)
+	r := l.resolver(pid)
+	if r.sharedRoot >= 0 {
+		// The usual case, no such name: one lstat, no open.
+		var st unix.Stat_t
+		if unix.Fstatat(r.sharedRoot, systemPreload[1:], &st, unix.AT_SYMLINK_NOFOLLOW) == unix.ENOENT {
+			return "", false
+		}
+	}
+	fd, err := r.openInRootErr(systemPreload, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err == unix.ENOENT {
 		return "", false
 	}
