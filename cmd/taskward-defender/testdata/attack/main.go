@@ -294,16 +294,7 @@ func main() {
 		counts := map[string]int{}
 		for i := 0; i < n; i++ {
 			out, err := exec.Command(prog, "GOOD").CombinedOutput()
-			switch {
-			case strings.Contains(string(out), "PWN"+"ED"):
-				counts["evil loader ran"]++
-			case err != nil && strings.Contains(err.Error(), "killed"):
-				counts["killed"]++
-			case err != nil:
-				counts["failed"]++
-			default:
-				counts["ran"]++
-			}
+			tally(counts, out, err, "PWN"+"ED", "evil loader ran")
 		}
 		stop()
 		fmt.Printf("RESULT: %v\n", counts)
@@ -316,22 +307,28 @@ func main() {
 			cmd := exec.Command(prog, file)
 			cmd.Env = append(os.Environ(), "LD_PRELOAD="+link)
 			out, err := cmd.Output()
-			switch {
-			case strings.Contains(string(out), evil):
-				counts["evil library loaded"]++
-			case err != nil && strings.Contains(err.Error(), "killed"):
-				counts["killed"]++
-			case err != nil:
-				counts["failed"]++
-			default:
-				counts["ran"]++
-			}
+			tally(counts, out, err, evil, "evil library loaded")
 		}
 		stop()
 		fmt.Printf("RESULT: %v\n", counts)
 	default:
 		fmt.Println("unknown case", os.Args[1])
 		os.Exit(2)
+	}
+}
+
+// tally counts one run of a race: as what when its output shows marker, else killed
+// (SIGKILL), failed (any other error) or ran.
+func tally(counts map[string]int, out []byte, err error, marker, what string) {
+	switch {
+	case strings.Contains(string(out), marker):
+		counts[what]++
+	case err != nil && strings.Contains(err.Error(), "killed"):
+		counts["killed"]++
+	case err != nil:
+		counts["failed"]++
+	default:
+		counts["ran"]++
 	}
 }
 
