@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -488,7 +487,7 @@ func checkExec(pid int, a *approval) imageCheck {
 			// a file it held (interpFiles) and no longer is. Judge this one as the call
 			// would have; the next call resolves the name afresh.
 			interpFiles.drop(a.interpName)
-			f := &file{Path: a.interp, Nlink: uint64(ist.Nlink), Mtime: time.Unix(ist.Mtim.Unix())}
+			f := statFile(&ist, a.interp, false)
 			if j := a.loader.judgeFile(f, "ELF interpreter "+a.interpName+" of "+a.path); j != nil {
 				if j.kill {
 					return *j
@@ -552,7 +551,7 @@ func (l *loaderRule) cacheDrifted(pid int) bool {
 		if unix.Fstatat(r.sharedRoot, loaderCache[1:], &st, 0) != nil {
 			return false
 		}
-		return l.drift.Of(&file{Path: loaderCache, Nlink: uint64(st.Nlink), Mtime: time.Unix(st.Mtim.Unix())}).Kind != policy.NoDrift
+		return l.drift.Of(statFile(&st, loaderCache, false)).Kind != policy.NoDrift
 	}
 	f, err := r.locate(loaderCache)
 	return err == nil && l.drift.Of(f).Kind != policy.NoDrift

@@ -5,7 +5,6 @@ package defender
 import (
 	"os"
 	"strconv"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -110,7 +109,7 @@ func (l *loaderWatch) step(tid int, si syscallInfo, r *resolver) (watchOutcome, 
 		}
 		ev := evidenceOf(&st)
 		l.pending[tid] = mappingCall{fd: fd, length: si.args[1], ev: ev, audit: l.audit[[2]uint64{ev.dev, ev.ino}], path: path}
-		f := &file{Path: path, Nlink: uint64(st.Nlink), Mtime: time.Unix(st.Mtim.Unix())}
+		f := statFile(&st, path, false)
 		if c := l.rule.judgeFile(f, "library "+path+" mapped by the loader of "+l.rule.prog.Path); c != nil {
 			if c.kill {
 				l.done = true

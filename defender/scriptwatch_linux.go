@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -361,7 +360,7 @@ func (w *scriptWatch) onResult(tid int, pc pendingCall, rval int64, r *resolver)
 			if st.Mode&unix.S_IFMT != unix.S_IFREG || !strings.HasSuffix(p, w.base) {
 				return watchGoOn, ""
 			}
-			f := &file{Path: r.toTracee(opened), Nlink: uint64(st.Nlink), Mtime: time.Unix(st.Mtim.Unix())}
+			f := statFile(&st, r.toTracee(opened), false)
 			if df := w.drift.Of(f); df.Kind != policy.NoDrift {
 				return watchKill, "script " + w.name + " decided as " + orNone(w.path) + ", but " + w.program + " opened " + p + ", which did not come with the image: " + df.Detail
 			}
